@@ -1,0 +1,198 @@
+"""Loading documents: built-in names or files, ``extends`` merging, references, validation.
+
+The order is fixed: parse (with locations) -> merge ``extends`` -> shape (pydantic) ->
+resolve references to ladders and readiness scales -> meaning (semantics). Each step raises a
+:class:`ScenarioError` naming the file, line, column and field path.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from ..errors import Problem, ScenarioError
+from . import library, shape
+from .scenario import Scenario
+from .schema import DOCUMENT_KINDS, LadderSpec, ReadinessScaleSpec, ScenarioSpec
+from .semantics import check_ladder, check_scale, check_scenario
+from .source import Document, PathT, parse_text, read_file
+
+KIND_WORDS = {"scenario": "scenario", "ladder": "ladder", "readiness_scale": "readiness scale"}
+
+
+def open_document(kind: str, ref: str | Path, base_dir: Path | None = None,
+                  referrer: tuple[Document, PathT] | None = None) -> Document:
+    """Find and parse the document a reference names (a built-in name or a file path)."""
+    ref_text = str(ref)
+    path = ref if isinstance(ref, Path) else library.resolve(kind, ref_text, base_dir)
+    if path is None or not path.is_file():
+        if library.is_file_reference(ref_text) or isinstance(ref, Path):
+            message = f"file not found: {path}"
+        else:
+            names = ", ".join(library.builtin_names(kind)) or "none"
+            message = f"unknown built-in {KIND_WORDS[kind]} '{ref_text}' (built-in: {names}; or give a .yaml file path)"
+        if referrer is not None:
+            raise referrer[0].error(message, referrer[1])
+        raise ScenarioError([Problem(message, "", ref_text if library.is_file_reference(ref_text) else None)])
+    return read_file(path)
+
+
+def _merge(base: Document, child: Document) -> Document:
+    """Overlay ``child`` on ``base``: mappings merge key by key, anything else replaces.
+
+    A parameter given as a bare number in the child overrides only the base default, so
+    ``parameters: {p_resolute: 0.8}`` is all an overriding file needs.
+    """
+    data = copy.deepcopy(base.data)
+    locations = dict(base.locations)
+
+    def overlay(target: dict[str, Any], source: dict[str, Any], path: PathT) -> None:
+        for key, value in source.items():
+            sub = path + (key,)
+            if path == ("parameters",) and isinstance(value, (int, float)) and not isinstance(value, bool) \
+                    and isinstance(target.get(key), dict):
+                target[key] = {**target[key], "default": value}
+                locations[sub + ("default",)] = child.locations.get(sub, child.locate(sub))
+                continue
+            if isinstance(value, dict) and isinstance(target.get(key), dict):
+                overlay(target[key], value, sub)
+            else:
+                target[key] = copy.deepcopy(value)
+                for p, loc in child.locations.items():
+                    if p[:len(sub)] == sub:
+                        locations[p] = loc
+            locations.setdefault(sub, child.locate(sub))
+            locations[sub] = child.locations.get(sub, locations[sub])
+
+    overlay(data, child.data, ())
+    locations[()] = child.locations.get((), (child.file, 1, 1))
+    return Document(data, child.file, locations, child.base_dir)
+
+
+def scenario_document(ref: str | Path, base_dir: Path | None = None,
+                      _chain: tuple[str, ...] = ()) -> Document:
+    doc = open_document("scenario", ref, base_dir)
+    if not isinstance(doc.data, dict):
+        return doc
+    parent = doc.data.get("extends")
+    if parent is None:
+        return doc
+    if not isinstance(parent, str):
+        raise doc.error(f"expected the name or path of a scenario, got {type(parent).__name__}", ("extends",))
+    key = str(doc.file)
+    if key in _chain:
+        raise doc.error(f"'extends' forms a cycle: {' -> '.join(_chain + (key,))}", ("extends",))
+    try:
+        base = scenario_document(parent, doc.base_dir, _chain + (key,))
+    except ScenarioError as exc:
+        if exc.problems and exc.problems[0].file is None:
+            raise doc.error(exc.problems[0].message, ("extends",)) from None
+        raise
+    merged = _merge(base, doc)
+    merged.data["extends"] = parent
+    return merged
+
+
+def _resolve_ladder(ref: str | LadderSpec, doc: Document, path: PathT) -> LadderSpec:
+    if isinstance(ref, LadderSpec):
+        problems = check_ladder(ref, doc, path)
+        if problems:
+            raise ScenarioError(problems)
+        return ref
+    return load_ladder(ref, doc.base_dir, (doc, path))
+
+
+def _resolve_scale(ref: str | ReadinessScaleSpec, doc: Document, path: PathT) -> ReadinessScaleSpec:
+    if isinstance(ref, ReadinessScaleSpec):
+        problems = check_scale(ref, doc, path)
+        if problems:
+            raise ScenarioError(problems)
+        return ref
+    return load_scale(ref, doc.base_dir, (doc, path))
+
+
+def _require_kind(doc: Document, kind: str) -> None:
+    found = doc.data.get("kind", "scenario") if isinstance(doc.data, dict) else None
+    if found != kind:
+        raise doc.error(f"expected a {KIND_WORDS[kind]} document (kind: {kind}), got kind: {found}", ("kind",))
+
+
+def load_ladder(ref: str | Path, base_dir: Path | None = None,
+                referrer: tuple[Document, PathT] | None = None) -> LadderSpec:
+    doc = open_document("ladder", ref, base_dir, referrer)
+    _require_kind(doc, "ladder")
+    spec = shape.validate(LadderSpec, doc)
+    problems = check_ladder(spec, doc, ())
+    if problems:
+        raise ScenarioError(problems)
+    return spec
+
+
+def load_scale(ref: str | Path, base_dir: Path | None = None,
+               referrer: tuple[Document, PathT] | None = None) -> ReadinessScaleSpec:
+    doc = open_document("readiness_scale", ref, base_dir, referrer)
+    _require_kind(doc, "readiness_scale")
+    spec = shape.validate(ReadinessScaleSpec, doc)
+    problems = check_scale(spec, doc, ())
+    if problems:
+        raise ScenarioError(problems)
+    return spec
+
+
+def scenario_from_document(doc: Document) -> Scenario:
+    _require_kind(doc, "scenario")
+    spec: ScenarioSpec = shape.validate(ScenarioSpec, doc)
+    problems: list[Problem] = []
+    ladder = crisis_ladder = None
+    scales: dict[str, ReadinessScaleSpec] = {}
+    try:
+        if spec.ladder is not None:
+            ladder = _resolve_ladder(spec.ladder, doc, ("ladder",))
+        crisis_ladder = ladder
+        if spec.ladder_crisis is not None and spec.ladder_crisis.ladder is not None:
+            crisis_ladder = _resolve_ladder(spec.ladder_crisis.ladder, doc, ("ladder_crisis", "ladder"))
+    except ScenarioError as exc:
+        problems.extend(exc.problems)
+    for actor_id, actor in spec.actors.items():
+        if actor.readiness is not None:
+            try:
+                scales[actor_id] = _resolve_scale(actor.readiness, doc, ("actors", actor_id, "readiness"))
+            except ScenarioError as exc:
+                problems.extend(exc.problems)
+    if problems:
+        raise ScenarioError(problems)
+    checker = check_scenario(spec, doc, ladder, crisis_ladder, scales)
+    if checker.problems:
+        raise ScenarioError(checker.problems)
+    return Scenario(spec=spec, source=doc.file, ladder=ladder, crisis_ladder=crisis_ladder, scales=scales,
+                    values={name: p.default for name, p in spec.parameters.items()}, exprs=checker.exprs)
+
+
+def load(ref: str | Path) -> Scenario:
+    """Load a scenario by built-in name or file path, fully validated."""
+    return scenario_from_document(scenario_document(ref))
+
+
+def loads(text: str, name: str = "<string>", base_dir: Path | None = None) -> Scenario:
+    """Load a scenario from YAML/JSON text (``extends`` paths resolve against ``base_dir``)."""
+    doc = parse_text(text, name, base_dir)
+    parent = doc.data.get("extends")
+    if isinstance(parent, str):
+        doc = _merge(scenario_document(parent, base_dir), doc)
+        doc.data["extends"] = parent
+    return scenario_from_document(doc)
+
+
+def validate_file(path: str | Path) -> Scenario | LadderSpec | ReadinessScaleSpec:
+    """Validate any escalab document, whatever its kind."""
+    p = Path(path)
+    doc = read_file(p)
+    kind = doc.data.get("kind", "scenario")
+    if kind not in DOCUMENT_KINDS:
+        raise doc.error(f"expected kind to be one of: {', '.join(DOCUMENT_KINDS)}; got {kind!r}", ("kind",))
+    if kind == "ladder":
+        return load_ladder(p)
+    if kind == "readiness_scale":
+        return load_scale(p)
+    return load(p)

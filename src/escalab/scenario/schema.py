@@ -1,0 +1,238 @@
+"""The shape of scenario, ladder and readiness-scale documents (pydantic v2).
+
+This is layer one of validation: keys, types and required fields. Meaning (references between
+parts, probabilities that sum to one, a tree without cycles) is checked afterwards in
+:mod:`escalab.scenario.semantics`, where the whole document is in view. Every model forbids
+unknown keys, because a misspelt key silently ignored is the worst error a modeller can meet.
+
+Versioned by the top-level ``escalab: 1`` key, so files written today stay readable.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+
+SCHEMA_VERSION = 1
+
+Id = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$",
+                          description="A stable identifier: letters, digits, '_' and '-'.")]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                            description="A name usable in expressions: letters, digits and '_'.")]
+Number = Union[StrictInt, StrictFloat]
+ExprText = Annotated[Union[StrictInt, StrictFloat, StrictStr],
+                     Field(description="A number or an arithmetic expression over the parameters.")]
+
+Band = Literal["de_escalation", "status_quo", "conventional", "nuclear_signalling", "nuclear_use", "strategic"]
+BANDS: tuple[str, ...] = ("de_escalation", "status_quo", "conventional", "nuclear_signalling",
+                          "nuclear_use", "strategic")
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ----------------------------------------------------------------------------- readiness scales
+class ReadinessLevel(Spec):
+    id: Id
+    name: str = ""
+    doc: str = ""
+
+
+class ReadinessScaleSpec(Spec):
+    """An ordered scale of force readiness, lowest readiness first (e.g. DEFCON 5 before DEFCON 1)."""
+
+    escalab: Literal[1] = 1
+    kind: Literal["readiness_scale"] = "readiness_scale"
+    id: Id
+    name: str = ""
+    doc: str = ""
+    sources: list[str] = []
+    levels: list[ReadinessLevel] = Field(min_length=2)
+
+
+# ----------------------------------------------------------------------------- ladders
+class Rung(Spec):
+    id: Id
+    name: str
+    value: Number
+    band: Band
+    group: str = ""
+    doc: str = ""
+
+
+class Threshold(Spec):
+    """A named threshold that lies between the rung ``after`` and the next one up."""
+
+    name: str
+    after: Id
+    doc: str = ""
+
+
+class LadderSpec(Spec):
+    """An ordered escalation ladder: rungs from least to most escalatory, strictly increasing value."""
+
+    escalab: Literal[1] = 1
+    kind: Literal["ladder"] = "ladder"
+    id: Id
+    name: str = ""
+    doc: str = ""
+    sources: list[str] = []
+    rungs: list[Rung] = Field(min_length=2)
+    thresholds: list[Threshold] = []
+
+
+# ----------------------------------------------------------------------------- actors and parameters
+class Parameter(Spec):
+    default: Number
+    range: tuple[Number, Number] | None = None
+    unit: str = ""
+    doc: str = ""
+
+
+class Actor(Spec):
+    name: str
+    role: str = ""
+    doc: str = ""
+    readiness: Id | ReadinessScaleSpec | None = Field(
+        default=None, description="A built-in scale name (defcon, russia-4), a relative file path, or an inline scale.")
+    types: dict[Id, ExprText] | None = Field(
+        default=None, description="Private types and their prior probabilities (expressions summing to 1).")
+
+
+# ----------------------------------------------------------------------------- sequential crises
+class Move(Spec):
+    next: Id | None = Field(default=None, description="The node this move leads to.")
+    outcome: Id | None = Field(default=None, description="The outcome this move ends in.")
+    rung: Id | None = Field(default=None, description="The ladder rung this move stands for.")
+    label: str = ""
+    doc: str = ""
+
+
+class ChanceBranch(Spec):
+    prob: ExprText
+    next: Id | None = None
+    outcome: Id | None = None
+    label: str = ""
+    doc: str = ""
+
+
+class Node(Spec):
+    """A decision node (``actor`` and ``moves``) or a chance node (``chance``)."""
+
+    actor: Id | None = None
+    infoset: Id | None = Field(default=None, description="Nodes sharing an infoset are indistinguishable to the actor.")
+    moves: dict[Id, Move] | None = None
+    chance: dict[Id, ChanceBranch] | None = None
+    label: str = ""
+    doc: str = ""
+
+
+PayoffSpec = Union[ExprText, dict[Id, ExprText]]
+
+
+class Outcome(Spec):
+    payoffs: dict[Id, PayoffSpec] = Field(
+        description="Per actor: an expression, or a mapping from the actor's types to expressions.")
+    rung: Id | None = None
+    label: str = ""
+    doc: str = ""
+
+
+class SequentialSpec(Spec):
+    root: Id
+    nodes: dict[Id, Node] = Field(min_length=1)
+    outcomes: dict[Id, Outcome] = Field(min_length=1)
+
+
+# ----------------------------------------------------------------------------- ladder crises
+class Accident(Spec):
+    """Chance that an action in this band lands higher (or lower) than chosen, by 1..max_rungs."""
+
+    up: ExprText = 0
+    down: ExprText = 0
+    max_rungs: int = Field(default=1, ge=1)
+
+
+class Balance(Spec):
+    """The conventional balance: an integer, positive when the first actor is winning."""
+
+    initial: int = 0
+    range: tuple[int, int] = (-5, 5)
+    drift: int = 0
+    effect: dict[Band, int] = {}
+
+
+class Ending(Spec):
+    payoffs: dict[Id, ExprText]
+    doc: str = ""
+
+
+class LadderCrisisSpec(Spec):
+    """Repeated simultaneous turns of signal and action on a ladder."""
+
+    ladder: Id | LadderSpec | None = None
+    actors: list[Id] = Field(min_length=2, max_length=2)
+    start: dict[Id, Id]
+    actions: dict[Id, list[Id]] | None = None
+    max_step: int | None = Field(default=None, ge=1)
+    signals: bool = True
+    balance: Balance = Balance()
+    accidents: dict[Band, Accident] = {}
+    misperception: ExprText = 0
+    turn_limit: int = Field(ge=1)
+    capitulation_value: Number | None = None
+    endings: dict[Id, Ending]
+
+
+class DoctrineRule(Spec):
+    when: ExprText | None = None
+    do: str
+    signal: str | None = None
+
+
+class Doctrine(Spec):
+    doc: str = ""
+    rules: list[DoctrineRule] = Field(min_length=1)
+
+
+# ----------------------------------------------------------------------------- indicators
+class Indicator(Spec):
+    doc: str = ""
+    likelihood: dict[Id, ExprText] = Field(description="P(indicator observed | readiness level), per level.")
+
+
+class ActorIndicators(Spec):
+    prior: dict[Id, ExprText] | None = None
+    persistence: ExprText | None = Field(
+        default=None, description="P(level unchanged between observations), for sequences of observations.")
+    signs: dict[Id, Indicator] = {}
+    declarations: dict[str, dict[Id, ExprText]] = Field(
+        default={}, description="P(this declaration is made | readiness level), per declaration and level.")
+
+
+# ----------------------------------------------------------------------------- scenario
+class ScenarioSpec(Spec):
+    escalab: Literal[1] = Field(description="Schema version of the scenario language.")
+    kind: Literal["scenario"] = "scenario"
+    id: Id
+    title: str
+    summary: str = ""
+    sources: list[str] = []
+    extends: str | None = None
+    parameters: dict[Name, Parameter] = {}
+    actors: dict[Id, Actor] = Field(min_length=1)
+    ladder: Id | LadderSpec | None = None
+    sequential: SequentialSpec | None = None
+    ladder_crisis: LadderCrisisSpec | None = None
+    doctrines: dict[Id, Doctrine] = {}
+    indicators: dict[Id, ActorIndicators] = {}
+    remove_moves: list[str] = Field(default=[], description="Moves to delete, as 'node.move' (used with extends).")
+
+
+DOCUMENT_KINDS: dict[str, type[Spec]] = {
+    "scenario": ScenarioSpec,
+    "ladder": LadderSpec,
+    "readiness_scale": ReadinessScaleSpec,
+}
