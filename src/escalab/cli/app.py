@@ -1,0 +1,142 @@
+"""The ``escalab`` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .. import DEFAULT_SCENARIO, __version__
+from ..errors import UsageError
+from ..report import run as run_report
+from ..report.summary import ladder_table, scale_table, scenario_overview
+from ..scenario import LadderSpec, ReadinessScaleSpec, library, load, load_ladder, load_scale, validate_file
+from ..scenario.schema import DOCUMENT_KINDS
+from . import simulate_cmds, solve_cmds
+from .errors import handled
+from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
+
+app = typer.Typer(
+    name="escalab",
+    help="An open laboratory for nuclear-crisis escalation: solve, simulate, play and report crisis scenarios.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+console = Console(highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"escalab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    pass
+
+
+@app.command("list")
+@handled
+def list_cmd() -> None:
+    """List the built-in scenarios, ladders and readiness scales."""
+    t = Table(title="Built-in scenarios", title_justify="left")
+    t.add_column("name")
+    t.add_column("title")
+    t.add_column("forms")
+    for name in library.builtin_names("scenario"):
+        s = load(name)
+        t.add_row(name + (" (default)" if name == DEFAULT_SCENARIO else ""), s.title, ", ".join(s.forms))
+    console.print(t)
+    lt = Table(title="Built-in ladders and readiness scales", title_justify="left")
+    lt.add_column("name")
+    lt.add_column("kind")
+    lt.add_column("description")
+    for name in library.builtin_names("ladder"):
+        ladder = load_ladder(name)
+        lt.add_row(name, "ladder", f"{ladder.name} ({len(ladder.rungs)} rungs)")
+    for name in library.builtin_names("readiness_scale"):
+        scale = load_scale(name)
+        lt.add_row(name, "readiness scale", f"{scale.name} ({len(scale.levels)} levels)")
+    console.print(lt)
+
+
+@app.command()
+@handled
+def show(name: ScenarioArg = DEFAULT_SCENARIO, set_: SetOpt = None) -> None:
+    """Show a scenario (actors, parameters, move tree), a ladder or a readiness scale."""
+    obj: object
+    if library.is_file_reference(name):
+        obj = validate_file(name)
+    elif name in library.builtin_names("scenario"):
+        obj = load(name)
+    elif name in library.builtin_names("ladder"):
+        obj = load_ladder(name)
+    elif name in library.builtin_names("readiness_scale"):
+        obj = load_scale(name)
+    else:
+        known = library.builtin_names("scenario") + library.builtin_names("ladder") + \
+            library.builtin_names("readiness_scale")
+        raise UsageError(f"unknown name '{name}' (built-in: {', '.join(known)}; or give a .yaml file)")
+    if isinstance(obj, LadderSpec):
+        console.print(ladder_table(obj))
+    elif isinstance(obj, ReadinessScaleSpec):
+        console.print(scale_table(obj))
+    else:
+        if set_:
+            obj = load_with_sets(name, set_)
+        console.print(scenario_overview(obj))  # type: ignore[arg-type]
+
+
+@app.command()
+@handled
+def validate(files: Annotated[list[Path], typer.Argument(help="Scenario, ladder or readiness-scale files.")]) -> None:
+    """Check files against the scenario language; print every problem with file, line and field."""
+    from ..errors import ScenarioError
+    from .errors import report_error
+    failed = 0
+    for f in files:
+        try:
+            obj = validate_file(f)
+        except ScenarioError as exc:
+            failed += 1
+            report_error(exc)
+            continue
+        kind = "ladder" if isinstance(obj, LadderSpec) else \
+            "readiness scale" if isinstance(obj, ReadinessScaleSpec) else "scenario"
+        console.print(f"[green]ok[/] {f} ({kind} '{obj.id}')")
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+@handled
+def schema(kind: Annotated[str, typer.Option(help="scenario, ladder or readiness_scale")] = "scenario") -> None:
+    """Print the JSON Schema of the scenario language (for editors and validators)."""
+    if kind not in DOCUMENT_KINDS:
+        raise UsageError(f"--kind must be one of: {', '.join(DOCUMENT_KINDS)}; got '{kind}'")
+    typer.echo(json.dumps(DOCUMENT_KINDS[kind].model_json_schema(), indent=2))
+
+
+@app.command()
+@handled
+def run(name: ScenarioArg = DEFAULT_SCENARIO, set_: SetOpt = None,
+        out: OutOpt = None) -> None:
+    """Run the full analysis of a scenario and write its files (scenario.json, summary.json, figures)."""
+    scenario = load_with_sets(name, set_)
+    out_dir = out or Path("escalab-out") / scenario.id
+    run_report.run(scenario, out_dir, console)
+
+
+solve_cmds.register(app)
+simulate_cmds.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,52 @@
+"""One place that turns exceptions into messages and exit codes, so no traceback reaches a user."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from ..errors import EscalabError, ModelError, ScenarioError, UsageError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def report_error(exc: BaseException) -> int:
+    if isinstance(exc, ScenarioError):
+        err_console.print(f"[bold red]error:[/] {len(exc.problems)} problem(s) found")
+        for p in exc.problems:
+            err_console.print(f"  {p}", markup=False)
+        return EXIT_BAD_INPUT
+    if isinstance(exc, (UsageError, ModelError, EscalabError)):
+        err_console.print(f"[bold red]error:[/] {exc}", markup=True)
+        return EXIT_BAD_INPUT
+    err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}")
+    err_console.print("This is a bug in escalab; please report it with the command you ran.")
+    if "--debug" in sys.argv or _debug():
+        traceback.print_exc()
+    return EXIT_INTERNAL
+
+
+def _debug() -> bool:
+    import os
+    return os.environ.get("ESCALAB_DEBUG") == "1"
+
+
+def handled(fn: F) -> F:
+    """Wrap a command: escalab's own errors exit 2 with a message; anything else exits 1."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place every error is turned into an exit code
+            raise typer.Exit(report_error(exc)) from None
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,44 @@
+"""Options shared by several commands, and parsing of ``--set name=value``."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import DEFAULT_SCENARIO
+from ..errors import UsageError
+from ..scenario import Scenario, load
+
+ScenarioArg = Annotated[str, typer.Argument(help="A built-in scenario name (see 'escalab list') or a .yaml file.")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", "-s", help="Override a parameter: name=value (repeatable).")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Directory for output files.")]
+
+
+def parse_number(text: str, what: str) -> float | int:
+    t = text.strip()
+    try:
+        if "/" in t:
+            return float(Fraction(t))
+        v = float(t)
+    except (ValueError, ZeroDivisionError):
+        raise UsageError(f"{what}: expected a number, got '{text}'") from None
+    return int(v) if v.is_integer() and "." not in t and "e" not in t.lower() else v
+
+
+def parse_sets(items: list[str] | None) -> dict[str, float | int]:
+    out: dict[str, float | int] = {}
+    for item in items or []:
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise UsageError(f"--set expects name=value, got '{item}'")
+        out[name.strip()] = parse_number(value, f"--set {name.strip()}")
+    return out
+
+
+def load_with_sets(ref: str | None, sets: list[str] | None) -> Scenario:
+    scenario = load(ref or DEFAULT_SCENARIO)
+    values = parse_sets(sets)
+    return scenario.with_params(values) if values else scenario

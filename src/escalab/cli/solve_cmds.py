@@ -1,0 +1,9 @@
+"""``escalab solve`` and ``escalab sweep`` (issue 3)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the solve commands to the app."""

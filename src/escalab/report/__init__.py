@@ -1,0 +1,1 @@
+"""The report layer: what a researcher reads (terminal summaries, tables, figures, files)."""
