@@ -23,7 +23,7 @@ def exact_value(v: Any) -> Fraction:
     return Fraction(v)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Scenario:
     """A scenario whose shape and meaning have been checked, with parameter values bound.
 
@@ -38,6 +38,11 @@ class Scenario:
     scales: Mapping[str, ReadinessScaleSpec]
     values: Mapping[str, Any]
     exprs: Mapping[PathT, Expr] = field(repr=False)
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self.values.items() if v != self.spec.parameters[k].default}
+        extra = f", changed={changed}" if changed else ""
+        return f"Scenario({self.id!r}, forms={list(self.forms)}{extra})"
 
     # -------------------------------------------------------------- facts
     @property

@@ -76,8 +76,8 @@ class Checker:
             return None
         return float(v)
 
-    def distribution(self, items: Mapping[str, Any], path: PathT, what: str) -> None:
-        probs = [self.probability(src, path + (key,)) for key, src in items.items()]
+    def distribution(self, items: Mapping[str, Any], path: PathT, what: str, suffix: PathT = ()) -> None:
+        probs = [self.probability(src, path + (key,) + suffix) for key, src in items.items()]
         if None in probs:
             return
         total = sum(p for p in probs if p is not None)
@@ -192,7 +192,7 @@ def _check_sequential(spec: ScenarioSpec, c: Checker, ladder: LadderSpec | None)
             if not node.chance:
                 c.add("a chance node needs at least one branch", path + ("chance",))
             probs = {k: b.prob for k, b in node.chance.items()}
-            c.distribution(probs, path + ("chance",), "chance probabilities")
+            c.distribution(probs, path + ("chance",), "chance probabilities", ("prob",))
             for k, b in node.chance.items():
                 check_target(b.next, b.outcome, path + ("chance", k))
             continue
