@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated
@@ -21,10 +22,15 @@ def parse_number(text: str, what: str) -> float | int:
     t = text.strip()
     try:
         if "/" in t:
-            return float(Fraction(t))
+            v = float(Fraction(t))
+            if not math.isfinite(v):
+                raise ValueError(t)
+            return v
         v = float(t)
-    except (ValueError, ZeroDivisionError):
+    except (ValueError, ZeroDivisionError, OverflowError):
         raise UsageError(f"{what}: expected a number, got '{text}'") from None
+    if not math.isfinite(v):
+        raise UsageError(f"{what}: expected a finite number, got '{text}'")
     return int(v) if v.is_integer() and "." not in t and "e" not in t.lower() else v
 
 

@@ -2,8 +2,117 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from ..errors import UsageError
+from ..report.simulate_tables import assessment_table, simulation_view
+from ..simulate import Crisis, forward, indicator_model, parse_look, parse_policy_options
+from .errors import handled
+from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
+
+console = Console(highlight=False)
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar behind the plain ``progress(done, total)`` callback the simulate layer takes."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+        yield update
+
+
+def simulate(
+    name: ScenarioArg,
+    set_: SetOpt = None,
+    policy: Annotated[list[str] | None, typer.Option(
+        "--policy", "-p", help="actor=POLICY (repeatable): equilibrium, logit:LAMBDA[:myopic], level:K, "
+                               "doctrine:NAME, uniform. Default: equilibrium.")] = None,
+    exact: Annotated[bool, typer.Option("--exact", help="Exact Markov-chain analysis instead of Monte Carlo.")] = False,
+    runs: Annotated[int, typer.Option("--runs", "-n", help="Monte Carlo runs.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the Monte Carlo runs.")] = 0,
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Local worker processes.")] = 1,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="A Dask scheduler address, e.g. tcp://127.0.0.1:8786.")] = None,
+    no_accidents: Annotated[bool, typer.Option("--no-accidents", help="Switch accidents off.")] = False,
+    out: OutOpt = None,
+) -> None:
+    """Simulate a ladder crisis: how it ends, how high it climbs, how long it lasts."""
+    scenario = load_with_sets(name, set_)
+    specs = parse_policy_options(policy)
+    if runs < 1:
+        raise UsageError(f"--runs must be at least 1, got {runs}")
+    with progress_bar("solving the equilibrium") as solving:
+        crisis = Crisis.of(scenario, accidents=not no_accidents, progress=solving)
+        policies = crisis.policies(specs)
+    labels = {a: p.label for a, p in zip(crisis.game.actors, policies)}
+    if exact:
+        with progress_bar("exact analysis (turns)") as update:
+            result = crisis.exact(labels, progress=update)
+    else:
+        with progress_bar(f"simulating {runs:,} runs") as update:
+            result = crisis.monte_carlo(labels, runs=runs, seed=seed, workers=workers, scheduler=scheduler,
+                                        progress=update)
+    names = {r.id: r.name for r in crisis.game.ladder.rungs}
+    console.print(simulation_view(result, names))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "simulate.json"
+        path.write_text(json.dumps(result.to_dict(), indent=2))
+        console.print(f"[dim]wrote {path}[/]")
+
+
+def assess(
+    name: ScenarioArg,
+    extra: Annotated[list[str] | None, typer.Argument(
+        help="More indicator=yes|no pairs, continuing --observe.", show_default=False)] = None,
+    observe: Annotated[list[str] | None, typer.Option(
+        "--observe", help="indicator=yes|no (repeatable; more pairs may follow without the flag).")] = None,
+    declared: Annotated[str | None, typer.Option("--declared", help="A declaration that was made.")] = None,
+    sequence: Annotated[str | None, typer.Option(
+        "--sequence", help="Observations over time for the hidden Markov model: looks separated by ';', "
+                           "e.g. 'ssbn_surge=no; ssbn_surge=yes bombers_airborne=yes'.")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Whose readiness (default: the first with "
+                                                               "indicators).")] = None,
+    set_: SetOpt = None,
+) -> None:
+    """Infer an actor's readiness level from observed indicators and declarations (Bayes; HMM over time)."""
+    scenario = load_with_sets(name, set_)
+    model = indicator_model(scenario, actor)
+    looks = []
+    labels = []
+    if sequence is not None:
+        for i, part in enumerate(s for s in sequence.split(";")):
+            if not part.strip():
+                raise UsageError(f"--sequence: look {i + 1} is empty")
+            looks.append(parse_look(model, [part]))
+            labels.append(f"after look {i + 1}")
+    if observe or extra or declared or not looks:
+        looks.append(parse_look(model, list(observe or []) + list(extra or []), declared))
+        labels.append("posterior" if len(looks) == 1 else f"after look {len(looks)}")
+    post = forward(model, looks)
+    console.print(assessment_table(model, post, labels))
+    final = post[-1]
+    best = int(final.argmax())
+    console.print(f"Most likely level: [bold]{model.level_names[best]}[/] ({100 * final[best]:.1f}%). "
+                  f"Probability of no raise above the lowest level ({model.level_names[0]}): "
+                  f"{100 * final[0]:.1f}%.")
+    if declared and best == 0:
+        console.print("The declaration, without the indicators a real raise would show, most likely "
+                      "marks no real change in readiness.")
 
 
 def register(app: typer.Typer) -> None:
     """Add the simulation commands to the app."""
+    app.command("simulate")(handled(simulate))
+    app.command("assess")(handled(assess))

@@ -1,9 +1,201 @@
-"""``escalab solve`` and ``escalab sweep`` (issue 3)."""
+"""``escalab solve``, ``escalab sweep`` and ``escalab import-efg`` (issue 3)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from .. import DEFAULT_SCENARIO
+from ..errors import UsageError
+from ..report.game_tree import plot_game_tree
+from ..report.phase_diagram import plot_phase_diagram
+from ..report.solve_tables import (credibility_table, equilibrium_table, equilibrium_title, qre_path_table,
+                                   regions_table, sweep_table)
+from ..solve import gambit_bridge
+from ..solve.assessment import Equilibrium
+from ..solve.backward import subgame_perfect
+from ..solve.credibility import credibility, decision_regions, threat_regions
+from ..solve.efg import efg_to_yaml, export_efg, import_efg
+from ..solve.sequential import sequential_equilibrium, solve_sequential, structure
+from ..solve.sweep import parse_axis, sweep
+from .errors import handled
+from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
+
+console = Console(highlight=False)
+METHODS = ("auto", "spe", "sequential", "nash", "qre")
+QRE_LAMBDAS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar as the ``progress(done, total)`` callback the solve layer takes."""
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True)
+    task = bar.add_task(description, total=None)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    with bar:
+        yield update
 
 
 def register(app: typer.Typer) -> None:
     """Add the solve commands to the app."""
+
+    @app.command()
+    @handled
+    def solve(
+        name: ScenarioArg = DEFAULT_SCENARIO,
+        set_: SetOpt = None,
+        method: Annotated[str, typer.Option(help="auto (spe for perfect information, else sequential, else nash), "
+                                                 "spe, sequential, nash or qre.")] = "auto",
+        nash_method: Annotated[str, typer.Option(help="With --method nash: enumpure, enummixed, lcp, "
+                                                      "lcp-strategic, logit, or all.")] = "all",
+        lam: Annotated[float | None, typer.Option(
+            "--lambda", help="With --method qre: the logit precision λ (without it: the path over several λ).")] = None,
+        exact: Annotated[bool, typer.Option("--exact/--float", help="Rational arithmetic for spe/sequential.")] = True,
+        cred: Annotated[bool, typer.Option("--credibility",
+                                           help="List threats and whether they are credible.")] = False,
+        param: Annotated[list[str] | None, typer.Option(
+            "--param", help="Find where the equilibrium choices change along this parameter (repeatable).")] = None,
+        points: Annotated[int, typer.Option(help="Grid points per --param scan before refinement.")] = 401,
+        tree: Annotated[Path | None, typer.Option(
+            help="Draw the game tree with the equilibrium path (.png/.svg).")] = None,
+        efg: Annotated[Path | None, typer.Option(help="Write the game as a Gambit .efg file.")] = None,
+        json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON.")] = None,
+    ) -> None:
+        """Solve a sequential scenario: subgame-perfect, sequential, Nash or logit QRE equilibria."""
+        if method not in METHODS:
+            raise UsageError(f"--method must be one of: {', '.join(METHODS)}; got '{method}'")
+        if lam is not None and method != "qre":
+            raise UsageError("--lambda goes with --method qre")
+        scenario = load_with_sets(name, set_)
+        game = scenario.compile("sequential", exact=exact)
+        record: dict[str, object] = {"scenario": scenario.id,
+                                     "parameters": {k: float(v) for k, v in scenario.values.items()}}
+        if method == "auto":
+            if game.info.perfect_information:
+                method = "spe"
+            elif structure(game).applies and bool(solve_sequential(game).converged[0]):
+                method = "sequential"
+            else:
+                method = "nash"
+        equilibria: list[Equilibrium] = []
+        if method == "spe":
+            result = subgame_perfect(game)
+            equilibria.append(result.equilibrium)
+            console.print(equilibrium_table(game, result.equilibrium,
+                                            "Subgame-perfect equilibrium (backward induction)"))
+            if result.ties:
+                console.print(f"[yellow]ties:[/] {len(result.ties)} node(s) with several best actions; the profile "
+                              "takes the first of each (another choice gives another SPE)")
+        elif method == "sequential":
+            eq = sequential_equilibrium(game)
+            equilibria.append(eq)
+            console.print(equilibrium_table(game, eq, equilibrium_title(game)))
+        elif method == "nash":
+            methods = ["enumpure", "enummixed", "lcp"] if nash_method == "all" else [nash_method]
+            if nash_method == "all" and len(game.players) != 2:
+                methods = ["enumpure"]
+            if nash_method == "all" and gambit_bridge.strategy_profile_count(game) > \
+                    gambit_bridge.MAX_STRATEGY_PROFILES:
+                methods = ["logit"]
+            record["nash"] = []
+            for m in methods:
+                res = gambit_bridge.nash(game, m)
+                count = f"{len(res.equilibria)} equilibri{'um' if len(res.equilibria) == 1 else 'a'}"
+                console.print(f"[bold]{res.method}[/]: {count} [dim]({res.note})[/]")
+                for k, eq in enumerate(res.equilibria, 1):
+                    console.print(equilibrium_table(game, eq, f"{res.method} #{k}"))
+                equilibria.extend(res.equilibria)
+                record["nash"].append(res.to_dict())  # type: ignore[union-attr]
+        elif lam is not None:
+            eq = gambit_bridge.qre(game, lam)
+            equilibria.append(eq)
+            console.print(equilibrium_table(game, eq, f"Logit agent QRE at λ = {num_text(eq.extra.get('lambda'))}"))
+        else:
+            path = gambit_bridge.qre_path(game, QRE_LAMBDAS)
+            console.print(qre_path_table(game, path))
+            equilibria.extend(path)
+        record["equilibria"] = [e.to_dict() for e in equilibria]
+
+        if cred or param:
+            report = credibility(game)
+            record["credibility"] = report.to_dict()
+            console.print(credibility_table(report))
+            for p in param or []:
+                with progress_bar(f"thresholds along {p}") as cb:
+                    regions = decision_regions(scenario, p, points=points, progress=cb)
+                    threats = threat_regions(scenario, report, p, points=points) if report.threats else []
+                console.print(regions_table(regions, threats))
+                record.setdefault("thresholds", {})[p] = {  # type: ignore[index]
+                    "regions": [r.to_dict() for r in regions], "threats": [t.to_dict() for t in threats]}
+        if tree is not None:
+            plot_game_tree(game, tree, equilibria[0] if equilibria else None)
+            console.print(f"[dim]wrote {tree}[/]")
+        if efg is not None:
+            export_efg(game, efg)
+            console.print(f"[dim]wrote {efg}[/]")
+        if json_out is not None:
+            json_out.write_text(json.dumps(record, indent=2, default=str))
+            console.print(f"[dim]wrote {json_out}[/]")
+
+    @app.command("sweep")
+    @handled
+    def sweep_cmd(
+        name: ScenarioArg = DEFAULT_SCENARIO,
+        grid: Annotated[list[str] | None, typer.Option(
+            "--grid", "-g", help="A swept parameter: name=start:stop:num or name=v1,v2,... (one or two).")] = None,
+        set_: SetOpt = None,
+        out: OutOpt = None,
+        workers: Annotated[int | None, typer.Option(help="Solve in N local worker processes.")] = None,
+        scheduler: Annotated[str | None, typer.Option(help="Use an existing Dask cluster (tcp://host:port).")] = None,
+        chunk: Annotated[int, typer.Option(help="Points per work unit.")] = 16_384,
+    ) -> None:
+        """Solve a scenario over a parameter grid; write a CSV table and a phase diagram."""
+        if not grid:
+            raise UsageError("give at least one --grid name=start:stop:num (e.g. --grid p_resolute=0:1:101)")
+        if chunk < 1:
+            raise UsageError(f"--chunk must be at least 1, got {chunk}")
+        scenario = load_with_sets(name, set_)
+        axes = [parse_axis(g) for g in grid]
+        with progress_bar(f"sweep {scenario.id}") as cb:
+            result = sweep(scenario, axes, workers=workers, scheduler=scheduler, chunk=chunk, progress=cb)
+        out_dir = out or Path("escalab-out") / scenario.id
+        csv_path = result.write_csv(out_dir / "sweep.csv")
+        console.print(sweep_table(result))
+        console.print(f"[dim]wrote {csv_path}[/]")
+        if len(axes) <= 2:
+            png = plot_phase_diagram(result, out_dir / "phase-diagram.png")
+            console.print(f"[dim]wrote {png}[/]")
+        else:
+            console.print("[dim]no phase diagram: it shows one or two swept parameters[/]")
+        (out_dir / "sweep.json").write_text(json.dumps(result.to_dict(), indent=2))
+
+    @app.command("import-efg")
+    @handled
+    def import_efg_cmd(
+        file: Annotated[Path, typer.Argument(help="A Gambit extensive-form game (.efg).")],
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the scenario YAML here.")] = None,
+        scenario_id: Annotated[str | None, typer.Option("--id", help="Scenario id (default: the file name).")] = None,
+    ) -> None:
+        """Convert a Gambit .efg game into an escalab scenario (YAML)."""
+        if out is None:
+            typer.echo(efg_to_yaml(file, scenario_id))
+            return
+        scenario = import_efg(file, out, scenario_id)
+        game = scenario.compile("sequential")
+        console.print(f"[green]ok[/] wrote {out}: scenario '{scenario.id}' with {len(scenario.actors)} actors, "
+                      f"{game.info.num_nodes} nodes, {len(game.infosets)} information sets")
+
+
+def num_text(v: object) -> str:
+    return f"{float(v):.4g}" if isinstance(v, (int, float)) else str(v)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from ..errors import ExpressionError, ModelError, Problem, ScenarioError
 from ..scenario.expressions import Expr, parse
-from ..scenario.scenario import Scenario
+from ..scenario.scenario import Scenario, exact_value
 
 NodeKind = Literal["decision", "chance", "terminal"]
 CHANCE = -1
@@ -134,16 +134,20 @@ class ExtensiveGame:
         return GameState(self, 0)
 
     # -------------------------------------------------------------- parametric evaluation
-    def evaluate(self, values: Mapping[str, Any]) -> tuple[dict[int, tuple[Any, ...]], dict[int, tuple[Any, ...]]]:
+    def evaluate(self, values: Mapping[str, Any], exact: bool = False
+                 ) -> tuple[dict[int, tuple[Any, ...]], dict[int, tuple[Any, ...]]]:
         """Payoffs and chance probabilities at other parameter values (floats or NumPy arrays).
 
         Returns ``(payoffs, probs)`` keyed by node index. Arrays broadcast, so a whole grid of
-        parameter values is evaluated in one pass per expression.
+        parameter values is evaluated in one pass per expression. With ``exact``, numbers are
+        turned into Fractions first, so thresholds can be checked without recompiling.
         """
-        env = {**self.scenario.values, **values}
+        env: dict[str, Any] = {**self.scenario.values, **values}
+        if exact:
+            env = {k: exact_value(v) for k, v in env.items()}
         try:
-            pay = {i: tuple(e.evaluate(env) for e in exprs) for i, exprs in self.payoff_exprs.items()}
-            probs = {i: tuple(e.evaluate(env) for e in exprs) for i, exprs in self.prob_exprs.items()}
+            pay = {i: tuple(e.evaluate(env, exact) for e in exprs) for i, exprs in self.payoff_exprs.items()}
+            probs = {i: tuple(e.evaluate(env, exact) for e in exprs) for i, exprs in self.prob_exprs.items()}
         except ExpressionError as exc:
             raise ModelError(exc.message) from None
         return pay, probs

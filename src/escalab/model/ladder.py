@@ -95,6 +95,15 @@ class LadderGame:
                    acc.max_rungs)
             for band, acc in spec.accidents.items()}
         self.misperception = ev(("ladder_crisis", "misperception"))
+        # Payne's Kahn Game: an actor that judges the risk of miscalculation higher runs more accidents.
+        self.risk: tuple[float, float] = tuple(  # type: ignore[assignment]
+            ev(("ladder_crisis", "miscalculation_risk", a)) if a in spec.miscalculation_risk else 1.0
+            for a in self.actors)
+        for i, a in enumerate(self.actors):
+            for band, (up, down, _) in self.accidents.items():
+                if up * self.risk[i] < 0 or up * self.risk[i] + down > 1 + 1e-9:
+                    raise ModelError(f"miscalculation risk {self.risk[i]:g} of '{a}' puts the accident "
+                                     f"probabilities of band {band} outside [0, 1]")
         allowed = spec.actions or {}
         self.allowed: tuple[tuple[int, ...], tuple[int, ...]] = tuple(  # type: ignore[assignment]
             tuple(sorted(self.rung_ids.index(r) for r in allowed[a])) if a in allowed
@@ -131,9 +140,14 @@ class LadderGame:
             return ()
         return (None,) + tuple(range(self.num_rungs)) if self.spec.signals else (None,)
 
-    def accident_outcomes(self, rung: int) -> list[tuple[float, int]]:
-        """Where an action chosen at ``rung`` is executed, with probabilities (shifts uniform in 1..k)."""
+    def accident_outcomes(self, rung: int, player: int | None = None) -> list[tuple[float, int]]:
+        """Where an action chosen at ``rung`` is executed, with probabilities (shifts uniform in 1..k).
+
+        With ``player``, the 'up' probability is scaled by that actor's miscalculation risk.
+        """
         up, down, k = self.accidents.get(self.bands[rung], (0.0, 0.0, 1))
+        if player is not None:
+            up *= self.risk[player]
         dist: dict[int, float] = {rung: 1.0 - up - down}
         for shift in range(1, k + 1):
             hi = min(rung + shift, self.num_rungs - 1)
@@ -159,8 +173,8 @@ class LadderGame:
             if joint.actions[i] not in self.legal_actions(state, i):
                 raise ModelError(f"illegal action {self.rung_ids[joint.actions[i]]} for {self.actors[i]}")
         out: dict[LadderState, float] = {}
-        for p0, x0 in self.accident_outcomes(joint.actions[0]):
-            for p1, x1 in self.accident_outcomes(joint.actions[1]):
+        for p0, x0 in self.accident_outcomes(joint.actions[0], 0):
+            for p1, x1 in self.accident_outcomes(joint.actions[1], 1):
                 base = self._advance(state, (x0, x1), joint.signals)
                 if base.terminal:
                     out[base] = out.get(base, 0.0) + p0 * p1

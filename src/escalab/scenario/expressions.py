@@ -6,7 +6,7 @@ code. An expression evaluates equally over floats, exact :class:`fractions.Fract
 exact equilibria) and NumPy arrays (for vectorised parameter sweeps): the same source text serves
 the solver, the simulator and the sweep.
 
-Grammar: numbers; parameter names; ``+ - * / **`` (``^`` is accepted as a power too); unary
+Grammar: numbers; parameter names; ``+ - * / **`` (``^`` is a power too, exactly like ``**``); unary
 ``-``/``+``; comparisons ``< <= > >= == !=``; ``and``, ``or``, ``not``; ``a if cond else b``; and
 the functions ``min, max, abs, exp, log, sqrt, clip(x, lo, hi), where(cond, a, b)``.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Mapping
@@ -25,14 +26,38 @@ import numpy as np
 from ..errors import ExpressionError
 
 Number = Any  # float | int | Fraction | np.ndarray
+MAX_EXPRESSION_LENGTH = 2000
+_FLOAT_MAX = sys.float_info.max
+
+# Exact integers and Fractions grow without bound under ``**``; past this many bits a power is
+# computed in floating point instead (where it overflows cleanly), so that ``9 ** 9 ** 9`` in a
+# scenario file cannot hang the loader.
+MAX_EXACT_POWER_BITS = 4096
+
+
+def _bits(x: Any) -> int:
+    if isinstance(x, Fraction):
+        return max(x.numerator.bit_length(), x.denominator.bit_length())
+    return int(x).bit_length()
+
+
+def _pow(a: Any, b: Any) -> Any:
+    """``a ** b`` that never builds a gigantic integer and never returns a complex number."""
+    if isinstance(a, (int, Fraction)) and isinstance(b, (int, Fraction)) and not _is_array(a, b):
+        if _bits(a) > 1 and abs(b) * _bits(a) > MAX_EXACT_POWER_BITS:
+            a, b = float(a), float(b)
+    result = a ** b
+    if isinstance(result, complex):
+        raise ValueError(f"({a}) ** ({b}) is not a real number")
+    return result
+
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
     ast.Div: operator.truediv,
-    ast.Pow: operator.pow,
-    ast.BitXor: operator.pow,  # authors coming from maths write x^2
+    ast.Pow: _pow,
 }
 _CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
@@ -108,11 +133,21 @@ class Expr:
         if missing:
             raise ExpressionError(f"unknown name(s) {', '.join(sorted(missing))} in '{self.source}'")
         try:
-            return self._fn(env, exact)
+            result = self._fn(env, exact)
         except ZeroDivisionError:
             raise ExpressionError(f"division by zero in '{self.source}'") from None
-        except (ValueError, OverflowError, TypeError) as exc:
+        except OverflowError:
+            raise ExpressionError(f"cannot evaluate '{self.source}': the result is too large") from None
+        except (ValueError, OverflowError, TypeError, ArithmeticError) as exc:
             raise ExpressionError(f"cannot evaluate '{self.source}': {exc}") from None
+        except RecursionError:
+            raise ExpressionError(f"cannot evaluate '{self.source}': nested too deeply") from None
+        if isinstance(result, complex):
+            raise ExpressionError(f"cannot evaluate '{self.source}': the result {result} is not a real number")
+        if isinstance(result, (int, Fraction)) and not isinstance(result, bool) and abs(result) > _FLOAT_MAX:
+            # exact integers and fractions can outgrow floating point; every consumer needs a float eventually
+            raise ExpressionError(f"cannot evaluate '{self.source}': the result is too large")
+        return result
 
     @property
     def is_constant(self) -> bool:
@@ -123,11 +158,34 @@ class Expr:
 
 
 def _literal(value: int | float, text: str) -> Evaluator:
-    exact_value = Fraction(text) if isinstance(value, float) else Fraction(value)
+    if isinstance(value, float):
+        try:
+            exact_value = Fraction(text.replace("_", ""))
+        except (ValueError, ZeroDivisionError):
+            exact_value = Fraction(value) if math.isfinite(value) else Fraction(0)
+    else:
+        exact_value = Fraction(value)
 
     def fn(env: Mapping[str, Any], exact: bool) -> Any:
         return exact_value if exact else value
     return fn
+
+
+_OP_SYMBOLS = {"FloorDiv": "'//'", "Mod": "'%'", "MatMult": "'@'", "LShift": "'<<'", "RShift": "'>>'",
+               "BitOr": "'|'", "BitAnd": "'&'", "Invert": "'~'", "Is": "'is'", "IsNot": "'is not'", "In": "'in'",
+               "NotIn": "'not in'"}
+
+
+def _op_symbol(op: ast.AST) -> str:
+    return _OP_SYMBOLS.get(type(op).__name__, type(op).__name__)
+
+
+_CONSTRUCTS = {
+    "Lambda": "a lambda", "Subscript": "indexing ([...])", "List": "a list", "Tuple": "a tuple",
+    "Dict": "a mapping", "Set": "a set", "ListComp": "a comprehension", "SetComp": "a comprehension",
+    "DictComp": "a comprehension", "GeneratorExp": "a generator", "Starred": "'*'", "NamedExpr": "':='",
+    "JoinedStr": "an f-string", "Await": "'await'", "Yield": "'yield'", "YieldFrom": "'yield'", "Slice": "a slice",
+}
 
 
 class _Compiler:
@@ -145,16 +203,20 @@ class _Compiler:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise self.fail(node, f"only numbers are allowed as constants, not {node.value!r}")
+            if isinstance(node.value, float) and not math.isfinite(node.value):
+                raise self.fail(node, "number is too large")
             text = ast.get_source_segment(self.source, node) or repr(node.value)
             return _literal(node.value, text)
         if isinstance(node, ast.Name):
             name = node.id
+            if name.startswith("__"):
+                raise self.fail(node, f"names starting with '__' are not allowed ('{name}')")
             self.names.add(name)
             return lambda env, exact: env[name]
         if isinstance(node, ast.BinOp):
             op = _BINOPS.get(type(node.op))
             if op is None:
-                raise self.fail(node, f"operator {type(node.op).__name__} is not allowed")
+                raise self.fail(node, f"operator {_op_symbol(node.op)} is not allowed (expected + - * / ** ^)")
             left, right = self.compile(node.left), self.compile(node.right)
             return lambda env, exact: op(left(env, exact), right(env, exact))
         if isinstance(node, ast.UnaryOp):
@@ -165,7 +227,7 @@ class _Compiler:
                 return inner
             if isinstance(node.op, ast.Not):
                 return lambda env, exact: _logical_not(inner(env, exact))
-            raise self.fail(node, f"operator {type(node.op).__name__} is not allowed")
+            raise self.fail(node, f"operator {_op_symbol(node.op)} is not allowed (expected unary - + or 'not')")
         if isinstance(node, ast.BoolOp):
             parts = [self.compile(v) for v in node.values]
             combine = _logical_and if isinstance(node.op, ast.And) else _logical_or
@@ -182,7 +244,8 @@ class _Compiler:
             for op_node, comp in zip(node.ops, node.comparators):
                 op = _CMPOPS.get(type(op_node))
                 if op is None:
-                    raise self.fail(node, f"comparison {type(op_node).__name__} is not allowed")
+                    raise self.fail(node, f"comparison {_op_symbol(op_node)} is not allowed "
+                                          "(expected < <= > >= == !=)")
                 ops.append((op, self.compile(comp)))
 
             def compare(env: Mapping[str, Any], exact: bool) -> Any:
@@ -198,10 +261,13 @@ class _Compiler:
             cond, a, b = self.compile(node.test), self.compile(node.body), self.compile(node.orelse)
             return lambda env, exact: _where(cond(env, exact), a(env, exact), b(env, exact))
         if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                known = ", ".join(sorted(FUNCTIONS))
-                name = node.func.id if isinstance(node.func, ast.Name) else "this call"
-                raise self.fail(node, f"unknown function '{name}' (expected one of: {known})")
+            known = ", ".join(sorted(FUNCTIONS))
+            if not isinstance(node.func, ast.Name):
+                if isinstance(node.func, (ast.Attribute, ast.Lambda)):
+                    self.compile(node.func)  # raises, naming the construct
+                raise self.fail(node, f"only the functions {known} can be called, by name")
+            if node.func.id not in FUNCTIONS:
+                raise self.fail(node, f"unknown function '{node.func.id}' (expected one of: {known})")
             if node.keywords:
                 raise self.fail(node, "functions take positional arguments only")
             fn, arity = FUNCTIONS[node.func.id]
@@ -210,7 +276,11 @@ class _Compiler:
                 raise self.fail(node, f"{node.func.id}() takes {want} argument(s), got {len(node.args)}")
             args = [self.compile(a) for a in node.args]
             return lambda env, exact: fn(*(a(env, exact) for a in args))
-        raise self.fail(node, f"'{type(node).__name__}' is not allowed in an expression")
+        if isinstance(node, ast.Attribute):
+            raise self.fail(node, f"attribute access ('.{node.attr}') is not allowed in an expression")
+        what = _CONSTRUCTS.get(type(node).__name__, f"'{type(node).__name__}'")
+        raise self.fail(node, f"{what} is not allowed in an expression (expected numbers, parameter names, "
+                              "operators and the listed functions)")
 
 
 def parse(source: str | int | float) -> Expr:
@@ -218,6 +288,8 @@ def parse(source: str | int | float) -> Expr:
     if isinstance(source, bool):
         raise ExpressionError(f"expected a number or an expression, got {source!r}")
     if isinstance(source, (int, float)):
+        if isinstance(source, float) and not math.isfinite(source):
+            raise ExpressionError(f"expected a finite number, got {source!r}")
         text = repr(source)
         return Expr(text, frozenset(), _literal(source, text))
     if not isinstance(source, str):
@@ -225,10 +297,30 @@ def parse(source: str | int | float) -> Expr:
     text = source.strip()
     if not text:
         raise ExpressionError("empty expression")
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(f"expression is too long ({len(text)} characters; the limit is "
+                              f"{MAX_EXPRESSION_LENGTH})")
+    # '^' is a power, with the precedence of '**' (so 1 - x^2 is 1 - (x^2), as in mathematics)
+    python_text = text.replace("^", "**")
+    carets = [i for i, ch in enumerate(text) if ch == "^"]
+
+    def column(col: int | None) -> int | None:  # a 1-based column in python_text -> in text
+        if col is None:
+            return None
+        return col - sum(1 for k, i in enumerate(carets) if i + k + 1 < col)
+
     try:
-        tree = ast.parse(text, mode="eval")
+        tree = ast.parse(python_text, mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"cannot parse '{text}': {exc.msg}", exc.offset) from None
-    compiler = _Compiler(text)
-    fn = compiler.compile(tree)
+        raise ExpressionError(f"cannot parse '{text}': {exc.msg}", column(exc.offset)) from None
+    except (RecursionError, MemoryError, ValueError):
+        # ValueError: e.g. a NUL character, or an integer literal with too many digits
+        raise ExpressionError(f"cannot parse '{text}': nested too deeply or malformed") from None
+    compiler = _Compiler(python_text)
+    try:
+        fn = compiler.compile(tree)
+    except RecursionError:
+        raise ExpressionError(f"cannot parse '{text}': nested too deeply") from None
+    except ExpressionError as exc:
+        raise ExpressionError(exc.message, column(exc.column)) from None
     return Expr(text, frozenset(compiler.names), fn)

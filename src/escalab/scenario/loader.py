@@ -25,8 +25,12 @@ def open_document(kind: str, ref: str | Path, base_dir: Path | None = None,
                   referrer: tuple[Document, PathT] | None = None) -> Document:
     """Find and parse the document a reference names (a built-in name or a file path)."""
     ref_text = str(ref)
-    path = ref if isinstance(ref, Path) else library.resolve(kind, ref_text, base_dir)
-    if path is None or not path.is_file():
+    try:
+        path = ref if isinstance(ref, Path) else library.resolve(kind, ref_text, base_dir)
+        found = path is not None and path.is_file()
+    except (OSError, ValueError):  # e.g. a NUL character or a name too long for the file system
+        path, found = Path(ref_text), False
+    if not found:
         if library.is_file_reference(ref_text) or isinstance(ref, Path):
             message = f"file not found: {path}"
         else:
@@ -34,7 +38,7 @@ def open_document(kind: str, ref: str | Path, base_dir: Path | None = None,
             message = f"unknown built-in {KIND_WORDS[kind]} '{ref_text}' (built-in: {names}; or give a .yaml file path)"
         if referrer is not None:
             raise referrer[0].error(message, referrer[1])
-        raise ScenarioError([Problem(message, "", ref_text if library.is_file_reference(ref_text) else None)])
+        raise ScenarioError([Problem(message, "", ref_text)])
     return read_file(path)
 
 
@@ -55,6 +59,11 @@ def _merge(base: Document, child: Document) -> Document:
                 target[key] = {**target[key], "default": value}
                 locations[sub + ("default",)] = child.locations.get(sub, child.locate(sub))
                 continue
+            if path == ("parameters",) and isinstance(value, (int, float)) and not isinstance(value, bool):
+                known = ", ".join(target) or "none"
+                raise child.error(f"a bare number overrides the default of an inherited parameter, but the base "
+                                  f"scenario has no parameter '{key}' (its parameters: {known}); to add one, "
+                                  f"write {key}: {{default: {value}}}", sub)
             if isinstance(value, dict) and isinstance(target.get(key), dict):
                 overlay(target[key], value, sub)
             else:
@@ -67,31 +76,45 @@ def _merge(base: Document, child: Document) -> Document:
 
     overlay(data, child.data, ())
     locations[()] = child.locations.get((), (child.file, 1, 1))
-    return Document(data, child.file, locations, child.base_dir)
+    keys = {**base.key_locations, **child.key_locations}
+    return Document(data, child.file, locations, child.base_dir, keys)
 
 
 def scenario_document(ref: str | Path, base_dir: Path | None = None,
-                      _chain: tuple[str, ...] = ()) -> Document:
-    doc = open_document("scenario", ref, base_dir)
+                      _chain: tuple[str, ...] = (), _referrer: tuple[Document, PathT] | None = None) -> Document:
+    doc = open_document("scenario", ref, base_dir, _referrer)
+    return _with_base(doc, _chain)
+
+
+def _chain_key(doc: Document) -> str:
+    try:
+        return str(Path(doc.file).resolve())
+    except (OSError, RuntimeError):
+        return str(doc.file)
+
+
+def _with_base(doc: Document, _chain: tuple[str, ...] = ()) -> Document:
+    """Merge the document ``doc`` extends (recursively) under it; detect cycles of ``extends``."""
     if not isinstance(doc.data, dict):
         return doc
     parent = doc.data.get("extends")
     if parent is None:
         return doc
-    if not isinstance(parent, str):
-        raise doc.error(f"expected the name or path of a scenario, got {type(parent).__name__}", ("extends",))
-    key = str(doc.file)
+    if not isinstance(parent, str) or not parent.strip():
+        raise doc.error(f"expected the name or path of a scenario to extend, got {parent!r}", ("extends",))
+    key = _chain_key(doc)
     if key in _chain:
-        raise doc.error(f"'extends' forms a cycle: {' -> '.join(_chain + (key,))}", ("extends",))
-    try:
-        base = scenario_document(parent, doc.base_dir, _chain + (key,))
-    except ScenarioError as exc:
-        if exc.problems and exc.problems[0].file is None:
-            raise doc.error(exc.problems[0].message, ("extends",)) from None
-        raise
+        names = [Path(k).name for k in _chain + (key,)]
+        raise doc.error(f"'extends' forms a cycle: {' -> '.join(names)}", ("extends",))
+    if len(_chain) >= MAX_EXTENDS_DEPTH:
+        raise doc.error(f"'extends' chains more than {MAX_EXTENDS_DEPTH} files", ("extends",))
+    base = scenario_document(parent, doc.base_dir, _chain + (key,), (doc, ("extends",)))
     merged = _merge(base, doc)
     merged.data["extends"] = parent
     return merged
+
+
+MAX_EXTENDS_DEPTH = 20
 
 
 def _resolve_ladder(ref: str | LadderSpec, doc: Document, path: PathT) -> LadderSpec:
@@ -177,22 +200,39 @@ def load(ref: str | Path) -> Scenario:
 def loads(text: str, name: str = "<string>", base_dir: Path | None = None) -> Scenario:
     """Load a scenario from YAML/JSON text (``extends`` paths resolve against ``base_dir``)."""
     doc = parse_text(text, name, base_dir)
-    parent = doc.data.get("extends")
-    if isinstance(parent, str):
-        doc = _merge(scenario_document(parent, base_dir), doc)
-        doc.data["extends"] = parent
-    return scenario_from_document(doc)
+    return scenario_from_document(_with_base(doc))
+
+
+def _document_kind(doc: Document) -> str:
+    kind = doc.data.get("kind", "scenario")
+    if not isinstance(kind, str) or kind not in DOCUMENT_KINDS:
+        raise doc.error(f"expected kind to be one of: {', '.join(DOCUMENT_KINDS)}; got {kind!r}", ("kind",))
+    return kind
+
+
+def _validate_document(doc: Document) -> Scenario | LadderSpec | ReadinessScaleSpec:
+    kind = _document_kind(doc)
+    if kind == "ladder":
+        ladder = shape.validate(LadderSpec, doc)
+        problems = check_ladder(ladder, doc, ())
+        if problems:
+            raise ScenarioError(problems)
+        return ladder
+    if kind == "readiness_scale":
+        scale = shape.validate(ReadinessScaleSpec, doc)
+        problems = check_scale(scale, doc, ())
+        if problems:
+            raise ScenarioError(problems)
+        return scale
+    return scenario_from_document(_with_base(doc))
 
 
 def validate_file(path: str | Path) -> Scenario | LadderSpec | ReadinessScaleSpec:
     """Validate any escalab document, whatever its kind."""
-    p = Path(path)
-    doc = read_file(p)
-    kind = doc.data.get("kind", "scenario")
-    if kind not in DOCUMENT_KINDS:
-        raise doc.error(f"expected kind to be one of: {', '.join(DOCUMENT_KINDS)}; got {kind!r}", ("kind",))
-    if kind == "ladder":
-        return load_ladder(p)
-    if kind == "readiness_scale":
-        return load_scale(p)
-    return load(p)
+    return _validate_document(read_file(Path(path)))
+
+
+def validate_text(text: str, name: str = "<string>",
+                  base_dir: Path | None = None) -> Scenario | LadderSpec | ReadinessScaleSpec:
+    """Validate any escalab document given as text (references resolve against ``base_dir``)."""
+    return _validate_document(parse_text(text, name, base_dir))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -100,6 +101,8 @@ class Scenario:
                 raise UsageError(f"scenario '{self.id}' has no parameter '{name}' (parameters: {known})")
             if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
                 raise UsageError(f"parameter '{name}' needs a number, got {value!r}")
+            if not math.isfinite(float(value)):
+                raise UsageError(f"parameter '{name}' needs a finite number, got {value!r}")
             rng = self.spec.parameters[name].range
             if rng is not None and not rng[0] <= value <= rng[1]:
                 raise UsageError(f"parameter '{name}' = {value:g} lies outside its range [{rng[0]:g}, {rng[1]:g}]")
@@ -127,6 +130,14 @@ class Scenario:
         for key, probs in groups.items():
             if abs(sum(probs) - 1) > 1e-6:
                 raise UsageError(f"{format_path(key)}: probabilities sum to {sum(probs):g} at these parameter values")
+        crisis = self.spec.ladder_crisis
+        for band in (crisis.accidents if crisis is not None else {}):
+            path = ("ladder_crisis", "accidents", band)
+            up, down = (self.exprs.get(path + (k,)) for k in ("up", "down"))
+            total = sum(float(e.evaluate(env)) for e in (up, down) if e is not None)
+            if total > 1 + 1e-9:
+                raise UsageError(f"{format_path(path)}: accident probabilities up + down = {total:g} exceed 1 "
+                                 "at these parameter values")
 
     # -------------------------------------------------------------- compiled forms
     def compile(self, form: str | None = None, *, exact: bool = False) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
 
 SCHEMA_VERSION = 1
 
@@ -20,9 +20,23 @@ Id = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$",
                           description="A stable identifier: letters, digits, '_' and '-'.")]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
                             description="A name usable in expressions: letters, digits and '_'.")]
-Number = Union[StrictInt, StrictFloat]
-ExprText = Annotated[Union[StrictInt, StrictFloat, StrictStr],
+Ref = Annotated[str, Field(pattern=r"^([A-Za-z_][A-Za-z0-9_\-]*|.+\.(yaml|yml|json))$",
+                           description="A built-in name (letters, digits, '_' and '-') or a path to a "
+                                       ".yaml/.yml/.json file, relative to the file that names it.")]
+FiniteFloat = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+Number = Union[StrictInt, FiniteFloat]
+ExprText = Annotated[Union[StrictInt, FiniteFloat, StrictStr],
                      Field(description="A number or an arithmetic expression over the parameters.")]
+
+
+def _not_bool(value: object) -> object:
+    # YAML's ``true`` equals 1 in Python; a version number must be written as a number.
+    if isinstance(value, bool):
+        raise ValueError(f"expected the schema version {SCHEMA_VERSION}, got {value!r}")
+    return value
+
+
+Version = Annotated[Literal[1], BeforeValidator(_not_bool)]
 
 Band = Literal["de_escalation", "status_quo", "conventional", "nuclear_signalling", "nuclear_use", "strategic"]
 BANDS: tuple[str, ...] = ("de_escalation", "status_quo", "conventional", "nuclear_signalling",
@@ -43,7 +57,7 @@ class ReadinessLevel(Spec):
 class ReadinessScaleSpec(Spec):
     """An ordered scale of force readiness, lowest readiness first (e.g. DEFCON 5 before DEFCON 1)."""
 
-    escalab: Literal[1] = 1
+    escalab: Version = 1
     kind: Literal["readiness_scale"] = "readiness_scale"
     id: Id
     name: str = ""
@@ -73,7 +87,7 @@ class Threshold(Spec):
 class LadderSpec(Spec):
     """An ordered escalation ladder: rungs from least to most escalatory, strictly increasing value."""
 
-    escalab: Literal[1] = 1
+    escalab: Version = 1
     kind: Literal["ladder"] = "ladder"
     id: Id
     name: str = ""
@@ -95,7 +109,7 @@ class Actor(Spec):
     name: str
     role: str = ""
     doc: str = ""
-    readiness: Id | ReadinessScaleSpec | None = Field(
+    readiness: Ref | ReadinessScaleSpec | None = Field(
         default=None, description="A built-in scale name (defcon, russia-4), a relative file path, or an inline scale.")
     types: dict[Id, ExprText] | None = Field(
         default=None, description="Private types and their prior probabilities (expressions summing to 1).")
@@ -152,16 +166,16 @@ class Accident(Spec):
 
     up: ExprText = 0
     down: ExprText = 0
-    max_rungs: int = Field(default=1, ge=1)
+    max_rungs: StrictInt = Field(default=1, ge=1)
 
 
 class Balance(Spec):
     """The conventional balance: an integer, positive when the first actor is winning."""
 
-    initial: int = 0
-    range: tuple[int, int] = (-5, 5)
-    drift: int = 0
-    effect: dict[Band, int] = {}
+    initial: StrictInt = 0
+    range: tuple[StrictInt, StrictInt] = (-5, 5)
+    drift: StrictInt = 0
+    effect: dict[Band, StrictInt] = {}
 
 
 class Ending(Spec):
@@ -172,16 +186,19 @@ class Ending(Spec):
 class LadderCrisisSpec(Spec):
     """Repeated simultaneous turns of signal and action on a ladder."""
 
-    ladder: Id | LadderSpec | None = None
+    ladder: Ref | LadderSpec | None = None
     actors: list[Id] = Field(min_length=2, max_length=2)
     start: dict[Id, Id]
     actions: dict[Id, list[Id]] | None = None
-    max_step: int | None = Field(default=None, ge=1)
-    signals: bool = True
+    max_step: StrictInt | None = Field(default=None, ge=1)
+    signals: StrictBool = True
     balance: Balance = Balance()
     accidents: dict[Band, Accident] = {}
     misperception: ExprText = 0
-    turn_limit: int = Field(ge=1)
+    miscalculation_risk: dict[Id, ExprText] = Field(
+        default={}, description="Per actor: a factor on the 'up' accident probability of its own actions "
+                                "(Payne's Kahn Game: 1 low, 2 medium, 3 high judged risk of miscalculation).")
+    turn_limit: StrictInt = Field(ge=1)
     capitulation_value: Number | None = None
     endings: dict[Id, Ending]
 
@@ -214,7 +231,7 @@ class ActorIndicators(Spec):
 
 # ----------------------------------------------------------------------------- scenario
 class ScenarioSpec(Spec):
-    escalab: Literal[1] = Field(description="Schema version of the scenario language.")
+    escalab: Version = Field(description="Schema version of the scenario language.")
     kind: Literal["scenario"] = "scenario"
     id: Id
     title: str
@@ -223,7 +240,7 @@ class ScenarioSpec(Spec):
     extends: str | None = None
     parameters: dict[Name, Parameter] = {}
     actors: dict[Id, Actor] = Field(min_length=1)
-    ladder: Id | LadderSpec | None = None
+    ladder: Ref | LadderSpec | None = None
     sequential: SequentialSpec | None = None
     ladder_crisis: LadderCrisisSpec | None = None
     doctrines: dict[Id, Doctrine] = {}

@@ -9,6 +9,7 @@ the first, so an author can fix a file in one pass.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,8 +39,9 @@ class Checker:
     problems: list[Problem] = field(default_factory=list)
     exprs: dict[PathT, Expr] = field(default_factory=dict)
 
-    def add(self, message: str, path: PathT) -> None:
-        self.problems.append(self.doc.problem(message, path))
+    def add(self, message: str, path: PathT, at_key: bool = False) -> None:
+        """Record a problem at ``path`` (at its key, with ``at_key``: for a key that names nothing)."""
+        self.problems.append(self.doc.problem(message, path, at_key=at_key))
 
     def expr(self, source: Any, path: PathT, extra_names: Iterable[str] = ()) -> Expr | None:
         try:
@@ -62,10 +64,15 @@ class Checker:
         if e is None:
             return None
         try:
-            return e.evaluate(self.env)
+            v = e.evaluate(self.env)
         except ExpressionError as exc:
             self.add(exc.message, path)
             return None
+        if not math.isfinite(float(v)):
+            self.add(f"expression '{e.source}' evaluates to {float(v):g} at the default parameters "
+                     "(expected a finite number)", path)
+            return None
+        return v
 
     def probability(self, source: Any, path: PathT) -> float | None:
         v = self.value(source, path)
@@ -230,7 +237,7 @@ def _check_sequential(spec: ScenarioSpec, c: Checker, ladder: LadderSpec | None)
         for actor_id, pay in out.payoffs.items():
             ppath = path + ("payoffs", actor_id)
             if actor_id not in spec.actors:
-                c.add(f"unknown actor '{actor_id}' (known actors: {', '.join(spec.actors)})", ppath)
+                c.add(f"unknown actor '{actor_id}' (known actors: {', '.join(spec.actors)})", ppath, at_key=True)
                 continue
             if isinstance(pay, dict):
                 types = spec.actors[actor_id].types
@@ -242,7 +249,8 @@ def _check_sequential(spec: ScenarioSpec, c: Checker, ladder: LadderSpec | None)
                         c.add(f"missing payoff for type '{t}' of actor '{actor_id}'", ppath)
                 for t, src in pay.items():
                     if t not in types:
-                        c.add(f"unknown type '{t}' (types of '{actor_id}': {', '.join(types)})", ppath + (t,))
+                        c.add(f"unknown type '{t}' (types of '{actor_id}': {', '.join(types)})", ppath + (t,),
+                              at_key=True)
                     else:
                         c.value(src, ppath + (t,))
             else:
@@ -321,19 +329,35 @@ def _check_ladder_crisis(spec: ScenarioSpec, c: Checker, ladder: LadderSpec | No
         c.add(f"balance range [{lo}, {hi}] is empty", base + ("balance", "range"))
     elif not lo <= lc.balance.initial <= hi:
         c.add(f"initial balance {lc.balance.initial} lies outside the range [{lo}, {hi}]", base + ("balance", "initial"))
+    bands: list[tuple[float, float]] = []
     for band, acc in lc.accidents.items():
         up = c.probability(acc.up, base + ("accidents", band, "up"))
         down = c.probability(acc.down, base + ("accidents", band, "down"))
         if up is not None and down is not None and up + down > 1 + TOLERANCE:
             c.add(f"accident probabilities up + down = {up + down:g} exceed 1", base + ("accidents", band))
+        bands.append((up or 0.0, down or 0.0))
     c.probability(lc.misperception, base + ("misperception",))
+    for a, src in lc.miscalculation_risk.items():
+        path = base + ("miscalculation_risk", a)
+        if a not in lc.actors:
+            c.add(f"'{a}' is not one of the crisis actors ({', '.join(lc.actors)})", path, at_key=True)
+            continue
+        factor = c.value(src, path)
+        if factor is None:
+            continue
+        if float(factor) < 0:
+            c.add(f"miscalculation risk must be at least 0, got {float(factor):g}", path)
+        elif any(float(factor) * up + down > 1 + TOLERANCE for up, down in bands):
+            worst = max(float(factor) * up + down for up, down in bands)
+            c.add(f"miscalculation risk {float(factor):g} makes an accident probability {worst:g}, above 1", path)
     expected = ["settlement", "strategic_war", "turn_limit"] + [f"{a}_capitulates" for a in lc.actors]
     for e in expected:
         if e not in lc.endings:
             c.add(f"missing ending '{e}' (a ladder crisis needs payoffs for: {', '.join(expected)})", base + ("endings",))
     for e, ending in lc.endings.items():
         if e not in expected:
-            c.add(f"unknown ending '{e}' (expected one of: {', '.join(expected)})", base + ("endings", e))
+            c.add(f"unknown ending '{e}' (expected one of: {', '.join(expected)})", base + ("endings", e),
+                  at_key=True)
             continue
         for a in lc.actors:
             if a not in ending.payoffs:
@@ -362,7 +386,7 @@ def _check_indicators(spec: ScenarioSpec, c: Checker, scales: Mapping[str, Readi
     for actor_id, ind in spec.indicators.items():
         base: PathT = ("indicators", actor_id)
         if actor_id not in spec.actors:
-            c.add(f"unknown actor '{actor_id}' (known actors: {', '.join(spec.actors)})", base)
+            c.add(f"unknown actor '{actor_id}' (known actors: {', '.join(spec.actors)})", base, at_key=True)
             continue
         scale = scales.get(actor_id)
         if scale is None:
@@ -374,7 +398,7 @@ def _check_indicators(spec: ScenarioSpec, c: Checker, scales: Mapping[str, Readi
             for lvl in table:
                 if lvl not in levels:
                     c.add(f"unknown readiness level '{lvl}' (levels of '{scale.id}': {', '.join(levels)})",
-                          path + (lvl,))
+                          path + (lvl,), at_key=True)
             if complete:
                 for lvl in levels:
                     if lvl not in table:

@@ -21,7 +21,7 @@ _TYPE_WORDS = {
     "int_type": "an integer", "int_parsing": "an integer", "float_type": "a number",
     "string_type": "a string", "dict_type": "a mapping", "list_type": "a list",
     "bool_type": "true or false", "tuple_type": "a list", "model_type": "a mapping",
-    "int_from_float": "an integer",
+    "int_from_float": "an integer", "finite_number": "a finite number", "none_required": "nothing (null)",
 }
 
 
@@ -88,7 +88,7 @@ def _describe_literal(root: type[BaseModel], path: PathT) -> str | None:
     return None
 
 
-def _data_path(data: Any, loc: tuple[Any, ...]) -> PathT:
+def _data_path(data: Any, loc: tuple[Any, ...], root: type[BaseModel] | None = None) -> PathT:
     """Keep the parts of a pydantic loc that really index into the document."""
     out: list[str | int] = []
     cur = data
@@ -99,16 +99,22 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> PathT:
         elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
             out.append(part)
             cur = cur[part]
-        elif isinstance(cur, dict) and isinstance(part, str) and not _looks_like_tag(part):
-            out.append(part)  # a missing or unknown key: still part of the path
+        elif isinstance(cur, dict) and isinstance(part, str) and _is_field(root, tuple(out), part):
+            out.append(part)  # a missing key: still part of the path
             cur = None
-        # otherwise a union tag such as 'str' or 'function-after[...]': skip it
+        # otherwise a union tag such as 'str', 'constrained-str' or 'function-after[...]': skip it
     return tuple(out)
+
+
+def _is_field(root: type[BaseModel] | None, path: PathT, part: str) -> bool:
+    if root is None:
+        return not _looks_like_tag(part)
+    return part in allowed_keys(root, path)
 
 
 def _looks_like_tag(part: str) -> bool:
     return part in {"str", "int", "float", "bool", "list", "dict", "tuple", "none"} or \
-        "[" in part or part[:1].isupper()
+        "[" in part or "-" in part or part[:1].isupper()
 
 
 def _message(err: dict[str, Any], root: type[BaseModel], path: PathT) -> str:
@@ -118,19 +124,90 @@ def _message(err: dict[str, Any], root: type[BaseModel], path: PathT) -> str:
         keys = allowed_keys(root, path[:-1])
         hint = f" (expected one of: {', '.join(keys)})" if keys else ""
         return f"unknown key '{path[-1]}'{hint}"
+    if etype == "missing" and err["loc"] and isinstance(err["loc"][-1], int):
+        # a fixed-length list such as range: [low, high] with items missing
+        return f"too few items: item {err['loc'][-1] + 1} is missing (write [low, high])"
     if etype == "missing":
         return f"missing required key '{path[-1]}'" if path else "missing required key"
+    if etype == "literal_error" and path == ("escalab",):
+        return f"unsupported schema version {given!r} (this escalab reads version 1: write 'escalab: 1')"
     if etype == "literal_error":
         expected = _describe_literal(root, path) or err["msg"]
         return f"expected {expected}, got {given!r}"
     if etype == "string_pattern_mismatch":
-        return f"'{given}' is not a valid identifier (use letters, digits, '_' and '-', starting with a letter)"
-    if etype in ("too_short", "too_long"):
-        return err["msg"][0].lower() + err["msg"][1:]
+        pattern = str(err.get("ctx", {}).get("pattern", ""))
+        if "yaml" in pattern:
+            return (f"'{given}' is neither a built-in name (letters, digits, '_' and '-') nor a path to a "
+                    ".yaml, .yml or .json file")
+        if "\\-" not in pattern:
+            return (f"'{given}' is not a valid parameter name (use letters, digits and '_', starting with a "
+                    "letter or '_'; no '-')")
+        return f"'{given}' is not a valid identifier (use letters, digits, '_' and '-', starting with a letter or '_')"
+    if etype == "too_short":
+        ctx = err.get("ctx", {})
+        return f"expected at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length', len(given or []))}"
+    if etype == "too_long":
+        ctx = err.get("ctx", {})
+        return f"expected at most {ctx.get('max_length')} item(s), got {ctx.get('actual_length', len(given or []))}"
+    if etype in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return f"expected a number {err['msg'].removeprefix('Input should be ')}, got {given!r}"
+    if etype == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
     word = _TYPE_WORDS.get(etype)
     if word:
-        return f"expected {word}, got {type(given).__name__} {given!r}"
-    return f"{err['msg']} (got {given!r})"
+        return f"expected {word}, got {_describe(given)}"
+    return f"{err['msg']} (got {_describe(given)})"
+
+
+def _describe(given: Any) -> str:
+    text = repr(given)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    kind = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "an integer",
+            float: "a number", type(None): "nothing (null)"}.get(type(given), type(given).__name__)
+    return kind if given is None else f"{kind} {text}"
+
+
+# Errors that mean "the value had the right type for this branch of a union but broke a rule".
+_CONSTRAINT_ERRORS = {"string_pattern_mismatch", "finite_number", "literal_error", "value_error", "too_short",
+                      "too_long", "greater_than_equal", "greater_than", "less_than_equal", "less_than",
+                      "int_from_float"}
+_SCALAR_TYPE_ERRORS = {"int_type", "int_parsing", "float_type", "string_type", "bool_type", "finite_number",
+                       "string_pattern_mismatch", "literal_error", "int_from_float", "none_required"}
+
+
+def _prune_union_errors(errors: list[tuple[PathT, dict[str, Any]]], data: Any) -> list[tuple[PathT, dict[str, Any]]]:
+    """Keep, for a value that failed every member of a union, only the member the author meant.
+
+    A mapping was meant as the mapping member (drop "expected a string" next to errors inside
+    it); a value that failed a rule of one member (a pattern, a range) was meant as that member
+    (drop the other members' bare type errors).
+    """
+    paths = {p for p, _ in errors}
+    kept: list[tuple[PathT, dict[str, Any]]] = []
+    for path, err in errors:
+        value = _value_at(data, path)
+        deeper = any(len(q) > len(path) and q[:len(path)] == path for q in paths)
+        if isinstance(value, (dict, list)) and deeper and err["type"] in _SCALAR_TYPE_ERRORS | {"model_type",
+                                                                                              "dict_type",
+                                                                                              "list_type"}:
+            continue
+        same = [e for q, e in errors if q == path]
+        if err["type"] not in _CONSTRAINT_ERRORS and any(e["type"] in _CONSTRAINT_ERRORS for e in same) \
+                and err["type"] != "extra_forbidden" and err["type"] != "missing":
+            continue
+        kept.append((path, err))
+    return kept
+
+
+def _value_at(data: Any, path: PathT) -> Any:
+    cur = data
+    for part in path:
+        try:
+            cur = cur[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return cur
 
 
 def validate(model: type[BaseModel], doc: Document, data: Any = None) -> Any:
@@ -144,9 +221,10 @@ def validate(model: type[BaseModel], doc: Document, data: Any = None) -> Any:
 
 def translate(exc: ValidationError, model: type[BaseModel], doc: Document, data: Any,
               prefix: PathT = ()) -> ScenarioError:
+    located = [(_data_path(data, tuple(err["loc"]), model), err) for err in exc.errors()]
+    located = _prune_union_errors(located, data)
     by_path: dict[PathT, list[dict[str, Any]]] = {}
-    for err in exc.errors():
-        path = _data_path(data, tuple(err["loc"]))
+    for path, err in located:
         by_path.setdefault(path, []).append(err)
     problems: list[Problem] = []
     for path, errs in by_path.items():
@@ -159,8 +237,22 @@ def translate(exc: ValidationError, model: type[BaseModel], doc: Document, data:
             # one value failing every member of a union: say what each member wanted
             expected = [m.removeprefix("expected ").split(", got")[0] for m in messages if m.startswith("expected")]
             if expected and len(expected) == len(messages):
-                given = errs[0].get("input")
-                messages = [f"expected {' or '.join(expected)}, got {type(given).__name__} {given!r}"]
+                messages = [f"expected {_join_expected(expected)}, got {_describe(errs[0].get('input'))}"]
+        unknown_key = all(e["type"] == "extra_forbidden" or "[key]" in e["loc"] for e in errs)
         for m in messages:
-            problems.append(doc.problem(m, prefix + path))
+            problems.append(doc.problem(m, prefix + path, at_key=unknown_key))
     return ScenarioError(problems)
+
+
+def _join_expected(words: list[str]) -> str:
+    """'an integer or a number or a string' -> 'a number or an expression'."""
+    out: list[str] = []
+    for w in words:
+        for part in w.split(" or "):
+            if part not in out:
+                out.append(part)
+    if "a number" in out and "an integer" in out:
+        out.remove("an integer")
+    if "a number" in out and "a string" in out:
+        out[out.index("a string")] = "an expression (text)"
+    return " or ".join(out)

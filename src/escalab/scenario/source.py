@@ -38,6 +38,7 @@ class Document:
     file: str
     locations: dict[PathT, tuple[str, int, int]] = field(default_factory=dict)
     base_dir: Path | None = None
+    key_locations: dict[PathT, tuple[str, int, int]] = field(default_factory=dict)
 
     def locate(self, path: PathT) -> tuple[str, int | None, int | None]:
         """The file/line/column of ``path``, or of its nearest located ancestor.
@@ -52,8 +53,10 @@ class Document:
             p = p[:-1]
         return self.locations.get((), (self.file, None, None))
 
-    def problem(self, message: str, path: PathT = ()) -> Problem:
-        file, line, col = self.locate(path)
+    def problem(self, message: str, path: PathT = (), at_key: bool = False) -> Problem:
+        """A problem at ``path``: its value's position, or with ``at_key`` the position of its key."""
+        located = self.key_locations.get(tuple(path)) if at_key else None
+        file, line, col = located or self.locate(path)
         return Problem(message, format_path(path), file, line, col)
 
     def error(self, message: str, path: PathT = ()) -> ScenarioError:
@@ -65,18 +68,49 @@ class _Builder:
         self.file = file
         self.loader = yaml.SafeLoader("")
         self.locations: dict[PathT, tuple[str, int, int]] = {}
+        self.key_locations: dict[PathT, tuple[str, int, int]] = {}
         self.problems: list[Problem] = []
+        self.active: set[int] = set()
+        self.count = 0
 
     def mark(self, path: PathT, node: yaml.Node) -> None:
         self.locations[path] = (self.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def build(self, node: yaml.Node, path: PathT) -> Any:
         self.mark(path, node)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            if len(path) > MAX_DEPTH:
+                raise _Located(f"the document is nested more than {MAX_DEPTH} levels deep", node, path[:3])
+            if id(node) in self.active:
+                raise _Located("an alias refers to the collection that contains it (a recursive structure)", node,
+                               path)
+            self.count += 1
+            if self.count > MAX_COLLECTIONS:
+                raise _Located(f"the document expands to more than {MAX_COLLECTIONS} mappings and lists "
+                               "(too many aliases?)", node, path)
+            self.active.add(id(node))
+            try:
+                return self._build_collection(node, path)
+            finally:
+                self.active.discard(id(node))
+        return self.scalar(node, path)
+
+    def scalar(self, node: yaml.Node, path: PathT) -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as exc:  # e.g. a date such as 2001-02-30
+            raise _Located(f"not valid YAML: cannot read {node.value!r} ({exc})", node, path) from None
+
+    def _build_collection(self, node: yaml.Node, path: PathT) -> Any:
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.loader.construct_object(key_node, deep=True)
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.problems.append(Problem("mapping keys must be plain scalars", _fmt(path), self.file,
+                                                 key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+                    continue
+                key = self.scalar(key_node, path)
                 if not isinstance(key, (str, int, float, bool)):
                     self.problems.append(Problem("mapping keys must be plain scalars",
                                                  _fmt(path), self.file,
@@ -90,11 +124,23 @@ class _Builder:
                         _fmt(path + (key,)), self.file,
                         key_node.start_mark.line + 1, key_node.start_mark.column + 1))
                     continue
+                self.key_locations[path + (key,)] = (self.file, key_node.start_mark.line + 1,
+                                                     key_node.start_mark.column + 1)
                 out[key] = self.build(value_node, path + (key,))
             return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+
+
+MAX_COLLECTIONS = 100_000
+MAX_DEPTH = 50
+
+
+class _Located(Exception):
+    def __init__(self, message: str, node: yaml.Node, path: PathT = ()):
+        super().__init__(message)
+        self.message = message
+        self.node = node
+        self.path = path
 
 
 def _fmt(path: PathT) -> str:
@@ -105,6 +151,8 @@ def parse_text(text: str, file: str, base_dir: Path | None = None) -> Document:
     """Parse YAML (JSON is a subset) into a located document, or raise ScenarioError."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise ScenarioError([Problem("the document is nested too deeply", "", file)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -117,14 +165,27 @@ def parse_text(text: str, file: str, base_dir: Path | None = None) -> Document:
     builder = _Builder(file)
     try:
         data = builder.build(node, ())
-    except yaml.YAMLError as exc:
+    except RecursionError:
+        raise ScenarioError([Problem("the document is nested too deeply", "", file)]) from None
+    except _Located as exc:
+        mark = exc.node.start_mark
+        raise ScenarioError([Problem(exc.message, format_path(exc.path), file,
+                                     mark.line + 1, mark.column + 1)]) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        col = mark.column + 1 if mark else None
+        raise ScenarioError([Problem(f"not valid YAML: {exc.problem or exc}", "", file, line, col)]) from None
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        # ValueError/OverflowError: a scalar PyYAML cannot construct, such as a timestamp out of range
         raise ScenarioError([Problem(f"not valid YAML: {exc}", "", file)]) from None
     if builder.problems:
         raise ScenarioError(builder.problems)
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(f"expected a mapping at the top of the document, got {type(data).__name__}",
-                                     "", file, 1, 1)])
-    return Document(data, file, builder.locations, base_dir)
+        kind = {list: "a list", str: "a string"}.get(type(data), type(data).__name__)
+        raise ScenarioError([Problem(f"expected a mapping (key: value lines) at the top of the document, got {kind}",
+                                     "", file, node.start_mark.line + 1, node.start_mark.column + 1)])
+    return Document(data, file, builder.locations, base_dir, builder.key_locations)
 
 
 def read_file(path: Path) -> Document:

@@ -1,0 +1,127 @@
+"""A game tree drawn with matplotlib, the equilibrium path highlighted.
+
+A reader checks an equilibrium by following it through the tree: which moves are played, which
+threats sit off the path, which nodes a player cannot tell apart. The figure shows exactly that --
+decision nodes coloured by actor, chance nodes grey, information sets joined by dashed lines, the
+equilibrium path in thick red and every equilibrium choice off the path in thinner red.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import FancyArrowPatch  # noqa: E402
+
+from ..model import ExtensiveGame  # noqa: E402
+from ..solve.assessment import Equilibrium  # noqa: E402
+
+ACTOR_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+PATH_COLOUR = "#c0392b"
+
+
+def _fmt(v: object) -> str:
+    f = float(v)  # type: ignore[arg-type]
+    return f"{f:.3g}" if not f.is_integer() else str(int(f))
+
+
+def _layout(game: ExtensiveGame) -> tuple[dict[int, float], dict[int, int]]:
+    x: dict[int, float] = {}
+    depth: dict[int, int] = {0: 0}
+    leaf = 0
+    for n in game.nodes:
+        for ch in n.children:
+            depth[ch] = depth[n.index] + 1
+    # leaves in pre-order get consecutive x; parents sit at the mean of their children
+    for n in game.nodes:
+        if n.kind == "terminal":
+            x[n.index] = float(leaf)
+            leaf += 1
+    for n in reversed(game.nodes):
+        if n.kind != "terminal":
+            x[n.index] = sum(x[c] for c in n.children) / len(n.children)
+    return x, depth
+
+
+def plot_game_tree(game: ExtensiveGame, path: str | Path, equilibrium: Equilibrium | None = None,
+                   title: str | None = None) -> Path:
+    """Draw ``game`` to ``path`` (.png or .svg by suffix), with ``equilibrium`` highlighted if given."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    x, depth = _layout(game)
+    leaves = sum(1 for n in game.nodes if n.kind == "terminal")
+    levels = max(depth.values()) + 1
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.25 * leaves), max(4.0, 1.6 * levels + 1.2)))
+    on_path = {0}
+    chosen: set[tuple[int, int]] = set()
+    if equilibrium is not None:
+        for n in game.nodes:
+            for k, ch in enumerate(n.children):
+                if n.kind == "decision":
+                    assert n.infoset is not None
+                    p = float(equilibrium.behaviour[game.infosets[n.infoset].label][n.actions[k]])
+                else:
+                    p = float(n.probs[k])
+                if p > 1e-6:
+                    if n.kind == "decision":
+                        chosen.add((n.index, ch))
+                    if n.index in on_path:
+                        on_path.add(ch)
+    for n in game.nodes:
+        for k, ch in enumerate(n.children):
+            edge_on = n.index in on_path and ch in on_path
+            picked = (n.index, ch) in chosen
+            colour = PATH_COLOUR if (edge_on or picked) else "#999999"
+            width = 3.2 if edge_on else (1.6 if picked else 1.0)
+            ax.plot([x[n.index], x[ch]], [-depth[n.index], -depth[ch]], color=colour, lw=width, zorder=1,
+                    solid_capstyle="round")
+            label = n.actions[k]
+            if n.kind == "chance":
+                label += f" ({_fmt(n.probs[k])})"
+            mx, my = (x[n.index] + x[ch]) / 2, -(depth[n.index] + depth[ch]) / 2
+            ax.text(mx, my, label, fontsize=7, ha="center", va="center", zorder=3,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
+    bend = 0
+    for info in game.infosets:
+        if len(info.nodes) > 1:
+            bend += 1
+            colour = ACTOR_COLOURS[info.player % len(ACTOR_COLOURS)]
+            members = sorted(info.nodes, key=lambda i: x[i])
+            for a, b in zip(members, members[1:]):
+                arc = FancyArrowPatch((x[a], -depth[a]), (x[b], -depth[b]), arrowstyle="-",
+                                      connectionstyle=f"arc3,rad={-0.08 - 0.05 * (bend % 3)}", ls="--",
+                                      color=colour, lw=1.1, alpha=0.8, zorder=0)
+                ax.add_patch(arc)
+            ax.text((x[members[0]] + x[members[1]]) / 2, -depth[members[0]] + 0.3 + 0.12 * (bend % 3),
+                    f"infoset {info.label}", fontsize=6.5, ha="center", color=colour, style="italic")
+    for n in game.nodes:
+        px, py = x[n.index], -depth[n.index]
+        if n.kind == "terminal":
+            pays = ", ".join(_fmt(v) for v in n.payoffs)
+            ax.plot(px, py, marker="s", ms=5, color="black", zorder=2)
+            ax.text(px, py - 0.12, f"{n.outcome}\n({pays})", fontsize=6.5, ha="center", va="top", rotation=0)
+        elif n.kind == "chance":
+            ax.plot(px, py, marker="o", ms=11, color="#bbbbbb", mec="black", zorder=2)
+            ax.text(px, py + 0.13, "chance", fontsize=7, ha="center", va="bottom")
+        else:
+            assert n.player is not None and n.infoset is not None
+            colour = ACTOR_COLOURS[n.player % len(ACTOR_COLOURS)]
+            ax.plot(px, py, marker="o", ms=11, color=colour, mec="black", zorder=2)
+            ax.text(px, py + 0.13, game.players[n.player], fontsize=7.5, ha="center", va="bottom",
+                    color=colour, fontweight="bold")
+    ax.set_xlim(-0.8, leaves - 0.2)
+    ax.set_ylim(-levels - 0.2, 0.6)
+    ax.axis("off")
+    heading = title or game.scenario.title
+    if equilibrium is not None:
+        heading += f"\n{equilibrium.method}: {equilibrium.path}"
+    ax.set_title(heading, fontsize=10)
+    payoff_order = "payoffs in the order: " + ", ".join(game.players)
+    fig.text(0.01, 0.01, payoff_order, fontsize=7, color="#555555")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -1,0 +1,78 @@
+"""The phase diagram of a sweep: which equilibrium outcome holds in which region of parameters.
+
+This is the figure the article's question calls for ("when does escalate-to-deescalate work?"):
+regions coloured by outcome, so a reader sees where the boundaries run without reading a table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from ..solve.sweep import SweepResult  # noqa: E402
+
+PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c",
+           "#ccb974", "#64b5cd", "#1b9e77", "#d95f02"]
+
+
+def _axis_label(result: SweepResult, name: str) -> str:
+    unit = result.units.get(name, "")
+    return f"{name} ({unit})" if unit else name
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    words, lines, line = text.replace("; ", ";\u00a0").split(" "), [], ""
+    for w in words:
+        if line and len(line) + len(w) + 1 > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}" if line else w
+    lines.append(line)
+    return "\n".join(lines).replace("\u00a0", " ")
+
+
+def plot_phase_diagram(result: SweepResult, path: str | Path, title: str | None = None) -> Path:
+    """Write the phase diagram of a one- or two-parameter sweep as a PNG (or any matplotlib format)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = len(result.labels)
+    colours = [PALETTE[k % len(PALETTE)] for k in range(n)]
+    cmap = ListedColormap(colours)
+    norm = BoundaryNorm(np.arange(-0.5, n + 0.5, 1), n)
+    fig, ax = plt.subplots(figsize=(8.5, 6.2))
+    if len(result.axes) == 1:
+        x = result.axes[0].values
+        ax.imshow(result.codes.reshape(1, -1), aspect="auto", cmap=cmap, norm=norm, interpolation="nearest",
+                  extent=(x[0], x[-1], 0, 1))
+        ax.set_yticks([])
+        ax.set_xlabel(_axis_label(result, result.axes[0].name))
+    elif len(result.axes) == 2:
+        xa, ya = result.axes
+        ax.pcolormesh(xa.values, ya.values, result.codes.T, cmap=cmap, norm=norm, shading="nearest")
+        ax.set_xlabel(_axis_label(result, xa.name))
+        ax.set_ylabel(_axis_label(result, ya.name))
+    else:
+        plt.close(fig)
+        raise ValueError("a phase diagram shows one or two swept parameters")
+    present = sorted(set(int(c) for c in np.unique(result.codes)))
+    handles = [Patch(facecolor=colours[k], edgecolor="black", label=_wrap(result.labels[k])) for k in present]
+    ax.legend(handles=handles, title="equilibrium outcome", loc="upper center", bbox_to_anchor=(0.5, -0.13),
+              ncol=1 if max(len(result.labels[k]) for k in present) > 40 else 2, fontsize=8, title_fontsize=9,
+              frameon=False)
+    fixed = ", ".join(f"{k}={v:g}" for k, v in result.fixed.items())
+    ax.set_title(title or f"{result.title}: equilibrium outcome", fontsize=11)
+    if fixed:
+        fig.text(0.01, 0.005, _wrap(f"other parameters: {fixed}", 150), fontsize=6, color="#555555",
+                 va="bottom")
+    fig.tight_layout()
+    fig.savefig(path, dpi=130, bbox_inches="tight")
+    plt.close(fig)
+    return path

@@ -1,0 +1,190 @@
+"""Exact distributions of endings, peak rung and duration, without sampling.
+
+With policies that depend only on what each actor observes, a ladder crisis is an absorbing
+Markov chain over full states (positions, perceived positions, last signals, balance, peak,
+turn). Its absorption probabilities are ``e0ᵀ (I - Q)⁻¹ R``. The turn grows by one at every step,
+so ``I - Q`` is block-triangular by turn and the solve is a forward substitution, one sparse
+matrix per turn: the mass on the live states of turn t moves through ``P_t`` (to the live states
+of turn t + 1) and ``R_t`` (to the endings).
+
+:func:`exact_analysis` builds those matrices on arrays (:class:`~escalab.solve.ladder.LadderArrays`)
+so it scales to thousands of states per turn. :func:`reference_analysis` enumerates the reachable
+states one by one through ``LadderGame.transition`` and solves ``(I - Q)ᵀ x = e0`` with SciPy's
+sparse solver; it is slow and exists so that tests can check the fast path against the model's
+own dynamics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import spsolve
+
+from ..model.ladder import JointAction, LadderGame, LadderState
+from ..solve.ladder import LadderArrays
+from .policies import NO_SIGNAL, Observations, Policy
+from .results import SimulationResult, distribution_result
+
+Progress = Callable[[int, int], None]
+
+
+def exact_analysis(arrays: LadderArrays, policies: tuple[Policy, Policy], *, scenario: str,
+                   progress: Progress | None = None) -> SimulationResult:
+    a = arrays
+    R, T, B = a.num_rungs, a.turn_limit, a.num_balances
+    radix = np.array([R, R, R, R, R + 1, R + 1, B, R], dtype=np.int64)   # p0 p1 q0 q1 s0+1 s1+1 b k
+    E = len(a.endings)
+    absorbed = np.zeros((E, R, T + 1, B))       # ending, peak, turns, balance
+    p0, p1 = a.start
+    codes = _encode(np.array([[p0, p1, p1, p0, 0, 0, a.initial_balance - a.lo, max(p0, p1)]]), radix)
+    mass = np.ones(1)
+    acc_allowed = [a.accident[i][a.allowed[i]] for i in (0, 1)]
+    states = 0
+    for t in range(T):
+        if len(codes) == 0:
+            break
+        states += len(codes)
+        p0, p1, q0, q1, s0, s1, b, k = _decode(codes, radix)
+        s0, s1, b = s0 - 1, s1 - 1, b + a.lo
+        obs = (Observations(t, p0, q0, s1, b, k), Observations(t, p1, q1, s0, -b, k))
+        executed = [policies[i].action_probs(obs[i]) @ acc_allowed[i] for i in (0, 1)]   # (n, R)
+        signal = [policies[i].signals(obs[i]) for i in (0, 1)]
+        row, x0, x1, prob = _pairs(executed[0], executed[1])
+        nb, nk, code = a.advance(b[row], k[row], x0, x1, t + 1)
+        n = len(codes)
+        end = code >= 0
+        cols = (code[end] * R + nk[end]) * B + (nb[end] - a.lo)
+        R_t = sp.coo_matrix((prob[end], (row[end], cols)), shape=(n, E * R * B)).tocsr()
+        absorbed[:, :, t + 1, :] += (R_t.T @ mass).reshape(E, R, B)
+        live = ~end
+        row, x0, x1, prob, nb, nk = row[live], x0[live], x1[live], prob[live], nb[live], nk[live]
+        row, x0, x1, prob, nb, nk, n0, n1 = _misread(a, row, x0, x1, prob, nb, nk)
+        g0, g1 = signal[0][row] + 1, signal[1][row] + 1
+        nxt = _encode(np.stack([x0, x1, n0, n1, g0, g1, nb - a.lo, nk], axis=1), radix)
+        codes, col = np.unique(nxt, return_inverse=True)
+        P_t = sp.coo_matrix((prob, (row, col.reshape(-1))), shape=(n, len(codes))).tocsr()
+        mass = P_t.T @ mass
+        if progress is not None:
+            progress(t + 1, T)
+    policies_d = {a.actors[i]: p.label for i, p in enumerate(policies)}
+    # payoff[i] is indexed (ending, turns, balance, peak); absorbed is (ending, peak, turns, balance).
+    payoffs = {a.actors[i]: float(np.sum(absorbed * a.payoff[i].transpose(0, 3, 1, 2))) for i in (0, 1)}
+    return distribution_result("exact", scenario, policies_d, a.has_accidents, a.endings, a.rung_ids,
+                               absorbed.sum(axis=(1, 2, 3)), absorbed.sum(axis=(0, 2, 3)),
+                               absorbed.sum(axis=(0, 1, 3)), None, states=states, payoffs=payoffs)
+
+
+def _encode(cols: np.ndarray, radix: np.ndarray) -> np.ndarray:
+    code = np.zeros(len(cols), dtype=np.int64)
+    for j, r in enumerate(radix):
+        code = code * r + cols[:, j]
+    return code
+
+
+def _decode(code: np.ndarray, radix: np.ndarray) -> list[np.ndarray]:
+    out = []
+    for r in radix[::-1]:
+        code, rem = np.divmod(code, r)
+        out.append(rem)
+    return out[::-1]
+
+
+def _pairs(e0: np.ndarray, e1: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All (row, x0, x1) with positive probability, joining the nonzeros of two (n, R) tables by row."""
+    r0, x0 = np.nonzero(e0)
+    r1, x1 = np.nonzero(e1)
+    n = len(e0)
+    c1 = np.bincount(r1, minlength=n)
+    start1 = np.cumsum(c1) - c1
+    rep = c1[r0]
+    i0 = np.repeat(np.arange(len(r0)), rep)
+    offset = np.arange(len(i0)) - np.repeat(np.cumsum(rep) - rep, rep)
+    i1 = start1[r0[i0]] + offset
+    row = r0[i0]
+    return row, x0[i0], x1[i1], e0[row, x0[i0]] * e1[row, x1[i1]]
+
+
+def _misread(a: LadderArrays, row: np.ndarray, x0: np.ndarray, x1: np.ndarray, prob: np.ndarray,
+             nb: np.ndarray, nk: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Expand each entry by what each actor perceives of the other (itself, or a neighbour rung)."""
+    m = a.misperception
+    if m <= 0:
+        return row, x0, x1, prob, nb, nk, x1, x0
+    R = a.num_rungs
+    shifts = np.array([-1, 0, 1])
+    w = np.array([m / 2, 1 - m, m / 2])
+    d0, d1 = np.meshgrid(shifts, shifts, indexing="ij")
+    w2 = np.outer(w, w).ravel()
+    keep = w2 > 0
+    d0, d1, w2 = d0.ravel()[keep], d1.ravel()[keep], w2[keep]
+    rep = len(w2)
+    row, x0, x1, prob, nb, nk = (np.repeat(v, rep) for v in (row, x0, x1, prob, nb, nk))
+    n = len(row) // rep
+    n0 = np.clip(x1 + np.tile(d0, n), 0, R - 1)
+    n1 = np.clip(x0 + np.tile(d1, n), 0, R - 1)
+    return row, x0, x1, prob * np.tile(w2, n), nb, nk, n0, n1
+
+
+# ----------------------------------------------------------------------------- the slow reference
+def reference_analysis(game: LadderGame, arrays: LadderArrays, policies: tuple[Policy, Policy],
+                       *, scenario: str, max_states: int = 200_000) -> SimulationResult:
+    """The same analysis through ``LadderGame.transition``, state by state (for tests)."""
+    index: dict[LadderState, int] = {}
+    ends: dict[LadderState, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    arows: list[int] = []
+    acols: list[int] = []
+    avals: list[float] = []
+    start = game.initial_state()
+    index[start] = 0
+    frontier = [start]
+    while frontier:
+        nxt_frontier = []
+        for state in frontier:
+            i = index[state]
+            choice = []
+            for pl in (0, 1):
+                o = game.observe(state, pl)
+                obs = Observations(o.turn, np.array([o.own]), np.array([o.opponent]),
+                                   np.array([NO_SIGNAL if o.opponent_signal is None else o.opponent_signal]),
+                                   np.array([o.balance]), np.array([o.peak]))
+                probs = policies[pl].action_probs(obs)[0]
+                sig = int(policies[pl].signals(obs)[0])
+                choice.append([(p, int(arrays.allowed[pl][c]), None if sig == NO_SIGNAL else sig)
+                               for c, p in enumerate(probs) if p > 0])
+            for pa, a0, g0 in choice[0]:
+                for pb, a1, g1 in choice[1]:
+                    for q, nxt in game.transition(state, JointAction((a0, a1), (g0, g1))):
+                        w = pa * pb * q
+                        if nxt.terminal:
+                            j = ends.setdefault(nxt, len(ends))
+                            arows.append(i), acols.append(j), avals.append(w)
+                            continue
+                        if nxt not in index:
+                            if len(index) >= max_states:
+                                raise RuntimeError(f"more than {max_states} states; use exact_analysis")
+                            index[nxt] = len(index)
+                            nxt_frontier.append(nxt)
+                        rows.append(i), cols.append(index[nxt]), vals.append(w)
+        frontier = nxt_frontier
+    n = len(index)
+    Q = sp.coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsc()
+    Rm = sp.coo_matrix((avals, (arows, acols)), shape=(n, len(ends))).tocsr()
+    e0 = np.zeros(n)
+    e0[0] = 1.0
+    visits = spsolve((sp.identity(n, format="csc") - Q).T.tocsc(), e0)
+    absorb = Rm.T @ np.atleast_1d(visits)
+    E, Rn, T = len(arrays.endings), arrays.num_rungs, arrays.turn_limit
+    out = np.zeros((E, Rn, T + 1))
+    payoffs = np.zeros(2)
+    for state, j in ends.items():
+        out[arrays.endings.index(state.ending), state.peak, state.turn] += absorb[j]
+        payoffs += absorb[j] * np.array(game.returns(state))
+    policies_d = {arrays.actors[i]: p.label for i, p in enumerate(policies)}
+    return distribution_result("exact", scenario, policies_d, arrays.has_accidents, arrays.endings,
+                               arrays.rung_ids, out.sum(axis=(1, 2)), out.sum(axis=(0, 2)), out.sum(axis=(0, 1)),
+                               None, states=n, payoffs={a: float(payoffs[i]) for i, a in enumerate(arrays.actors)})

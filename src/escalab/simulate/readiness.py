@@ -1,0 +1,181 @@
+"""Reading an actor's readiness from what others can see (the article's points 7-9).
+
+A declaration ("special regime of combat duty") is cheap; submarines at sea and bombers aloft are
+not. Each scenario gives, per readiness level, the probability of seeing each indicator and of
+hearing each declaration; Bayes' rule turns what was observed into a posterior over levels.
+
+For a sequence of observations the level may change between looks: a hidden Markov model whose
+transition keeps the level with probability ``persistence`` and spreads the rest evenly over the
+other levels (the simplest choice that needs one number and favours no direction; a scenario
+with no ``persistence`` keeps the level fixed). The forward algorithm starts from the prior at the
+first observation and moves one step between consecutive observations.
+
+Indicators are conditionally independent given the level. An indicator not mentioned is not
+observed (no evidence either way); a declaration not made is likewise no evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ExpressionError, UsageError
+from ..scenario import Scenario
+
+YES = ("yes", "y", "true", "1", "seen", "observed")
+NO = ("no", "n", "false", "0", "unseen", "not_seen", "absent")
+
+
+@dataclass(frozen=True)
+class IndicatorModel:
+    """The likelihood tables of one actor's readiness, evaluated at the scenario's parameters."""
+
+    actor: str
+    levels: tuple[str, ...]
+    level_names: tuple[str, ...]
+    prior: np.ndarray                   # (L,)
+    persistence: float
+    signs: tuple[str, ...]
+    likelihood: np.ndarray              # (S, L): P(sign seen | level)
+    declarations: dict[str, np.ndarray]  # text -> (L,)
+
+    def transition(self) -> np.ndarray:
+        L = len(self.levels)
+        if L == 1:
+            return np.ones((1, 1))
+        off = (1 - self.persistence) / (L - 1)
+        return np.full((L, L), off) + np.eye(L) * (self.persistence - off)
+
+    def likelihood_of(self, seen: Mapping[str, bool], declared: str | None = None) -> np.ndarray:
+        """P(observations | level) for one look: indicators seen or not, and a declaration if made."""
+        out = np.ones(len(self.levels))
+        for sign, was_seen in seen.items():
+            row = self.likelihood[self.signs.index(sign)]
+            out *= row if was_seen else 1 - row
+        if declared is not None:
+            out *= self.declarations[declared]
+        return out
+
+
+def indicator_model(scenario: Scenario, actor: str | None = None) -> IndicatorModel:
+    """The indicator model of ``actor`` (default: the first actor the scenario gives indicators for)."""
+    table = scenario.spec.indicators
+    if not table:
+        raise UsageError(f"scenario '{scenario.id}' has no 'indicators' section")
+    if actor is None:
+        actor = next(iter(table))
+    if actor not in table:
+        raise UsageError(f"scenario '{scenario.id}' has no indicators for '{actor}' "
+                         f"(indicators exist for: {', '.join(table)})")
+    spec = table[actor]
+    scale = scenario.scales[actor]
+    levels = tuple(lvl.id for lvl in scale.levels)
+
+    def ev(*path: str) -> float:
+        try:
+            return float(scenario.evaluate("indicators", actor, *path))
+        except ExpressionError as exc:
+            raise UsageError(exc.message) from None
+
+    prior = np.array([ev("prior", lvl) for lvl in levels]) if spec.prior is not None \
+        else np.full(len(levels), 1 / len(levels))
+    persistence = ev("persistence") if spec.persistence is not None else 1.0
+    signs = tuple(spec.signs)
+    likelihood = np.array([[ev("signs", s, "likelihood", lvl) for lvl in levels] for s in signs]).reshape(
+        len(signs), len(levels))
+    declarations = {text: np.array([ev("declarations", text, lvl) if lvl in spec.declarations[text] else 0.0
+                                    for lvl in levels]) for text in spec.declarations}
+    return IndicatorModel(actor, levels, tuple(lvl.name or lvl.id for lvl in scale.levels), prior / prior.sum(),
+                          persistence, signs, likelihood, declarations)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One look at an actor: which indicators were seen or not, and the declaration heard, if any."""
+
+    seen: dict[str, bool]
+    declared: str | None = None
+
+
+def posterior(model: IndicatorModel, obs: Observation) -> np.ndarray:
+    """Bayes' rule for one look."""
+    return _normalise(model.prior * model.likelihood_of(obs.seen, obs.declared))
+
+
+def forward(model: IndicatorModel, looks: Sequence[Observation]) -> np.ndarray:
+    """Filtered posteriors after each look (rows), by the forward algorithm."""
+    if not looks:
+        return model.prior[None, :].copy()
+    P = model.transition()
+    out = []
+    belief = model.prior
+    for i, obs in enumerate(looks):
+        if i > 0:
+            belief = belief @ P
+        belief = _normalise(belief * model.likelihood_of(obs.seen, obs.declared))
+        out.append(belief)
+    return np.array(out)
+
+
+def _normalise(w: np.ndarray) -> np.ndarray:
+    total = w.sum(axis=-1, keepdims=True)
+    if np.any(total <= 0):
+        raise UsageError("these observations are impossible under every readiness level (all likelihoods are 0)")
+    return w / total
+
+
+# ----------------------------------------------------------------------------- parsing what the user saw
+def parse_look(model: IndicatorModel, items: Sequence[str], declared: str | None = None) -> Observation:
+    """``ssbn_surge=no bombers_airborne=yes`` (also comma-separated) and a declaration text."""
+    seen: dict[str, bool] = {}
+    for item in (tok for part in items for tok in part.replace(",", " ").split()):
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise UsageError(f"--observe expects indicator=yes|no, got '{item}'")
+        if name not in model.signs:
+            raise UsageError(f"unknown indicator '{name}' for '{model.actor}' "
+                             f"(indicators: {', '.join(model.signs) or 'none'})")
+        v = value.strip().lower()
+        if v not in YES + NO:
+            raise UsageError(f"indicator '{name}': expected yes or no, got '{value}'")
+        seen[name] = v in YES
+    return Observation(seen, _declaration(model, declared))
+
+
+def _declaration(model: IndicatorModel, text: str | None) -> str | None:
+    if text is None:
+        return None
+    for known in model.declarations:
+        if known.casefold() == text.strip().casefold():
+            return known
+    quoted = ", ".join(f"'{d}'" for d in model.declarations) or "none"
+    raise UsageError(f"unknown declaration '{text}' for '{model.actor}' (declarations: {quoted})")
+
+
+# ----------------------------------------------------------------------------- inside the simulation
+BAND_RANK = {"de_escalation": 0, "status_quo": 0, "conventional": 1, "nuclear_signalling": 2,
+             "nuclear_use": 3, "strategic": 3}
+
+
+def level_of_rung(bands: Sequence[str], num_levels: int) -> np.ndarray:
+    """The readiness an actor is at while standing on each rung: a stated, simple coupling.
+
+    Bands rank 0 (at or below the start line), 1 (conventional), 2 (nuclear signalling), 3
+    (nuclear use or strategic), spread evenly over the actor's scale (lowest readiness first).
+    """
+    return np.array([round(BAND_RANK[b] * (num_levels - 1) / 3) for b in bands], dtype=np.int64)
+
+
+def update_beliefs(model: IndicatorModel, belief: np.ndarray, level: np.ndarray, u: np.ndarray,
+                   first: bool) -> np.ndarray:
+    """One forward step for n runs: draw the indicators at each run's true level with uniforms
+    ``u`` (S, n), then update the (n, L) beliefs."""
+    if not first:
+        belief = belief @ model.transition()
+    if len(model.signs):
+        seen = u < model.likelihood[:, level]                            # (S, n)
+        lik = np.where(seen[:, :, None], model.likelihood[:, None, :], 1 - model.likelihood[:, None, :])
+        belief = belief * lik.prod(axis=0)
+    return belief / belief.sum(axis=1, keepdims=True)

@@ -1,0 +1,178 @@
+"""The escalab command: exit codes 0 / 2 / 1, messages on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from escalab.cli import app as app_module
+from escalab.cli.app import app
+from escalab.cli.options import parse_number, parse_sets
+from escalab.errors import UsageError
+
+FILES = Path(__file__).parents[1] / "scenario" / "files"
+BAD = Path(__file__).parents[1] / "scenario" / "bad"
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    result = runner.invoke(app, list(args))
+    assert "Traceback" not in result.output
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def test_version_and_help() -> None:
+    assert invoke("--version").stdout.startswith("escalab ")
+    assert invoke("--help").exit_code == 0
+
+
+def test_list() -> None:
+    r = invoke("list")
+    assert r.exit_code == 0
+    for name in ("escalate-to-deescalate", "kahn-44", "kahn-game-30", "defcon", "russia-4"):
+        assert name in r.stdout
+    assert "(default)" in r.stdout
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("escalate-to-deescalate", "Escalate to de-escalate"),
+    ("kahn-44", "Ostensible crisis"),
+    ("kahn-game-30", "Complete surrender"),
+    ("defcon", "DEFCON 5"),
+    ("russia-4", "Military danger"),
+    (str(FILES / "base.yaml"), "A base crisis"),
+    (str(FILES / "ladders" / "tiny.yaml"), "Nuclear line"),
+])
+def test_show(name: str, expected: str) -> None:
+    r = invoke("show", name)
+    assert r.exit_code == 0, r.stderr
+    assert expected in r.stdout
+
+
+def test_show_with_set_marks_changed_values() -> None:
+    r = invoke("show", "escalate-to-deescalate", "--set", "p_resolute=0.8")
+    assert r.exit_code == 0
+    assert "0.8 (set)" in r.stdout
+
+
+def test_show_unknown_name() -> None:
+    r = invoke("show", "kahn-45")
+    assert r.exit_code == 2
+    assert "unknown name 'kahn-45'" in r.stderr and "kahn-44" in r.stderr
+
+
+def test_validate_ok_and_bad() -> None:
+    r = invoke("validate", str(FILES / "base.yaml"), str(FILES / "ladders" / "tiny.yaml"),
+               str(FILES / "scales" / "alert.yaml"))
+    assert r.exit_code == 0
+    assert "ok" in r.stdout and "scenario 'base'" in r.stdout and "ladder 'tiny'" in r.stdout
+    r = invoke("validate", str(FILES / "child.yaml"), str(BAD / "dangling_actor.yaml"))
+    assert r.exit_code == 2
+    assert "scenario 'child'" in r.stdout
+    assert "dangling_actor.yaml:20:14: sequential.nodes.respond.actor: unknown actor 'c'" in r.stderr
+    assert "1 problem(s) found" in r.stderr
+
+
+def test_validate_missing_file() -> None:
+    r = invoke("validate", "does-not-exist.yaml")
+    assert r.exit_code == 2
+    assert "file not found" in r.stderr
+
+
+@pytest.mark.parametrize("kind", ["scenario", "ladder", "readiness_scale"])
+def test_schema_is_valid_json_schema(kind: str) -> None:
+    r = invoke("schema", "--kind", kind)
+    assert r.exit_code == 0
+    schema = json.loads(r.stdout)
+    assert schema["type"] == "object" and "id" in schema["properties"]
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_schema_accepts_the_builtin_documents() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+    from escalab.scenario import library
+    for kind, folder in (("scenario", "scenarios"), ("ladder", "ladders"), ("readiness_scale", "scales")):
+        schema = json.loads(invoke("schema", "--kind", kind).stdout)
+        for name in library.builtin_names(kind):
+            data = yaml.safe_load(Path(library.builtin_path(kind, name)).read_text())
+            if "extends" in data:
+                continue  # a partial document: the schema describes the merged result
+            jsonschema.validate(data, schema)
+
+
+def test_schema_unknown_kind() -> None:
+    r = invoke("schema", "--kind", "ladders")
+    assert r.exit_code == 2 and "--kind must be one of" in r.stderr
+
+
+def test_run_with_set_and_out(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    r = invoke("run", str(FILES / "base.yaml"), "--set", "cost=3", "--set", "p=1/4", "--out", str(out))
+    assert r.exit_code == 0, r.stderr
+    record = json.loads((out / "scenario.json").read_text())
+    assert record["id"] == "base" and record["parameters"] == {"p": 0.25, "cost": 3.0}
+    assert (out / "summary.json").is_file()
+
+
+@pytest.mark.parametrize("sets, fragment", [
+    (["nope=1"], "has no parameter 'nope'"),
+    (["p_resolute=high"], "expected a number"),
+    (["p_resolute"], "expects name=value"),
+    (["p_resolute=2"], "outside its range"),
+    (["p_resolute=1/0"], "expected a number"),
+    (["p_resolute=inf"], "finite"),
+])
+def test_bad_set_exits_2(sets: list[str], fragment: str, tmp_path: Path) -> None:
+    args = ["run", "escalate-to-deescalate", "--out", str(tmp_path)]
+    for s in sets:
+        args += ["--set", s]
+    r = invoke(*args)
+    assert r.exit_code == 2
+    assert fragment in r.stderr
+    assert not (tmp_path / "scenario.json").exists()
+
+
+def test_parse_number_and_sets() -> None:
+    assert parse_number("3", "x") == 3 and isinstance(parse_number("3", "x"), int)
+    assert parse_number("0.5", "x") == 0.5 and parse_number("1/4", "x") == 0.25
+    assert parse_number("1e2", "x") == 100.0
+    assert parse_sets(["a=1", " b = 2.5 "]) == {"a": 1, "b": 2.5}
+    with pytest.raises(UsageError):
+        parse_sets(["=1"])
+
+
+def test_internal_error_exits_1_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+    monkeypatch.setattr(app_module, "validate_file", broken)
+    r = invoke("validate", str(FILES / "base.yaml"))
+    assert r.exit_code == 1
+    assert "internal error" in r.stderr and "boom" in r.stderr
+
+
+def test_real_subprocess_run(tmp_path: Path) -> None:
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    env.pop("ESCALAB_DEBUG", None)
+    proc = subprocess.run([sys.executable, "-c", "from escalab.cli.app import main; main()", "run",
+                           str(FILES / "base.yaml"), "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert json.loads((tmp_path / "run" / "scenario.json").read_text())["id"] == "base"
+
+
+def test_real_subprocess_bad_file_exits_2() -> None:
+    proc = subprocess.run([sys.executable, "-c", "from escalab.cli.app import main; main()", "validate",
+                           str(BAD / "expr_import.yaml")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "unknown function '__import__'" in proc.stderr
+    assert "Traceback" not in proc.stderr

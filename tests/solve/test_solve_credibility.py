@@ -1,0 +1,111 @@
+"""Threats, their credibility, and the parameter regions where they become credible."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+import escalab
+from escalab.errors import UsageError
+from escalab.solve.credibility import credibility, decision_regions, threat_regions
+
+
+def test_m1_the_threat_to_resist_is_empty(exact_game):
+    report = credibility(exact_game("deterrence-game", v=1, c_C=2, c_D=3))
+    assert report.sequential.label == "defender_concedes"
+    resist = [t for t in report.threats if t.action == "resist"]
+    assert len(resist) == 1
+    t = resist[0]
+    assert t.actor == "defender" and t.infoset == "defender_decides"
+    assert t.credible is False
+    assert t.gap == pytest.approx(-2.0)  # -c_D - (-v)
+    assert t.best == ("concede",)
+    assert any("status_quo" in e for e in t.equilibria)
+
+
+def test_m1_resist_credible_iff_c_d_below_v():
+    s = escalab.load("deterrence-game").with_params(v=1, c_C=2, c_D=3)
+    report = credibility(s.compile("sequential"))
+    regions = threat_regions(s, report, "c_D")
+    assert len(regions) == 1
+    r = regions[0]
+    b = r.regions.boundaries[0]
+    assert b.exact and b.value == Fraction(1) and b.method == "linear"
+    assert r.statement() == "defender credibly plays resist at defender_decides iff c_D < 1"
+    assert [(float(s.lo), float(s.hi)) for s in r.credible_on] == [(0.0, 1.0)]
+
+
+def test_default_russia_uses_limited_weapons_iff_p_below_three_quarters(default_scenario):
+    stake_r, c1, cx = 10, 2, 4
+    u_stopped, u_answered, L = stake_r - c1, -stake_r - c1 - cx, -stake_r
+    p_star = Fraction(u_stopped - L, u_stopped - u_answered)
+    assert p_star == Fraction(3, 4)
+    regions = {r.infoset: r for r in decision_regions(default_scenario, "p_resolute")}
+    root = regions["russia_decides"]
+    assert len(root.boundaries) == 1
+    b = root.boundaries[0]
+    assert b.value == p_star and b.exact and (b.before, b.after) == ("limited_use", "accept")
+    assert root.statement("limited_use") == "russia plays limited_use at russia_decides iff p_resolute < 3/4 (= 0.75)"
+
+
+def test_default_answer_in_kind_thresholds_in_c_limited(default_scenario):
+    regions = {r.infoset: r for r in decision_regions(default_scenario, "c_limited", 0, 20)}
+    resolute = regions["us_decides|resolute"]
+    # stake_us - c_limited > -stake_us  <=>  c_limited < 10
+    assert [(b.value, b.method) for b in resolute.boundaries] == [(Fraction(10), "linear")]
+    irresolute = regions["us_decides|irresolute"]
+    # stake_us - 3 c_limited > -stake_us  <=>  c_limited < 10/3
+    assert [b.value for b in irresolute.boundaries] == [Fraction(10, 3)]
+    # Russia's choice switches at the same point, because the irresolute type's does
+    root = regions["russia_decides"]
+    assert [b.value for b in root.boundaries] == [Fraction(10, 3)]
+    assert root.boundaries[0].method == "follows a switch below"
+
+
+def test_nonlinear_parameter_falls_back_to_bisection():
+    text = """
+escalab: 1
+id: curved
+title: curved
+parameters: {x: {default: 1, range: [0, 4]}}
+actors: {p: {name: P}}
+sequential:
+  root: n
+  nodes:
+    n: {actor: p, moves: {safe: {outcome: a}, risky: {outcome: b}}}
+  outcomes:
+    a: {payoffs: {p: 2}}
+    b: {payoffs: {p: x * x}}
+"""
+    s = escalab.loads(text)
+    r = decision_regions(s, "x")[0]
+    b = r.boundaries[0]
+    assert b.method == "bisection" and not b.exact
+    assert float(b.value) == pytest.approx(2 ** 0.5, abs=1e-9)
+
+
+def test_thresholds_reject_unknown_parameters(default_scenario):
+    with pytest.raises(UsageError, match="no parameter 'p_reslute'"):
+        decision_regions(default_scenario, "p_reslute")
+
+
+def test_m6_deterrence_threshold_is_exact(exact_game):
+    s = escalab.load("perfect-deterrence")
+    a = {r.infoset: r for r in decision_regions(s, "p_hard")}["a_decides"]
+    expected = Fraction(5 - 0, 5 - (-5))
+    assert [b.value for b in a.boundaries] == [expected]
+    assert a.holds("no_challenge")[0].lo == expected
+
+
+def test_m5_brinkmanship_stand_firm_threshold_is_exact():
+    # at the last challenger move: standing firm gives (1 - r) v_C - r D (the defender then quits),
+    # quitting gives 0, so the challenger stands firm iff r < v_C / (v_C + D)
+    s = escalab.load("brinkmanship")
+    v_C, D = s.values["v_C"], s.values["D"]
+    regions = {r.infoset: r for r in decision_regions(s, "r")}
+    last = regions["challenger_2"]
+    assert [b.value for b in last.boundaries] == [Fraction(v_C, v_C + D)]
+    assert last.boundaries[0].method == "linear"
+    assert last.holds("stand_firm")[0].hi == Fraction(v_C, v_C + D)
+    assert regions["defender_2"].current == "quit"

@@ -1,0 +1,136 @@
+"""Sweeps: grid parsing, vectorised vs per-point, workers, Dask, CSV."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+import escalab
+from escalab.errors import UsageError
+from escalab.solve.gambit_bridge import limit_outcome, nash
+from escalab.solve.sequential import sequential_equilibrium, solve_sequential
+from escalab.solve.sweep import ScenarioRecipe, check_axes, parse_axis, sweep
+
+
+def test_parse_axis_forms():
+    a = parse_axis("p_resolute=0:1:11")
+    assert a.name == "p_resolute" and len(a) == 11 and a.values[0] == 0 and a.values[-1] == 1
+    assert list(parse_axis("c_limited=1,2.5,4").values) == [1, 2.5, 4]
+    assert list(parse_axis("c_limited=3").values) == [3]
+
+
+@pytest.mark.parametrize("spec,message", [
+    ("p_resolute", "expected name=start:stop:num"),
+    ("p_resolute=0:1", "three parts"),
+    ("p_resolute=0:1:x", "whole number"),
+    ("p_resolute=1:0:5", "must be above start"),
+    ("p_resolute=0:1:0", "at least 1"),
+    ("p_resolute=a:1:5", "expected a number"),
+    ("c=3,2", "increasing order"),
+])
+def test_parse_axis_rejects_bad_specs(spec, message):
+    with pytest.raises(UsageError, match=message):
+        parse_axis(spec)
+
+
+def test_check_axes_names_and_ranges(default_scenario):
+    with pytest.raises(UsageError, match="has no parameter 'p_res'"):
+        check_axes(default_scenario, [parse_axis("p_res=0:1:3")])
+    with pytest.raises(UsageError, match="leave the parameter's range"):
+        check_axes(default_scenario, [parse_axis("p_resolute=0:2:3")])
+    with pytest.raises(UsageError, match="swept once"):
+        check_axes(default_scenario, [parse_axis("c_limited=0:1:3"), parse_axis("c_limited=0:2:3")])
+
+
+def test_sweep_equals_per_point_solutions(default_scenario):
+    axes = [parse_axis("p_resolute=0.05:0.95:7"), parse_axis("c_limited=1:19:6")]
+    result = sweep(default_scenario, axes)
+    assert result.codes.shape == (7, 6)
+    assert result.method == "vectorised backward induction"
+    for i, p in enumerate(axes[0].values):
+        for j, c in enumerate(axes[1].values):
+            point = default_scenario.with_params(p_resolute=float(p), c_limited=float(c))
+            eq = sequential_equilibrium(point.compile("sequential", exact=True))
+            assert result.labels[result.codes[i, j]] == eq.label
+
+
+def test_vectorised_sweep_equals_pygambit_sweep_off_ties(default_scenario):
+    axes = [parse_axis("p_resolute=0.05:0.95:5"), parse_axis("c_limited=1:19:4")]
+    ours = sweep(default_scenario, axes)
+    theirs = sweep(default_scenario, axes, force_gambit=True)
+    assert theirs.method.startswith("pygambit")
+    grids = np.meshgrid(*[a.values for a in axes], indexing="ij")
+    sol = solve_sequential(default_scenario.compile("sequential"),
+                           {"p_resolute": grids[0].ravel(), "c_limited": grids[1].ravel()})
+    tied = np.logical_or.reduce(list(sol.ties.values())).reshape(ours.codes.shape)
+    compared = 0
+    for idx in np.ndindex(ours.codes.shape):
+        if not tied[idx]:
+            compared += 1
+            assert ours.labels[ours.codes[idx]] == theirs.labels[theirs.codes[idx]]
+    assert compared >= 15
+
+
+def test_games_outside_the_vectorised_class_go_to_pygambit():
+    s = escalab.load("chicken")
+    result = sweep(s, [parse_axis("T=1,2,3")])
+    assert result.method.startswith("pygambit") and result.gambit_points == 3
+    for k, T in enumerate((1, 2, 3)):
+        game = s.with_params(T=T).compile("sequential")
+        assert result.labels[result.codes[k]] == limit_outcome(game).label
+        nash_labels = {e.label.split(" (")[0] for e in nash(game, "enummixed").equilibria}
+        assert result.labels[result.codes[k]].split(" (")[0] in nash_labels
+
+
+def test_progress_callback_reaches_the_total(default_scenario):
+    seen = []
+    sweep(default_scenario, [parse_axis("p_resolute=0:1:50")], chunk=16, progress=lambda d, t: seen.append((d, t)))
+    assert seen[0] == (0, 50) and seen[-1] == (50, 50)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_csv_has_one_row_per_point(default_scenario, tmp_path):
+    result = sweep(default_scenario, [parse_axis("p_resolute=0:1:5"), parse_axis("c_limited=0:20:3")])
+    path = result.write_csv(tmp_path / "s.csv")
+    rows = list(csv.DictReader(path.open()))
+    assert len(rows) == 15
+    assert set(rows[0]) == {"p_resolute", "c_limited", "outcome", "path"}
+    assert {r["outcome"] for r in rows} <= set(result.labels)
+    first = rows[0]
+    assert float(first["p_resolute"]) == 0 and float(first["c_limited"]) == 0
+
+
+def test_recipe_rebuilds_the_scenario_with_its_values(default_scenario):
+    s = default_scenario.with_params(p_resolute=0.9)
+    again = ScenarioRecipe.of(s).load()
+    assert again.values["p_resolute"] == 0.9
+    same = sequential_equilibrium(s.compile("sequential")).label
+    assert sequential_equilibrium(again.compile("sequential")).label == same
+    variant = escalab.load("escalate-to-deescalate-no-low-yield")
+    rebuilt = ScenarioRecipe.of(variant).load().compile("sequential")
+    assert "answer_in_kind" not in rebuilt.infosets[1].actions
+
+
+def test_worker_processes_give_the_same_table(default_scenario):
+    axes = [parse_axis("p_resolute=0:1:21"), parse_axis("c_limited=0:20:11")]
+    serial = sweep(default_scenario, axes)
+    parallel = sweep(default_scenario, axes, workers=2, chunk=50)
+    assert [serial.labels[c] for c in serial.codes.ravel()] == [parallel.labels[c] for c in parallel.codes.ravel()]
+
+
+def test_dask_cluster_gives_the_same_table(default_scenario):
+    distributed = pytest.importorskip("distributed")
+    axes = [parse_axis("p_resolute=0:1:11"), parse_axis("c_limited=0:20:5")]
+    serial = sweep(default_scenario, axes)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        remote = sweep(default_scenario, axes, scheduler=cluster.scheduler_address, chunk=10)
+    assert [serial.labels[c] for c in serial.codes.ravel()] == [remote.labels[c] for c in remote.codes.ravel()]
+
+
+def test_unreachable_scheduler_is_a_usage_error(default_scenario):
+    with pytest.raises(UsageError, match="cannot reach the Dask scheduler"):
+        sweep(default_scenario, [parse_axis("p_resolute=0:1:3")], scheduler="tcp://127.0.0.1:1",
+              connect_timeout=1)
