@@ -117,3 +117,39 @@ def test_miscalculation_risk_is_checked_with_its_location(tmp_path) -> None:
                and line is not None for path_, m, line in messages)
     assert any(path_ == "ladder_crisis.miscalculation_risk.state_b" and "above 1" in m
                for path_, m, _ in messages)
+
+
+DOWNHILL = """
+escalab: 1
+id: downhill
+extends: kahn-game-compact
+title: Accidents both ways
+ladder_crisis:
+  accidents:
+    conventional: {up: 0.1, down: 0.2, max_rungs: 2}
+    nuclear_signalling: {up: p_accident, down: 0.1, max_rungs: 3}
+"""
+
+
+def test_accidents_down_the_ladder_sample_as_stated() -> None:
+    game = escalab.loads(DOWNHILL, base_dir=escalab.scenario.library.builtin_path("scenario", "kahn-game").parent)\
+        .compile("ladder")
+    kern = _Kernel.of(ladder_arrays(game))
+    n = 400_000
+    for rung in (game.index("conventional_military_pressure"), game.index("nuclear_posturing"), 0):
+        x = kern.accident(1, np.full(n, rung), np.random.default_rng(rung).random(n))
+        for p, r in game.accident_outcomes(rung, 1):
+            assert within(int(np.sum(x == r)), n, p), (rung, r)
+        assert set(np.unique(x)) == {r for _, r in game.accident_outcomes(rung, 1)}
+
+
+def test_exact_and_monte_carlo_agree_with_accidents_both_ways() -> None:
+    from escalab.simulate import Crisis
+    scenario = escalab.loads(DOWNHILL, base_dir=escalab.scenario.library.builtin_path("scenario", "kahn-game").parent)
+    c = Crisis.of(scenario)
+    specs = {"state_a": "uniform", "state_b": "doctrine:brinkmanship"}
+    exact = c.exact(specs)
+    mc = c.monte_carlo(specs, runs=60_000, seed=4, beliefs=False)
+    for k, r in exact.endings.items():
+        se = (r.p * (1 - r.p) / 60_000) ** 0.5
+        assert abs(mc.endings[k].p - r.p) <= 3 * se + 1e-12, k

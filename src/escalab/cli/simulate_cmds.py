@@ -22,7 +22,11 @@ console = Console(highlight=False)
 
 @contextmanager
 def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A Rich progress bar behind the plain ``progress(done, total)`` callback the simulate layer takes."""
+    """A Rich progress bar behind the plain ``progress(done, total)`` callback the simulate layer takes
+    (nothing when the output is not a terminal)."""
+    if not console.is_terminal:
+        yield lambda done, total: None
+        return
     with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
                   console=console, transient=True) as bar:
         task = bar.add_task(description, total=None)

@@ -61,10 +61,6 @@ class Observation:
     balance: int                          # from this actor's side: positive when it is winning
     peak: int
 
-    def key(self) -> tuple[int, int, int, int | None, int]:
-        """A hashable key for tabular policies (turn and peak excluded: policies are stationary)."""
-        return (self.own, self.opponent, self.balance, self.opponent_signal, 0)
-
 
 class LadderGame:
     """The state/transition API for a ladder crisis."""

@@ -82,7 +82,10 @@ def beliefs_table(result: SimulationResult) -> Table | None:
 def simulation_view(result: SimulationResult, rung_names: dict[str, str] | None = None) -> RenderableType:
     parts: list[RenderableType] = [Text(method_line(result), style="bold"), endings_table(result),
                                    peak_table(result, rung_names),
-                                   Text(f"Mean duration: {result.mean_duration:.2f} turns")]
+                                   Text(f"Mean duration: {result.mean_duration:.2f} turns"),
+                                   Text("Expected payoffs: " + ", ".join(
+                                       f"{a} {v:.3f}" + (f" ± {result.payoff_se[a]:.3f}" if a in result.payoff_se
+                                                         else "") for a, v in result.payoffs.items()))]
     beliefs = beliefs_table(result)
     if beliefs is not None:
         parts.append(beliefs)
