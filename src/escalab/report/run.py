@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 
 from ..scenario import Scenario
+from .findings import print_findings
 from .summary import scenario_overview
 
 Section = Callable[[Scenario, Path, Console], dict[str, Any] | None]
@@ -41,6 +42,7 @@ def run(s: Scenario, out: Path, console: Console) -> dict[str, Any]:
         result = section(s, out, console)
         if result is not None:
             record[name] = result
+    print_findings(s, record, console)
     (out / "summary.json").write_text(json.dumps(record, indent=2, default=str))
     console.print(f"[dim]wrote {out / 'summary.json'}[/]")
     return record
