@@ -69,21 +69,31 @@ def list_cmd() -> None:
 
 @app.command()
 @handled
-def show(name: ScenarioArg = DEFAULT_SCENARIO, set_: SetOpt = None) -> None:
+def show(name: ScenarioArg = DEFAULT_SCENARIO, set_: SetOpt = None,
+         kind: Annotated[str | None, typer.Option(
+             help="scenario, ladder or readiness_scale, when a name is used by more than one kind.")] = None
+         ) -> None:
     """Show a scenario (actors, parameters, move tree), a ladder or a readiness scale."""
     obj: object
+    if kind is not None and kind not in DOCUMENT_KINDS:
+        raise UsageError(f"--kind must be one of: {', '.join(DOCUMENT_KINDS)}; got '{kind}'")
     if library.is_file_reference(name):
         obj = validate_file(name)
-    elif name in library.builtin_names("scenario"):
-        obj = load(name)
-    elif name in library.builtin_names("ladder"):
-        obj = load_ladder(name)
-    elif name in library.builtin_names("readiness_scale"):
-        obj = load_scale(name)
     else:
-        known = library.builtin_names("scenario") + library.builtin_names("ladder") + \
-            library.builtin_names("readiness_scale")
-        raise UsageError(f"unknown name '{name}' (built-in: {', '.join(known)}; or give a .yaml file)")
+        kinds = [k for k in DOCUMENT_KINDS if name in library.builtin_names(k) and kind in (None, k)]
+        other = [k for k in DOCUMENT_KINDS if name in library.builtin_names(k)]
+        if not kinds and other:
+            raise UsageError(f"'{name}' is not a built-in {str(kind).replace('_', ' ')}; it is a built-in "
+                             f"{other[0].replace('_', ' ')} (use --kind {other[0]} or leave --kind out)")
+        if not kinds:
+            known = library.builtin_names("scenario") + library.builtin_names("ladder") + \
+                library.builtin_names("readiness_scale")
+            raise UsageError(f"unknown name '{name}' (built-in: {', '.join(sorted(set(known)))}; "
+                             "or give a .yaml file)")
+        if len(kinds) > 1:
+            console.print(f"[dim]'{name}' names a {' and a '.join(k.replace('_', ' ') for k in kinds)}; showing the "
+                          f"{kinds[0].replace('_', ' ')} (use --kind to choose)[/]")
+        obj = {"scenario": load, "ladder": load_ladder, "readiness_scale": load_scale}[kinds[0]](name)
     if isinstance(obj, LadderSpec):
         console.print(ladder_table(obj))
     elif isinstance(obj, ReadinessScaleSpec):

@@ -69,6 +69,7 @@ class GameInfo:
     players: tuple[str, ...]
     has_chance: bool
     perfect_information: bool
+    perfect_recall: bool
     num_nodes: int
     num_terminals: int
     max_depth: int
@@ -96,10 +97,12 @@ class ExtensiveGame:
         for n in self.nodes:
             for ch in n.children:
                 depth[ch] = depth[n.index] + 1
+        self.recall_problem: str | None = _recall_problem(self.nodes, self.infosets, self.players)
         self.info = GameInfo(
             players=self.players,
             has_chance=any(n.kind == "chance" for n in self.nodes),
             perfect_information=all(len(s.nodes) == 1 for s in self.infosets),
+            perfect_recall=self.recall_problem is None,
             num_nodes=len(self.nodes),
             num_terminals=len(terminals),
             max_depth=max(depth.values()),
@@ -112,6 +115,11 @@ class ExtensiveGame:
     @property
     def root(self) -> Node:
         return self.nodes[0]
+
+    def require_perfect_recall(self) -> None:
+        """Equilibrium solvers (ours and Gambit's) assume perfect recall; say so before they run."""
+        if self.recall_problem is not None:
+            raise ModelError(f"scenario '{self.scenario.id}' lacks perfect recall: {self.recall_problem}")
 
     def player_index(self, actor: str) -> int:
         try:
@@ -225,6 +233,33 @@ class GameState:
 
     def __repr__(self) -> str:
         return f"GameState({self._n.id})"
+
+
+def _recall_problem(nodes: Sequence[Node], infosets: Sequence[InfoSet], players: Sequence[str]) -> str | None:
+    """Why the game lacks perfect recall, or None.
+
+    Perfect recall: every node of an information set is reached through the same sequence of the
+    mover's own information sets and actions, and no play passes through one information set
+    twice. Nodes are in pre-order, so a parent's record is ready before its children's.
+    """
+    own: dict[int, tuple[tuple[int, int, str], ...]] = {0: ()}
+    for n in nodes:
+        for action, child in zip(n.actions, n.children):
+            step = ((n.player, n.infoset, action),) if n.kind == "decision" else ()
+            own[child] = own[n.index] + step  # type: ignore[operator]
+    for info in infosets:
+        seen: dict[tuple[tuple[int, str], ...], int] = {}
+        for m in info.nodes:
+            if any(step[1] == info.index for step in own[m]):
+                return (f"information set '{info.label}' is reached twice on one play (at {nodes[m].id}); "
+                        "the mover forgets it has already moved there")
+            mine = tuple((i, a) for p, i, a in own[m] if p == info.player)
+            seen.setdefault(mine, m)
+        if len(seen) > 1:
+            first, second = list(seen.values())[:2]
+            return (f"{players[info.player]} cannot tell {nodes[first].id} from {nodes[second].id} "
+                    f"(information set '{info.label}'), although its own earlier moves differ there")
+    return None
 
 
 # ---------------------------------------------------------------------------------- compiler

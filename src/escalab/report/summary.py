@@ -125,6 +125,7 @@ def game_facts(game: ExtensiveGame) -> Table:
     t.add_row("information sets", str(len(game.infosets)))
     t.add_row("chance moves", "yes" if i.has_chance else "no")
     t.add_row("perfect information", "yes" if i.perfect_information else "no")
+    t.add_row("perfect recall", "yes" if i.perfect_recall else f"no: {game.recall_problem}")
     t.add_row("depth", str(i.max_depth))
     t.add_row("payoff range", f"[{i.min_payoff:g}, {i.max_payoff:g}]")
     return t

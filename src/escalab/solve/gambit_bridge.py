@@ -61,6 +61,7 @@ def _distribution(values: Any) -> tuple[Fraction, ...]:
 
 def to_gambit(game: ExtensiveGame, values: Mapping[str, Any] | None = None) -> GambitGame:
     """Build the pygambit tree of ``game`` (at other parameter values if ``values`` is given)."""
+    game.require_perfect_recall()
     if values:
         pays_v, probs_v = game.evaluate(values)
         pays = {i: tuple(_number(v) for v in vs) for i, vs in pays_v.items()}

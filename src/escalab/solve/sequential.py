@@ -52,6 +52,7 @@ def structure(game: ExtensiveGame) -> Structure:
     cached = _STRUCTURES.get(game)
     if cached is not None:
         return cached
+    game.require_perfect_recall()
     parent = node_parent(game)
     # ancestors' infosets of every decision node -> an infoset must be solved before those above it
     above: dict[int, set[int]] = {i.index: set() for i in game.infosets}
