@@ -9,31 +9,23 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from escalab.cli import app as app_module
-from escalab.cli.app import app
 from escalab.cli.options import parse_number, parse_sets
 from escalab.errors import UsageError
 
 FILES = Path(__file__).parents[1] / "scenario" / "files"
 BAD = Path(__file__).parents[1] / "scenario" / "bad"
-runner = CliRunner()
 
 
-def invoke(*args: str):
-    result = runner.invoke(app, list(args))
-    assert "Traceback" not in result.output
-    assert "Traceback" not in result.stderr
-    return result
 
 
-def test_version_and_help() -> None:
+def test_version_and_help(invoke) -> None:
     assert invoke("--version").stdout.startswith("escalab ")
     assert invoke("--help").exit_code == 0
 
 
-def test_list() -> None:
+def test_list(invoke) -> None:
     r = invoke("list")
     assert r.exit_code == 0
     for name in ("escalate-to-deescalate", "kahn-44", "kahn-game-30", "defcon", "russia-4"):
@@ -50,25 +42,25 @@ def test_list() -> None:
     (str(FILES / "base.yaml"), "A base crisis"),
     (str(FILES / "ladders" / "tiny.yaml"), "Nuclear line"),
 ])
-def test_show(name: str, expected: str) -> None:
+def test_show(name: str, expected: str, invoke) -> None:
     r = invoke("show", name)
     assert r.exit_code == 0, r.stderr
     assert expected in r.stdout
 
 
-def test_show_with_set_marks_changed_values() -> None:
+def test_show_with_set_marks_changed_values(invoke) -> None:
     r = invoke("show", "escalate-to-deescalate", "--set", "p_resolute=0.8")
     assert r.exit_code == 0
     assert "0.8 (set)" in r.stdout
 
 
-def test_show_unknown_name() -> None:
+def test_show_unknown_name(invoke) -> None:
     r = invoke("show", "kahn-45")
     assert r.exit_code == 2
     assert "unknown name 'kahn-45'" in r.stderr and "kahn-44" in r.stderr
 
 
-def test_validate_ok_and_bad() -> None:
+def test_validate_ok_and_bad(invoke) -> None:
     r = invoke("validate", str(FILES / "base.yaml"), str(FILES / "ladders" / "tiny.yaml"),
                str(FILES / "scales" / "alert.yaml"))
     assert r.exit_code == 0
@@ -80,14 +72,14 @@ def test_validate_ok_and_bad() -> None:
     assert "1 problem(s) found" in r.stderr
 
 
-def test_validate_missing_file() -> None:
+def test_validate_missing_file(invoke) -> None:
     r = invoke("validate", "does-not-exist.yaml")
     assert r.exit_code == 2
     assert "file not found" in r.stderr
 
 
 @pytest.mark.parametrize("kind", ["scenario", "ladder", "readiness_scale"])
-def test_schema_is_valid_json_schema(kind: str) -> None:
+def test_schema_is_valid_json_schema(kind: str, invoke) -> None:
     r = invoke("schema", "--kind", kind)
     assert r.exit_code == 0
     schema = json.loads(r.stdout)
@@ -96,7 +88,7 @@ def test_schema_is_valid_json_schema(kind: str) -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
 
 
-def test_schema_accepts_the_builtin_documents() -> None:
+def test_schema_accepts_the_builtin_documents(invoke) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     import yaml
     from escalab.scenario import library
@@ -109,12 +101,12 @@ def test_schema_accepts_the_builtin_documents() -> None:
             jsonschema.validate(data, schema)
 
 
-def test_schema_unknown_kind() -> None:
+def test_schema_unknown_kind(invoke) -> None:
     r = invoke("schema", "--kind", "ladders")
     assert r.exit_code == 2 and "--kind must be one of" in r.stderr
 
 
-def test_run_with_set_and_out(tmp_path: Path) -> None:
+def test_run_with_set_and_out(tmp_path: Path, invoke) -> None:
     out = tmp_path / "out"
     r = invoke("run", str(FILES / "base.yaml"), "--set", "cost=3", "--set", "p=1/4", "--out", str(out))
     assert r.exit_code == 0, r.stderr
@@ -131,7 +123,7 @@ def test_run_with_set_and_out(tmp_path: Path) -> None:
     (["p_resolute=1/0"], "expected a number"),
     (["p_resolute=inf"], "finite"),
 ])
-def test_bad_set_exits_2(sets: list[str], fragment: str, tmp_path: Path) -> None:
+def test_bad_set_exits_2(sets: list[str], fragment: str, tmp_path: Path, invoke) -> None:
     args = ["run", "escalate-to-deescalate", "--out", str(tmp_path)]
     for s in sets:
         args += ["--set", s]
@@ -150,7 +142,7 @@ def test_parse_number_and_sets() -> None:
         parse_sets(["=1"])
 
 
-def test_internal_error_exits_1_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_internal_error_exits_1_without_traceback(monkeypatch: pytest.MonkeyPatch, invoke) -> None:
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
     monkeypatch.setattr(app_module, "validate_file", broken)

@@ -6,22 +6,14 @@ import csv
 import json
 
 import pytest
-from typer.testing import CliRunner
 
 import escalab
-from escalab.cli.app import app
-
-runner = CliRunner()
 
 
-def invoke(*args: str):
-    result = runner.invoke(app, list(args))
-    assert "Traceback" not in result.output
-    assert "Traceback" not in result.stderr
-    return result
 
 
-def test_solve_default_reports_the_sequential_equilibrium(tmp_path):
+
+def test_solve_default_reports_the_sequential_equilibrium(tmp_path, invoke):
     out = tmp_path / "r.json"
     r = invoke("solve", "--json", str(out))
     assert r.exit_code == 0, r.stderr
@@ -33,7 +25,7 @@ def test_solve_default_reports_the_sequential_equilibrium(tmp_path):
     assert eq["beliefs"]["russia_decides"] == {"resolute": 0.3, "irresolute": 0.7}
 
 
-def test_solve_spe_with_set_tree_and_efg(tmp_path):
+def test_solve_spe_with_set_tree_and_efg(tmp_path, invoke):
     tree, efg = tmp_path / "t.png", tmp_path / "g.efg"
     r = invoke("solve", "deterrence-game", "--set", "c_D=0.5", "--method", "spe",
                "--tree", str(tree), "--efg", str(efg))
@@ -43,13 +35,13 @@ def test_solve_spe_with_set_tree_and_efg(tmp_path):
     assert efg.read_text().startswith("EFG 2 R")
 
 
-def test_solve_tree_as_svg(tmp_path):
+def test_solve_tree_as_svg(tmp_path, invoke):
     svg = tmp_path / "t.svg"
     assert invoke("solve", "e2d-perfect-information", "--tree", str(svg)).exit_code == 0
     assert "<svg" in svg.read_text()[:400]
 
 
-def test_solve_credibility_with_thresholds(tmp_path):
+def test_solve_credibility_with_thresholds(tmp_path, invoke):
     out = tmp_path / "c.json"
     r = invoke("solve", "--credibility", "--param", "p_resolute", "--param", "c_limited", "--json", str(out))
     assert r.exit_code == 0, r.stderr
@@ -61,14 +53,14 @@ def test_solve_credibility_with_thresholds(tmp_path):
     assert resolute["boundaries"][0]["exact"] == "10"
 
 
-def test_solve_nash_lists_all_equilibria():
+def test_solve_nash_lists_all_equilibria(invoke):
     r = invoke("solve", "chicken", "--method", "nash", "--nash-method", "enummixed")
     assert r.exit_code == 0, r.stderr
     assert "3 equilibria" in r.stdout
     assert "1/10" in r.stdout
 
 
-def test_solve_qre_path_without_lambda(tmp_path):
+def test_solve_qre_path_without_lambda(tmp_path, invoke):
     out = tmp_path / "q.json"
     r = invoke("solve", "deterrence-game", "--method", "qre", "--json", str(out))
     assert r.exit_code == 0, r.stderr
@@ -80,13 +72,13 @@ def test_solve_qre_path_without_lambda(tmp_path):
     assert concede == sorted(concede) and concede[-1] > 0.99
 
 
-def test_auto_method_falls_back_to_nash_for_simultaneous_moves():
+def test_auto_method_falls_back_to_nash_for_simultaneous_moves(invoke):
     r = invoke("solve", "chicken")
     assert r.exit_code == 0, r.stderr
     assert "nash:enummixed: 3 equilibria" in " ".join(r.stdout.split())
 
 
-def test_solve_qre():
+def test_solve_qre(invoke):
     r = invoke("solve", "deterrence-game", "--method", "qre", "--lambda", "2")
     assert r.exit_code == 0, r.stderr
     assert "Logit agent QRE" in r.stdout and "λ = 2" in r.stdout
@@ -105,13 +97,13 @@ def test_solve_qre():
     (("sweep", "--grid", "nope=0:1:3"), "has no parameter 'nope'"),
     (("sweep", "--grid", "p_resolute=0:1:3", "--workers", "0"), "--workers must be at least 1"),
 ])
-def test_bad_input_exits_2_with_a_message(args, message):
+def test_bad_input_exits_2_with_a_message(args, message, invoke):
     r = invoke(*args)
     assert r.exit_code == 2
     assert message in " ".join(r.stderr.split())
 
 
-def test_sweep_writes_csv_png_and_json(tmp_path):
+def test_sweep_writes_csv_png_and_json(tmp_path, invoke):
     r = invoke("sweep", "--grid", "p_resolute=0:1:21", "--grid", "c_limited=0:20:9", "--set", "stake_r=12",
                "--out", str(tmp_path))
     assert r.exit_code == 0, r.stderr
@@ -123,7 +115,7 @@ def test_sweep_writes_csv_png_and_json(tmp_path):
     assert sum(summary["outcomes"].values()) == 189
 
 
-def test_import_efg_command(tmp_path):
+def test_import_efg_command(tmp_path, invoke):
     efg = tmp_path / "g.efg"
     assert invoke("solve", "perfect-deterrence", "--efg", str(efg)).exit_code == 0
     out = tmp_path / "imported.yaml"
@@ -136,7 +128,7 @@ def test_import_efg_command(tmp_path):
     assert invoke("import-efg", str(tmp_path / "missing.efg")).exit_code == 2
 
 
-def test_run_includes_the_solve_section(tmp_path):
+def test_run_includes_the_solve_section(tmp_path, invoke):
     r = invoke("run", "--out", str(tmp_path))
     assert r.exit_code == 0, r.stderr
     summary = json.loads((tmp_path / "summary.json").read_text())

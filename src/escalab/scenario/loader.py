@@ -141,26 +141,25 @@ def _require_kind(doc: Document, kind: str) -> None:
         raise doc.error(f"expected a {KIND_WORDS[kind]} document (kind: {kind}), got kind: {found}", ("kind",))
 
 
-def load_ladder(ref: str | Path, base_dir: Path | None = None,
-                referrer: tuple[Document, PathT] | None = None) -> LadderSpec:
-    doc = open_document("ladder", ref, base_dir, referrer)
-    _require_kind(doc, "ladder")
-    spec = shape.validate(LadderSpec, doc)
-    problems = check_ladder(spec, doc, ())
+def _load_component(kind: str, model: type, check: Any, ref: str | Path, base_dir: Path | None,
+                    referrer: tuple[Document, PathT] | None) -> Any:
+    doc = open_document(kind, ref, base_dir, referrer)
+    _require_kind(doc, kind)
+    spec = shape.validate(model, doc)
+    problems = check(spec, doc, ())
     if problems:
         raise ScenarioError(problems)
     return spec
+
+
+def load_ladder(ref: str | Path, base_dir: Path | None = None,
+                referrer: tuple[Document, PathT] | None = None) -> LadderSpec:
+    return _load_component("ladder", LadderSpec, check_ladder, ref, base_dir, referrer)
 
 
 def load_scale(ref: str | Path, base_dir: Path | None = None,
                referrer: tuple[Document, PathT] | None = None) -> ReadinessScaleSpec:
-    doc = open_document("readiness_scale", ref, base_dir, referrer)
-    _require_kind(doc, "readiness_scale")
-    spec = shape.validate(ReadinessScaleSpec, doc)
-    problems = check_scale(spec, doc, ())
-    if problems:
-        raise ScenarioError(problems)
-    return spec
+    return _load_component("readiness_scale", ReadinessScaleSpec, check_scale, ref, base_dir, referrer)
 
 
 def scenario_from_document(doc: Document) -> Scenario:

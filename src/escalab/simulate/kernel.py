@@ -22,13 +22,14 @@ ALIAS = 1         # probability table sampled by Walker's alias method with one 
 GIVEN = 2         # actions and signals computed outside for this turn (doctrines in rule form)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _act(pol, r, t, own, opp, sig, bal, peak, u):
-    """(action rung, signal rung or -1) of run r; ``u`` is its uniform (ALIAS only)."""
-    kind, own_off, opp_off, st, act, sgn, keep, alias, allowed = pol
+@njit(cache=True, nogil=True)
+def _act(kind, own_off, opp_off, st_sig, st_bal, st_peak, base, act, sgn, keep, alias, allowed,
+         r, own, opp, sig, bal, peak, u):
+    """(action rung, signal rung or -1) of run r; ``u`` is its uniform (ALIAS only); ``base``
+    holds the turn's share of the row."""
     if kind == GIVEN:
         return act[r], sgn[r]
-    row = (own_off[own] + opp_off[opp] + st[0] * (sig + 1) + st[1] * bal + st[2] * peak + st[3] * t + st[4])
+    row = own_off[own] + opp_off[opp] + st_sig * (sig + 1) + st_bal * bal + st_peak * peak + base
     if kind == LOOKUP:
         return act[row], sgn[row]
     A = allowed.shape[0]
@@ -42,7 +43,7 @@ def _act(pol, r, t, own, opp, sig, bal, peak, u):
     return allowed[alias[cell]], np.int32(-1)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _accident(a, u, up, up_scale, down, down_scale, max_shift, any_down, R):
     """The executed rung of an action chosen at rung ``a`` (as ``_Kernel.accident`` computes it)."""
     p_up = up[a]
@@ -80,11 +81,20 @@ def turn(t, T, m, u, j0, j1, ja, jm,
     them); ``tally[e, b - lo, peak]`` counts the runs that ended. With ``record``, ``xs[i, r]`` and
     ``ended[r]`` keep each run's executed rungs and whether it ended (for readiness beliefs).
     """
+    # Unpack the policies once: arrays taken out of a tuple inside the loop cost reference counting.
+    kind0, own0, opp0, st0, act0, sgn0, keep0, alias0, allowed0 = pol0
+    kind1, own1, opp1, st1, act1, sgn1, keep1, alias1, allowed1 = pol1
+    base0 = st0[3] * t + st0[4]
+    base1 = st1[3] * t + st1[4]
+    sig0, bal0, peak0 = st0[0], st0[1], st0[2]
+    sig1, bal1, peak1 = st1[0], st1[1], st1[2]
     w = 0
     last = t + 1 >= T
     for r in range(m):
-        a0, g0 = _act(pol0, r, t, p0[r], q0[r], s1[r], b[r], k[r], u[j0 * m + r] if j0 >= 0 else 0.0)
-        a1, g1 = _act(pol1, r, t, p1[r], q1[r], s0[r], -b[r], k[r], u[j1 * m + r] if j1 >= 0 else 0.0)
+        a0, g0 = _act(kind0, own0, opp0, sig0, bal0, peak0, base0, act0, sgn0, keep0, alias0, allowed0,
+                      r, p0[r], q0[r], s1[r], b[r], k[r], u[j0 * m + r] if j0 >= 0 else 0.0)
+        a1, g1 = _act(kind1, own1, opp1, sig1, bal1, peak1, base1, act1, sgn1, keep1, alias1, allowed1,
+                      r, p1[r], q1[r], s0[r], -b[r], k[r], u[j1 * m + r] if j1 >= 0 else 0.0)
         if ja >= 0:
             x0 = _accident(a0, u[ja * m + r], up0, up_scale0, down, down_scale, max_shift, any_down, R)
             x1 = _accident(a1, u[(ja + 1) * m + r], up1, up_scale1, down, down_scale, max_shift, any_down, R)

@@ -9,6 +9,12 @@ children of ``SeedSequence(seed).spawn(...)[c]`` - and chunk totals are added in
 Within a chunk every step draws, for the runs still going, one uniform per stochastic policy, one
 per actor for accidents and one per actor for misreadings (each only if the scenario has them),
 and inverts the distributions that :meth:`LadderGame.transition` states exactly.
+
+Two engines run a chunk: ``"numpy"`` (the reference: whole-array passes, one turn per step) and
+``"numba"`` (:mod:`escalab.simulate.kernel`: one compiled loop over the runs per turn). Both draw
+the same uniforms from the same generator calls in the same order and apply the same
+floating-point operations, so they give bit-identical results; the default is numba when it can
+be imported.
 """
 
 from __future__ import annotations
@@ -16,19 +22,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from ..errors import UsageError
 from ..solve.ladder import LadderArrays
-from .policies import NO_SIGNAL, Observations, Policy
+from .policies import NO_SIGNAL, DoctrineTable, Observations, Policy, TablePolicy
 from .readiness import IndicatorModel, update_beliefs
 from .results import Belief, Rate, SimulationResult, distribution_result
 
 CHUNK_RUNS = 65_536
 INDEX = np.int32          # run state in 32-bit integers: half the memory traffic of int64
+ENGINES = ("numpy", "numba")
 Progress = Callable[[int, int], None]
 
 
@@ -49,6 +57,7 @@ class Plan:
     arrays: LadderArrays
     policies: tuple[Policy, Policy]
     beliefs: tuple[BeliefTrack, ...] = ()
+    engine: str | None = None     # "numpy", "numba", or None: numba when it can be imported
     uniforms: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
@@ -56,6 +65,29 @@ class Plan:
         n = sum(not p.deterministic for p in self.policies)
         n += 2 * a.has_accidents + 2 * (a.misperception > 0)
         object.__setattr__(self, "uniforms", n)
+        if self.engine is not None:
+            resolve_engine(self.engine)
+
+
+@lru_cache(maxsize=1)
+def numba_available() -> bool:
+    """Can the compiled kernel be imported (numba installed and working with this NumPy)?"""
+    try:
+        from . import kernel  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_engine(engine: str | None) -> str:
+    """The engine that will run: ``engine`` itself, or for None numba if importable, else numpy."""
+    if engine is None:
+        return "numba" if numba_available() else "numpy"
+    if engine not in ENGINES:
+        raise UsageError(f"unknown Monte Carlo engine '{engine}' (expected one of: {', '.join(ENGINES)})")
+    if engine == "numba" and not numba_available():
+        raise UsageError("the numba engine needs numba (pip install numba==0.68.1); use engine='numpy'")
+    return engine
 
 
 @dataclass
@@ -89,8 +121,55 @@ def chunk_generators(seed: int, chunk: int) -> tuple[np.random.Generator, np.ran
             np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(chunk, 1)))))
 
 
-def run_chunk(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotals:
-    """Run ``runs`` crises to their end with the generators of chunk ``chunk``."""
+def run_chunk(plan: Plan, seed: int, chunk: int, runs: int, engine: str | None = None) -> ChunkTotals:
+    """Run ``runs`` crises to their end with the generators of chunk ``chunk``.
+
+    ``engine`` overrides ``plan.engine``; every engine gives the same totals bit for bit.
+    """
+    if resolve_engine(engine if engine is not None else plan.engine) == "numba":
+        return _run_chunk_numba(plan, seed, chunk, runs)
+    return _run_chunk_numpy(plan, seed, chunk, runs)
+
+
+def _new_totals(plan: Plan, runs: int) -> tuple[ChunkTotals, list[np.ndarray]]:
+    a, tracks = plan.arrays, plan.beliefs
+    beliefs = [np.broadcast_to(tr.model.prior, (runs, len(tr.model.levels))).copy() for tr in tracks]
+    out = ChunkTotals(np.zeros(len(a.endings), dtype=np.int64), np.zeros(a.num_rungs, dtype=np.int64),
+                      np.zeros(a.turn_limit + 1, dtype=np.int64), 0, np.zeros(2), np.zeros(2),
+                      [np.zeros(len(tr.model.levels)) for tr in tracks],
+                      [np.zeros(len(tr.model.levels)) for tr in tracks], [0 for _ in tracks])
+    return out, beliefs
+
+
+def _add_finished(out: ChunkTotals, a: LadderArrays, t: int, tally: np.ndarray, finished: int) -> None:
+    """Add the runs that ended at turn t, counted in ``tally`` (E, B, R), to the totals; payoffs
+    come from the small table of counts, not from the runs."""
+    for i in (0, 1):
+        pay = a.payoff[i][:, t + 1]                 # (E, B, R)
+        out.payoff_sum[i] += float(np.sum(tally * pay))
+        out.payoff_sq[i] += float(np.sum(tally * pay * pay))
+    out.endings += tally.sum(axis=(1, 2))
+    out.peak += tally.sum(axis=(0, 1))
+    out.duration[t + 1] += finished
+
+
+def _update_beliefs(plan: Plan, out: ChunkTotals, beliefs: list[np.ndarray], rng_ind: np.random.Generator, t: int,
+                    m: int, x0: np.ndarray, x1: np.ndarray, ended: np.ndarray, finished: int) -> None:
+    """Each observer's forward step over the m runs of turn t; the runs that ended add their beliefs."""
+    for i, tr in enumerate(plan.beliefs):
+        x = x0 if tr.target == 0 else x1
+        level = tr.level_of_rung[x]
+        beliefs[i] = update_beliefs(tr.model, beliefs[i], level, rng_ind.random((len(tr.model.signs), m)),
+                                    first=t == 0)
+        if finished:
+            done = beliefs[i][ended]
+            out.belief_sum[i] = out.belief_sum[i] + done.sum(axis=0)
+            out.belief_true[i] = out.belief_true[i] + np.bincount(level[ended], minlength=done.shape[1])
+            out.map_correct[i] += int(np.sum(np.argmax(done, axis=1) == level[ended]))
+
+
+def _run_chunk_numpy(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotals:
+    """The reference engine: every step is a few dozen whole-array NumPy passes over the runs."""
     a = plan.arrays
     kern = _Kernel.of(a)
     rng, rng_ind = chunk_generators(seed, chunk)
@@ -104,11 +183,7 @@ def run_chunk(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotals:
     s1 = s0.copy()
     b = np.full(runs, a.initial_balance, dtype=INDEX)
     k = np.maximum(p0, p1)
-    tracks = plan.beliefs
-    beliefs = [np.broadcast_to(tr.model.prior, (runs, len(tr.model.levels))).copy() for tr in tracks]
-    out = ChunkTotals(np.zeros(E, dtype=np.int64), np.zeros(R, dtype=np.int64), np.zeros(T + 1, dtype=np.int64),
-                      0, np.zeros(2), np.zeros(2), [np.zeros(len(tr.model.levels)) for tr in tracks],
-                      [np.zeros(len(tr.model.levels)) for tr in tracks], [0 for _ in tracks])
+    out, beliefs = _new_totals(plan, runs)
     accidents, misread = a.has_accidents, a.misperception > 0
     limit_code = a.endings.index("turn_limit")
     for t in range(T):
@@ -144,30 +219,14 @@ def run_chunk(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotals:
             n1 = kern.perceive(x0, u[j + 1])
         else:
             n0, n1 = x1, x0
-        # Endings, balances and peaks of the runs that ended, in one count (row 0: runs still going);
-        # payoffs then come from the small table of counts, not from the runs.
-        tally = np.bincount(((code + 1) * B + (nb - a.lo)) * R + nk, minlength=(E + 1) * B * R)
-        tally = tally.reshape(E + 1, B, R)[1:]
-        finished = int(tally.sum())
+        # Endings, balances and peaks of the runs that ended, in one count over those runs only.
         ended = code >= 0
-        for i, tr in enumerate(tracks):
-            x = x0 if tr.target == 0 else x1
-            level = tr.level_of_rung[x]
-            beliefs[i] = update_beliefs(tr.model, beliefs[i], level, rng_ind.random((len(tr.model.signs), m)),
-                                        first=t == 0)
-            if finished:
-                done = beliefs[i][ended]
-                out.belief_sum[i] = out.belief_sum[i] + done.sum(axis=0)
-                out.belief_true[i] = out.belief_true[i] + np.bincount(level[ended], minlength=done.shape[1])
-                out.map_correct[i] += int(np.sum(np.argmax(done, axis=1) == level[ended]))
+        gone = np.flatnonzero(ended)
+        finished = len(gone)
+        _update_beliefs(plan, out, beliefs, rng_ind, t, m, x0, x1, ended, finished)
         if finished:
-            for i in (0, 1):
-                pay = a.payoff[i][:, t + 1]                 # (E, B, R)
-                out.payoff_sum[i] += float(np.sum(tally * pay))
-                out.payoff_sq[i] += float(np.sum(tally * pay * pay))
-            out.endings += tally.sum(axis=(1, 2))
-            out.peak += tally.sum(axis=(0, 1))
-            out.duration[t + 1] += finished
+            cell = (np.take(code, gone) * B + (np.take(nb, gone) - a.lo)) * R + np.take(nk, gone)
+            _add_finished(out, a, t, np.bincount(cell, minlength=E * B * R).reshape(E, B, R), finished)
             keep = ~ended
             # One compress of the stacked state is several times cheaper than eight masked copies.
             p0, p1, q0, q1, s0, s1, b, k = np.compress(keep, np.stack((x0, x1, n0, n1, g0, g1, nb, nk)), axis=1)
@@ -175,6 +234,101 @@ def run_chunk(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotals:
         else:
             p0, p1, q0, q1, s0, s1, b, k = x0, x1, n0, n1, g0, g1, nb, nk
     return out
+
+
+def _run_chunk_numba(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotals:
+    """The compiled engine: per turn, the NumPy path's draws, then one :func:`kernel.turn` call."""
+    from . import kernel
+
+    a = plan.arrays
+    kern = _Kernel.of(a)
+    rng, rng_ind = chunk_generators(seed, chunk)
+    R, T, B = a.num_rungs, a.turn_limit, a.num_balances
+    E = len(a.endings)
+    state = np.empty((8, runs), dtype=INDEX)
+    p0, p1, q0, q1, s0, s1, b, k = state
+    p0[:], p1[:], q0[:], q1[:] = a.start[0], a.start[1], a.start[1], a.start[0]
+    s0[:], s1[:] = NO_SIGNAL, NO_SIGNAL
+    b[:], k[:] = a.initial_balance, max(a.start)
+    out, beliefs = _new_totals(plan, runs)
+    # Uniform rows in the NumPy path's order: stochastic policies, accidents (2), misreadings (2).
+    rows, j = [], 0
+    for pol in plan.policies:
+        rows.append(-1 if pol.deterministic else j)
+        j += not pol.deterministic
+    ja = j if a.has_accidents else -1
+    j += 2 * a.has_accidents
+    jm = j if a.misperception > 0 else -1
+    pols = [_kernel_policy(pol, a) for pol in plan.policies]
+    given = [not isinstance(pol, (TablePolicy, DoctrineTable)) for pol in plan.policies]
+    buf = np.empty(plan.uniforms * runs)
+    tally = np.zeros((T, E, B, R), dtype=np.int64)
+    record = bool(plan.beliefs)
+    xs = np.empty((2, runs if record else 1), dtype=INDEX)
+    ended = np.empty(runs if record else 1, dtype=np.bool_)
+    limit_code = a.endings.index("turn_limit")
+    m = runs
+    for t in range(T):
+        if m == 0:
+            break
+        out.steps += m
+        u = buf[:plan.uniforms * m]
+        if plan.uniforms:
+            rng.random(out=u)                   # = rng.random((uniforms, m)), row by row
+        for i, pol in enumerate(plan.policies):
+            if given[i]:                        # a doctrine in rule form: evaluated here, on arrays
+                obs = (Observations(t, p0[:m], q0[:m], s1[:m], b[:m], k[:m]) if i == 0 else
+                       Observations(t, p1[:m], q1[:m], s0[:m], -b[:m], k[:m]))
+                act, sig = pol.choose(obs)      # type: ignore[union-attr]
+                pols[i] = pols[i][:4] + (act.astype(INDEX), sig.astype(INDEX)) + pols[i][6:]
+        left = kernel.turn(t, T, m, u, rows[0], rows[1], ja, jm, p0, p1, q0, q1, s0, s1, b, k, pols[0], pols[1],
+                           kern.up[0], kern.up[1], kern.up_scale[0], kern.up_scale[1], kern.down, kern.down_scale,
+                           kern.max_shift, kern.any_down, kern.next_balance, kern.ending, kern.neighbours,
+                           kern.half, kern.misperception, R, B, a.lo, limit_code, tally[t], record, xs, ended)
+        finished = m - left
+        if record:
+            _update_beliefs(plan, out, beliefs, rng_ind, t, m, xs[0, :m], xs[1, :m], ended[:m], finished)
+        if finished:
+            _add_finished(out, a, t, tally[t], finished)
+            if record:
+                keep = ~ended[:m]
+                beliefs = [bl[keep] for bl in beliefs]
+        m = left
+    return out
+
+
+def _kernel_policy(pol: Policy, a: LadderArrays) -> tuple:
+    """A policy as the kernel reads it: (kind, own offsets, opponent offsets, strides of (signal + 1,
+    balance, peak, turn, 1), actions, signals, keep, alias, allowed); unused slots hold dummies.
+
+    The row of an observation is ``own_off[own] + opp_off[opp] + strides . (sig + 1, bal, peak,
+    turn, 1)``: :meth:`DoctrineTable.index` and :meth:`ObsTable.flat_index` written out.
+    """
+    from . import kernel
+
+    R = a.num_rungs
+    rungs = np.arange(R, dtype=np.int64)
+    none_i, none_f = np.zeros(1, dtype=INDEX), np.zeros(1)
+    if isinstance(pol, DoctrineTable):
+        T, R0, R1, S, B, K = pol.actions.shape
+        own_off = rungs * (R1 * S * B * K) if R0 > 1 else rungs * 0
+        opp_off = rungs * (S * B * K) if R1 > 1 else rungs * 0
+        strides = [B * K if S > 1 else 0, K if B > 1 else 0, 1 if K > 1 else 0, R0 * R1 * S * B * K if T > 1 else 0,
+                   -pol.bal_lo * K if B > 1 else 0]
+        return (kernel.LOOKUP, own_off, opp_off, np.array(strides, dtype=np.int64),
+                np.ascontiguousarray(pol.actions.reshape(-1), dtype=INDEX),
+                np.ascontiguousarray(pol.signal_table.reshape(-1), dtype=INDEX), none_f, none_i, none_i)
+    if isinstance(pol, TablePolicy):
+        tab = pol.table
+        T, C0, C1, B, K, _ = tab.data.shape
+        own_off = np.asarray(tab.own_class, dtype=np.int64) * (C1 * B * K)
+        opp_off = np.asarray(tab.opp_class, dtype=np.int64) * (B * K)
+        strides = [0, K if B > 1 else 0, 1 if K > 1 else 0, C0 * C1 * B * K if T > 1 else 0,
+                   -tab.bal_lo * K if B > 1 else 0]
+        return (kernel.ALIAS, own_off, opp_off, np.array(strides, dtype=np.int64), none_i, none_i,
+                np.ascontiguousarray(pol.keep, dtype=np.float64), np.ascontiguousarray(pol.alias, dtype=INDEX),
+                np.ascontiguousarray(pol.allowed, dtype=INDEX))
+    return (kernel.GIVEN, rungs * 0, rungs * 0, np.zeros(5, dtype=np.int64), none_i, none_i, none_f, none_i, none_i)
 
 
 @dataclass(frozen=True)
@@ -249,11 +403,15 @@ def _run_worker_chunk(seed: int, chunk: int, runs: int) -> ChunkTotals:
 
 
 def run_chunks(plan: Plan, runs: int, seed: int, workers: int = 1, scheduler: Any = None,
-               progress: Progress | None = None, chunk_runs: int = CHUNK_RUNS) -> ChunkTotals:
+               progress: Progress | None = None, chunk_runs: int = CHUNK_RUNS,
+               engine: str | None = None) -> ChunkTotals:
     """All chunks, locally, over ``workers`` processes, or on a Dask scheduler (address or Client).
 
-    Results depend on ``seed`` and ``chunk_runs`` only, never on ``workers`` or ``scheduler``.
+    Results depend on ``seed`` and ``chunk_runs`` only, never on ``workers``, ``scheduler`` or
+    ``engine`` (which, when given, overrides ``plan.engine``).
     """
+    if engine is not None:
+        plan = replace(plan, engine=engine)
     if runs < 1:
         raise UsageError(f"--runs must be at least 1, got {runs}")
     if workers < 1:
@@ -314,10 +472,11 @@ def _run_dask(plan: Plan, sizes: Sequence[int], seed: int, scheduler: Any,
 
 
 def monte_carlo(plan: Plan, runs: int, seed: int, *, scenario: str, workers: int = 1, scheduler: Any = None,
-                progress: Progress | None = None, chunk_runs: int = CHUNK_RUNS) -> SimulationResult:
+                progress: Progress | None = None, chunk_runs: int = CHUNK_RUNS,
+                engine: str | None = None) -> SimulationResult:
     """Simulate ``runs`` crises and report every rate with its standard error and 95% interval."""
     a = plan.arrays
-    tot = run_chunks(plan, runs, seed, workers, scheduler, progress, chunk_runs)
+    tot = run_chunks(plan, runs, seed, workers, scheduler, progress, chunk_runs, engine)
     beliefs = tuple(
         Belief(observer=a.actors[tr.observer], target=a.actors[tr.target], levels=tr.model.levels,
                mean_posterior=tuple(float(x) for x in tot.belief_sum[i] / runs),

@@ -92,7 +92,6 @@ def path_label(game: ExtensiveGame, reached: Mapping[int, Any]) -> str:
     """The moves of the players along each reached play, e.g. ``limited_use > stop``."""
     parts: list[tuple[str, str]] = []
     for idx in sorted(reached):
-        node = game.nodes[idx]
         prefix = _chance_prefix(game, idx)
         moves = " > ".join(_player_moves(game, idx)) or "(no move)"
         parts.append((prefix, moves))
