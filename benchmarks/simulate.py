@@ -3,35 +3,59 @@
 Run: ``python benchmarks/simulate.py [--runs N]``. One process, one core. Prints run-steps per
 second (one run advanced by one turn) of
 
-1. the vectorised engine (``escalab.simulate.montecarlo.run_chunk``);
+1. the engine (``escalab.simulate.montecarlo.run_chunk``) with each of its two paths: ``numba``
+   (the compiled kernel, the default) and ``numpy`` (the array reference);
 2. a straightforward loop, one run at a time, over the same policies and the same dynamics;
 3. NumPy's generator drawing exactly as many uniforms as the engine consumed,
 
 and the ratios, with the targets (engine >= 100x the loop, >= 25% of the raw generator rate).
-Engine and generator are timed as the best of ``--repeat`` runs.
+Engines and generator are timed as the best of ``--repeat`` runs, after a warm-up; the numba
+kernel's JIT compile time is measured apart (a fresh, uncached compile) and only reported.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
 
 import escalab
 from escalab.simulate import Crisis
-from escalab.simulate.montecarlo import CHUNK_RUNS, Plan, run_chunk
+from escalab.simulate.montecarlo import CHUNK_RUNS, ENGINES, Plan, numba_available, run_chunk
 from escalab.simulate.policies import Observations
 
 POLICIES = {"russia": "doctrine:escalate-to-deescalate", "us": "logit:2.0"}
 
 
-def engine(plan: Plan, runs: int, seed: int) -> tuple[float, int]:
+def engine(plan: Plan, runs: int, seed: int, which: str = "numba") -> tuple[float, int]:
     steps = 0
     start = time.perf_counter()
     for c in range(runs // CHUNK_RUNS):
-        steps += run_chunk(plan, seed, c, CHUNK_RUNS).steps
+        steps += run_chunk(plan, seed, c, CHUNK_RUNS, engine=which).steps
     return time.perf_counter() - start, steps
+
+
+def compile_time(plan: Plan) -> tuple[float, float, str]:
+    """(seconds for a fresh compile of the kernel, seconds of this process's first call, and
+    whether that first call compiled or loaded the on-disk cache)."""
+    import numba
+
+    from escalab.simulate import kernel
+
+    start = time.perf_counter()
+    run_chunk(plan, 0, 0, 100, engine="numba")              # first call: cache load or compile
+    first = time.perf_counter() - start
+    how = "loaded from the on-disk cache" if kernel.turn.stats.cache_hits else "compiled"
+    fresh = numba.njit(cache=False, nogil=True)(kernel.turn.py_func)
+    real, kernel.turn = kernel.turn, fresh
+    try:
+        start = time.perf_counter()
+        run_chunk(plan, 0, 0, 100, engine="numba")
+        return time.perf_counter() - start, first, how
+    finally:
+        kernel.turn = real
 
 
 def loop(plan: Plan, runs: int, seed: int) -> tuple[float, int]:
@@ -100,22 +124,42 @@ def main() -> None:
     args = parser.parse_args()
     crisis = Crisis.of(escalab.load(escalab.DEFAULT_SCENARIO))
     plan = Plan(crisis.arrays, crisis.policies(POLICIES))
-    engine(plan, CHUNK_RUNS, 99)                          # warm-up: imports, caches
-    # Best of several repeats for the two fast measurements (as timeit does): other processes on
-    # the machine only ever add time.
-    t_engine, steps = min(engine(plan, args.runs, 1) for _ in range(args.repeat))
+    engines = [e for e in ENGINES if e != "numba" or numba_available()]
+    jit = compile_time(plan) if "numba" in engines else None
+    totals = {e: [run_chunk(plan, 99, c, CHUNK_RUNS, engine=e) for c in range(2)] for e in engines}  # warm-up
+    agree = all(a.steps == b.steps and a.endings.tobytes() == b.endings.tobytes()
+                and a.payoff_sum.tobytes() == b.payoff_sum.tobytes()
+                for a, b in zip(*totals.values())) if len(totals) == 2 else None
+    # Best of several repeats for the fast measurements (as timeit does): other processes on the
+    # machine only ever add time.
+    timed = {e: min(engine(plan, args.runs, 1, e) for _ in range(args.repeat)) for e in engines}
+    steps = timed[engines[0]][1]
     uniforms = steps * plan.uniforms
     t_loop, loop_steps = loop(plan, args.loop_runs, 1)
     t_raw = min(raw(uniforms, 1) for _ in range(args.repeat))
-    rate_engine = steps / t_engine
+    rate = {e: steps / t for e, (t, _) in timed.items()}
     rate_loop = loop_steps / t_loop
     rate_raw = steps / t_raw                              # run-steps/s if drawing were all the work
     print(f"scenario {escalab.DEFAULT_SCENARIO}, policies {POLICIES}, {plan.uniforms} uniforms per run-step")
-    print(f"vectorised engine : {rate_engine:14,.0f} run-steps/s  ({steps:,} run-steps in {t_engine:.2f} s)")
+    print(f"machine: {os.cpu_count()} logical CPUs, one used; numpy {np.__version__}", end="")
+    if jit is not None:
+        import numba
+        print(f", numba {numba.__version__}")
+        print(f"numba JIT compile : {jit[0]:.2f} s fresh (not timed below); this process's first call "
+              f"{jit[1]:.2f} s, {jit[2]}")
+    else:
+        print(" (numba not installed: numpy engine only)")
+    for e in engines:
+        t = timed[e][0]
+        print(f"engine {e:<6}     : {rate[e]:14,.0f} run-steps/s  ({steps:,} run-steps in {t:.2f} s)")
     print(f"per-run loop      : {rate_loop:14,.0f} run-steps/s  ({loop_steps:,} run-steps in {t_loop:.2f} s)")
     print(f"raw generator     : {rate_raw:14,.0f} run-steps/s  ({uniforms:,} uniforms in {t_raw:.2f} s)")
-    print(f"engine / loop     : {rate_engine / rate_loop:8.1f}x   (target >= 100x)")
-    print(f"engine / raw      : {100 * rate_engine / rate_raw:8.1f}%   (target >= 25%)")
+    for e in engines:
+        print(f"{e:<6} / loop     : {rate[e] / rate_loop:8.1f}x   (target >= 100x)")
+        print(f"{e:<6} / raw      : {100 * rate[e] / rate_raw:8.1f}%   (target >= 25%)")
+    if len(engines) == 2:
+        print(f"numba / numpy     : {rate['numba'] / rate['numpy']:8.2f}x   (same results bit for bit: "
+              f"{'yes' if agree else 'NO'})")
 
 
 if __name__ == "__main__":

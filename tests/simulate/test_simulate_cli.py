@@ -113,3 +113,17 @@ sequential:
     loud: {payoffs: {a: 1, b: -1}}
 """
     assert simulate_section.section(escalab.loads(text), tmp_path, Console(file=open(tmp_path / "x", "w"))) is None
+
+
+def test_engines_give_identical_files_from_the_cli(tmp_path, invoke) -> None:
+    args = ["simulate", "-p", "russia=doctrine:escalate-to-deescalate", "-p", "us=logit:2", "--runs", "3000"]
+    ref = invoke(*args, "--engine", "numpy", "--out", str(tmp_path / "numpy"))
+    fast = invoke(*args, "--engine", "numba", "--out", str(tmp_path / "numba"))
+    assert ref.exit_code == 0 and fast.exit_code == 0
+    assert (tmp_path / "numpy" / "simulate.json").read_text() == (tmp_path / "numba" / "simulate.json").read_text()
+
+
+def test_unknown_engine_is_bad_input(invoke) -> None:
+    result = invoke("simulate", "--engine", "gpu")
+    assert result.exit_code == 2
+    assert "unknown Monte Carlo engine 'gpu' (expected one of: numpy, numba)" in result.output

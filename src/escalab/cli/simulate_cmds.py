@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
+from .. import DEFAULT_SCENARIO
 from ..errors import UsageError
 from ..report.simulate_tables import assessment_table, simulation_view
 from ..simulate import Crisis, forward, indicator_model, parse_look, parse_policy_options
@@ -37,7 +38,7 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
 
 
 def simulate(
-    name: ScenarioArg,
+    name: ScenarioArg = DEFAULT_SCENARIO,
     set_: SetOpt = None,
     policy: Annotated[list[str] | None, typer.Option(
         "--policy", "-p", help="actor=POLICY (repeatable): equilibrium, logit:LAMBDA[:myopic], level:K, "
@@ -49,6 +50,9 @@ def simulate(
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="A Dask scheduler address, e.g. tcp://127.0.0.1:8786.")] = None,
     no_accidents: Annotated[bool, typer.Option("--no-accidents", help="Switch accidents off.")] = False,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", help="Monte Carlo engine: numba (compiled; the default when installed) or numpy "
+                         "(the reference). Both give bit-identical results.")] = None,
     out: OutOpt = None,
 ) -> None:
     """Simulate a ladder crisis: how it ends, how high it climbs, how long it lasts."""
@@ -66,7 +70,7 @@ def simulate(
     else:
         with progress_bar(f"simulating {runs:,} runs") as update:
             result = crisis.monte_carlo(labels, runs=runs, seed=seed, workers=workers, scheduler=scheduler,
-                                        progress=update)
+                                        progress=update, engine=engine)
     names = {r.id: r.name for r in crisis.game.ladder.rungs}
     console.print(simulation_view(result, names))
     if out is not None:
@@ -77,7 +81,7 @@ def simulate(
 
 
 def assess(
-    name: ScenarioArg,
+    name: ScenarioArg = DEFAULT_SCENARIO,
     extra: Annotated[list[str] | None, typer.Argument(
         help="More indicator=yes|no pairs, continuing --observe.", show_default=False)] = None,
     observe: Annotated[list[str] | None, typer.Option(

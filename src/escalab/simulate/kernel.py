@@ -16,53 +16,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+# Every index in the loop is non-negative by construction (the tables are laid out so), and is
+# cast to unsigned: numba then skips its negative-index wraparound, a third of the loop's work.
+_u = np.uintp
+
 # Policy kinds (the first entry of a policy tuple).
 LOOKUP = 0        # deterministic table: action and signal looked up at the observation's row
 ALIAS = 1         # probability table sampled by Walker's alias method with one uniform
 GIVEN = 2         # actions and signals computed outside for this turn (doctrines in rule form)
-
-
-@njit(cache=True, nogil=True)
-def _act(kind, own_off, opp_off, st_sig, st_bal, st_peak, base, act, sgn, keep, alias, allowed,
-         r, own, opp, sig, bal, peak, u):
-    """(action rung, signal rung or -1) of run r; ``u`` is its uniform (ALIAS only); ``base``
-    holds the turn's share of the row."""
-    if kind == GIVEN:
-        return act[r], sgn[r]
-    row = own_off[own] + opp_off[opp] + st_sig * (sig + 1) + st_bal * bal + st_peak * peak + base
-    if kind == LOOKUP:
-        return act[row], sgn[row]
-    A = allowed.shape[0]
-    v = u * A
-    col = np.int32(v)
-    if col > A - 1:
-        col = A - 1
-    cell = row * A + col
-    if v - col < keep[cell]:
-        return allowed[col], np.int32(-1)
-    return allowed[alias[cell]], np.int32(-1)
-
-
-@njit(cache=True, nogil=True)
-def _accident(a, u, up, up_scale, down, down_scale, max_shift, any_down, R):
-    """The executed rung of an action chosen at rung ``a`` (as ``_Kernel.accident`` computes it)."""
-    p_up = up[a]
-    shift = np.int32(u * up_scale[a]) + 1
-    if any_down:
-        k = max_shift[a]
-        if u < p_up:
-            s = min(shift, k)
-        else:
-            lower = u - p_up
-            if lower < down[a]:
-                s = -min(np.int32(lower * down_scale[a]) + 1, k)
-            else:
-                s = 0
-        x = a + s
-        return min(max(x, 0), R - 1)
-    if u < p_up:
-        return min(a + shift, R - 1)
-    return min(a, R - 1)
 
 
 @njit(cache=True, nogil=True)
@@ -80,53 +41,101 @@ def turn(t, T, m, u, j0, j1, ja, jm,
     in place, the runs that go on moved to the front in their order (as ``np.compress`` keeps
     them); ``tally[e, b - lo, peak]`` counts the runs that ended. With ``record``, ``xs[i, r]`` and
     ``ended[r]`` keep each run's executed rungs and whether it ended (for readiness beliefs).
+
+    The loop body is written out by hand: helper functions taking arrays would cost reference
+    counting on every run, several times the work itself. Indices are not bounds-checked.
     """
-    # Unpack the policies once: arrays taken out of a tuple inside the loop cost reference counting.
     kind0, own0, opp0, st0, act0, sgn0, keep0, alias0, allowed0 = pol0
     kind1, own1, opp1, st1, act1, sgn1, keep1, alias1, allowed1 = pol1
     base0 = st0[3] * t + st0[4]
     base1 = st1[3] * t + st1[4]
     sig0, bal0, peak0 = st0[0], st0[1], st0[2]
     sig1, bal1, peak1 = st1[0], st1[1], st1[2]
+    A0, A1 = allowed0.shape[0], allowed1.shape[0]
     w = 0
     last = t + 1 >= T
     for r in range(m):
-        a0, g0 = _act(kind0, own0, opp0, sig0, bal0, peak0, base0, act0, sgn0, keep0, alias0, allowed0,
-                      r, p0[r], q0[r], s1[r], b[r], k[r], u[j0 * m + r] if j0 >= 0 else 0.0)
-        a1, g1 = _act(kind1, own1, opp1, sig1, bal1, peak1, base1, act1, sgn1, keep1, alias1, allowed1,
-                      r, p1[r], q1[r], s0[r], -b[r], k[r], u[j1 * m + r] if j1 >= 0 else 0.0)
-        if ja >= 0:
-            x0 = _accident(a0, u[ja * m + r], up0, up_scale0, down, down_scale, max_shift, any_down, R)
-            x1 = _accident(a1, u[(ja + 1) * m + r], up1, up_scale1, down, down_scale, max_shift, any_down, R)
+        pr0, pr1, br, kr = p0[_u(r)], p1[_u(r)], b[_u(r)], k[_u(r)]
+        # --- the two policies (in the actors' own coordinates)
+        if kind0 == GIVEN:
+            a0, g0 = act0[_u(r)], sgn0[_u(r)]
         else:
-            x0, x1 = a0, a1
+            row = own0[_u(pr0)] + opp0[_u(q0[_u(r)])] + sig0 * (s1[_u(r)] + 1) + bal0 * br + peak0 * kr + base0
+            if kind0 == LOOKUP:
+                a0, g0 = act0[_u(row)], sgn0[_u(row)]
+            else:
+                v = u[_u(j0 * m + r)] * A0
+                col = min(np.int32(v), A0 - 1)
+                cell = row * A0 + col
+                other = alias0[_u(cell)]
+                a0 = allowed0[_u(col if v - col < keep0[_u(cell)] else other)]
+                g0 = -1
+        if kind1 == GIVEN:
+            a1, g1 = act1[_u(r)], sgn1[_u(r)]
+        else:
+            row = own1[_u(pr1)] + opp1[_u(q1[_u(r)])] + sig1 * (s0[_u(r)] + 1) - bal1 * br + peak1 * kr + base1
+            if kind1 == LOOKUP:
+                a1, g1 = act1[_u(row)], sgn1[_u(row)]
+            else:
+                v = u[_u(j1 * m + r)] * A1
+                col = min(np.int32(v), A1 - 1)
+                cell = row * A1 + col
+                other = alias1[_u(cell)]
+                a1 = allowed1[_u(col if v - col < keep1[_u(cell)] else other)]
+                g1 = -1
+        # --- accidents: up by a uniform 1..k with probability up, down likewise, else as chosen
+        x0, x1 = a0, a1
+        if ja >= 0:
+            for i in range(2):
+                a = a0 if i == 0 else a1
+                uu = u[_u((ja + i) * m + r)]
+                p_up = up0[_u(a)] if i == 0 else up1[_u(a)]
+                scale = up_scale0[_u(a)] if i == 0 else up_scale1[_u(a)]
+                shift = np.int32(uu * scale) + 1
+                if any_down:
+                    kk = max_shift[_u(a)]
+                    if uu < p_up:
+                        x = a + min(shift, kk)
+                    else:
+                        lower = uu - p_up
+                        x = a - min(np.int32(lower * down_scale[_u(a)]) + 1, kk) if lower < down[_u(a)] else a
+                    x = min(max(x, 0), R - 1)
+                else:
+                    x = min(a + shift, R - 1) if uu < p_up else a
+                if i == 0:
+                    x0 = x
+                else:
+                    x1 = x
+        # --- balance, peak and ending, from tables over (x0, x1, balance)
         pair = (x0 * R + x1) * B - lo
-        nb = next_balance[pair + b[r]]
-        code = ending[pair + nb]
+        nb = next_balance[_u(pair + br)]
+        code = ending[_u(pair + nb)]
         if last and code < 0:
             code = limit_code
-        nk = max(max(k[r], x0), x1)
+        nk = max(max(kr, x0), x1)
         if record:
-            xs[0, r] = x0
-            xs[1, r] = x1
-            ended[r] = code >= 0
+            xs[_u(0), _u(r)] = x0
+            xs[_u(1), _u(r)] = x1
+            ended[_u(r)] = code >= 0
         if code >= 0:
-            tally[code, nb - lo, nk] += 1
+            tally[_u(code), _u(nb - lo), _u(nk)] += 1
             continue
+        # --- what each side sees of the other: one rung below with m/2, above with m/2
         if jm >= 0:
-            v0 = u[jm * m + r]
-            v1 = u[(jm + 1) * m + r]
-            n0 = neighbours[x1 * 3 + (v0 >= half) + (v0 >= mis)]
-            n1 = neighbours[x0 * 3 + (v1 >= half) + (v1 >= mis)]
+            v0 = u[_u(jm * m + r)]
+            v1 = u[_u((jm + 1) * m + r)]
+            n0 = neighbours[_u(x1 * 3 + np.int64(v0 >= half) + np.int64(v0 >= mis))]
+            n1 = neighbours[_u(x0 * 3 + np.int64(v1 >= half) + np.int64(v1 >= mis))]
         else:
             n0, n1 = x1, x0
-        p0[w] = x0
-        p1[w] = x1
-        q0[w] = n0
-        q1[w] = n1
-        s0[w] = g0
-        s1[w] = g1
-        b[w] = nb
-        k[w] = nk
+        # --- the run goes on: compact in place (w <= r, so nothing unread is overwritten)
+        p0[_u(w)] = x0
+        p1[_u(w)] = x1
+        q0[_u(w)] = n0
+        q1[_u(w)] = n1
+        s0[_u(w)] = g0
+        s1[_u(w)] = g1
+        b[_u(w)] = nb
+        k[_u(w)] = nk
         w += 1
     return w

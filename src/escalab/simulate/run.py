@@ -75,10 +75,11 @@ class Crisis:
 
     def monte_carlo(self, specs: Mapping[str, str] | None = None, runs: int = 10_000, seed: int = 0,
                     workers: int = 1, scheduler: Any = None, beliefs: bool = True,
-                    progress: Progress | None = None, chunk_runs: int = CHUNK_RUNS) -> SimulationResult:
+                    progress: Progress | None = None, chunk_runs: int = CHUNK_RUNS,
+                    engine: str | None = None) -> SimulationResult:
         plan = Plan(self.arrays, self.policies(specs), self.belief_tracks() if beliefs else ())
         return monte_carlo(plan, runs, seed, scenario=self.scenario.id, workers=workers, scheduler=scheduler,
-                           progress=progress, chunk_runs=chunk_runs)
+                           progress=progress, chunk_runs=chunk_runs, engine=engine)
 
 
 def parse_policy_options(items: Sequence[str] | None) -> dict[str, str]:
