@@ -350,7 +350,7 @@ class _Kernel:
 
     @classmethod
     def of(cls, a: LadderArrays) -> "_Kernel":
-        R, B = a.num_rungs, a.num_balances
+        R = a.num_rungs
         x0, x1, bal = np.meshgrid(np.arange(R), np.arange(R), np.arange(a.lo, a.hi + 1), indexing="ij")
         nb, _, _ = a.advance(bal, 0, x0, x1, 0)
         code = a.ending_code(x0, x1, bal, 0)            # turn 0: the turn limit is applied separately
