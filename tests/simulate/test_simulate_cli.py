@@ -49,6 +49,10 @@ def test_assess_sequence_uses_the_hmm() -> None:
     (["simulate", "escalate-to-deescalate", "--policy", "russia=doctrine:none"], "no doctrine 'none'"),
     (["simulate", "escalate-to-deescalate", "--runs", "0"], "--runs must be at least 1"),
     (["simulate", "escalate-to-deescalate", "--set", "p_accident=2"], "outside its range"),
+    (["simulate", "escalate-to-deescalate", "--policy", "us=level:100000"], "expected a level k between 0 and"),
+    (["simulate", "escalate-to-deescalate", "--runs", "10", "--scheduler", "garbage"],
+     "expected a Dask scheduler address"),
+    (["assess", "escalate-to-deescalate", "--observe", "ssbn_surge=no", "ssbn_surge=yes"], "both seen and not seen"),
 ])
 def test_bad_input_exits_2_with_a_message(args: list[str], message: str) -> None:
     code, out = _run(args)

@@ -233,3 +233,31 @@ def test_alias_tables_reproduce_the_rows() -> None:
     for c in range(6):
         np.add.at(implied, (np.arange(500), alias[:, c]), (1 - keep[:, c]) / 6)
     assert np.allclose(implied, P)
+
+
+def test_huge_lambda_gives_a_proper_distribution(default_crisis: Crisis) -> None:
+    """Regression: lam * value overflowed to inf for a huge finite lambda and inf - inf made the whole
+    table NaN; the logit response must tend to the best reply instead."""
+    for lam in ("1e308", "1e300"):
+        table = default_crisis.factory.build("us", f"logit:{lam}").table.data
+        assert np.all(np.isfinite(table))
+        assert np.allclose(table.sum(axis=-1), 1.0)
+    sharp = default_crisis.factory.build("us", "logit:1e308")
+    g = default_crisis.game
+    o = g.observe(g.initial_state(), 1)
+    obs = Observations(0, np.array([o.own]), np.array([o.opponent]), np.array([-1]), np.array([o.balance]),
+                       np.array([o.peak]))
+    q = default_crisis.factory.equilibrium.action_values[1].rows(0, obs.own, obs.opponent, obs.balance, obs.peak)[0]
+    legal = default_crisis.arrays.legal[1][o.own]
+    best = legal & (q >= np.max(np.where(legal, q, -np.inf)))
+    assert sharp.action_probs(obs)[0][best].sum() == pytest.approx(1.0)
+
+
+def test_level_k_depth_is_bounded(default_crisis: Crisis) -> None:
+    """Regression: level:100000 recursed once per level and died with a RecursionError (exit 1)."""
+    from escalab.simulate.policies import MAX_LEVEL
+
+    with pytest.raises(UsageError, match=f"between 0 and {MAX_LEVEL}"):
+        default_crisis.policies({"us": f"level:{MAX_LEVEL + 1}"})
+    with pytest.raises(UsageError, match="between 0 and"):
+        default_crisis.policies({"us": "level:100000"})

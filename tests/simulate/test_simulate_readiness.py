@@ -100,3 +100,28 @@ def test_actor_without_indicators() -> None:
         indicator_model(escalab.load("escalate-to-deescalate"), "us")
     with pytest.raises(UsageError, match="no 'indicators' section"):
         indicator_model(escalab.load("kahn-game"))
+
+
+def test_contradictory_indicator_in_one_look(model) -> None:
+    """Regression: 'ssbn_surge=no ssbn_surge=yes' silently kept the last value."""
+    with pytest.raises(UsageError, match="both seen and not seen"):
+        parse_look(model, ["ssbn_surge=no", "ssbn_surge=yes"])
+    # the same value twice is one observation, counted once
+    once = posterior(model, parse_look(model, ["ssbn_surge=yes"]))
+    assert np.allclose(posterior(model, parse_look(model, ["ssbn_surge=yes", "ssbn_surge=y"])), once)
+
+
+def test_belief_that_rules_out_the_evidence_restarts_from_the_prior(model) -> None:
+    """Regression: with likelihoods 0/1 and a fixed level (persistence 1), a level that moves with the
+    rung made every likelihood zero and the in-simulation belief 0/0 = NaN (and the JSON invalid)."""
+    from dataclasses import replace
+
+    sharp = replace(model, signs=("surge",), likelihood=np.array([[0.0, 0.0, 1.0, 1.0]]), persistence=1.0)
+    u = np.array([[0.5]])
+    b = update_beliefs(sharp, sharp.prior[None, :].copy(), np.array([3]), u, first=True)
+    # seen at level 3: prior restricted to the levels that always show it
+    assert np.allclose(b[0], np.array([0, 0, 0.1, 0.05]) / 0.15)
+    b = update_beliefs(sharp, b, np.array([0]), u, first=False)
+    # not seen at level 0: impossible under the current belief; start again from the prior
+    assert np.all(np.isfinite(b))
+    assert np.allclose(b[0], np.array([0.6, 0.25, 0, 0]) / 0.85)

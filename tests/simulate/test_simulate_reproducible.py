@@ -25,7 +25,8 @@ def _same(a, b) -> None:
     assert np.array_equal(a.peak, b.peak)
     assert np.array_equal(a.duration, b.duration)
     assert a.steps == b.steps
-    for x, y in zip(a.belief_sum, b.belief_sum):
+    for x, y in (*zip(a.belief_sum, b.belief_sum), *zip(a.belief_true, b.belief_true),
+                 (a.payoff_sum, b.payoff_sum), (a.payoff_sq, b.payoff_sq)):
         assert x.tobytes() == y.tobytes()          # floats too: bit for bit
     assert a.map_correct == b.map_correct
 
@@ -69,3 +70,12 @@ def test_bad_counts(plan: Plan) -> None:
         run_chunks(plan, 10, seed=1, workers=0)
     with pytest.raises(UsageError, match="--seed"):
         run_chunks(plan, 10, seed=-3)
+    with pytest.raises(UsageError, match="chunk_runs"):          # was a ZeroDivisionError
+        run_chunks(plan, 10, seed=1, chunk_runs=0)
+
+
+@pytest.mark.parametrize("address", ["garbage", "tcp://host-without-port", "tcp://127.0.0.1:port", "tcp://h:0"])
+def test_malformed_scheduler_address_is_bad_input(plan: Plan, address: str) -> None:
+    """Regression: a malformed address reached distributed.Client, whose ValueError became exit 1."""
+    with pytest.raises(UsageError, match="expected a Dask scheduler address"):
+        run_chunks(plan, 10, seed=1, scheduler=address)

@@ -90,6 +90,13 @@ def test_thresholds_reject_unknown_parameters(default_scenario):
         decision_regions(default_scenario, "p_reslute")
 
 
+@pytest.mark.parametrize("points", [2, 10**11])
+def test_thresholds_reject_scans_too_small_or_too_large(default_scenario, points):
+    # regression: --points 99999999999 went to np.linspace and died with a MemoryError (exit 1)
+    with pytest.raises(UsageError, match="a threshold scan needs between 3 and"):
+        decision_regions(default_scenario, "p_resolute", points=points)
+
+
 def test_m6_deterrence_threshold_is_exact(exact_game):
     s = escalab.load("perfect-deterrence")
     a = {r.infoset: r for r in decision_regions(s, "p_hard")}["a_decides"]
@@ -109,3 +116,52 @@ def test_m5_brinkmanship_stand_firm_threshold_is_exact():
     assert last.boundaries[0].method == "linear"
     assert last.holds("stand_firm")[0].hi == Fraction(v_C, v_C + D)
     assert regions["defender_2"].current == "quit"
+
+
+
+OFF_PATH_BELIEF = """
+escalab: 1
+id: off-path-belief
+title: a threat held up by an off-path belief
+parameters: {mu: {default: 0.3, range: [0, 1]}}
+actors: {a: {name: A}, b: {name: B}}
+sequential:
+  root: nature
+  nodes:
+    nature: {chance: {tough: {prob: mu, next: a_tough}, weak: {prob: 1 - mu, next: a_weak}}}
+    a_tough: {actor: a, infoset: a_tough, moves: {quiet: {outcome: quiet}, provoke: {next: b_tough}}}
+    a_weak: {actor: a, infoset: a_weak, moves: {quiet: {outcome: quiet}, provoke: {next: b_weak}}}
+    b_tough: {actor: b, infoset: b, moves: {fight: {outcome: fight_tough}, yield: {outcome: yielded}}}
+    b_weak: {actor: b, infoset: b, moves: {fight: {outcome: fight_weak}, yield: {outcome: yielded}}}
+  outcomes:
+    quiet: {payoffs: {a: 1, b: 0}}
+    yielded: {payoffs: {a: 2, b: 0}}
+    fight_tough: {payoffs: {a: -1, b: -2}}
+    fight_weak: {payoffs: {a: -1, b: 1}}
+"""
+
+
+def test_off_path_threat_is_judged_with_the_sequential_equilibrium_beliefs():
+    """B's information set spans A's two types. By hand, with mu = P(tough), fighting is worth
+    -2 mu + (1 - mu) = 1 - 3 mu to B and yielding 0. At mu = 3/10 both types stay quiet (fighting
+    costs A 1 + 1 = 2 against quiet), so B's set is off the path; both types reach it by one
+    deviation, so the consistent (uniform-tremble) belief there is the prior: fighting is worth
+    1/10 > 0 and the threat to fight is credible with gap exactly 1/10. At mu = 2/5 it is worth
+    -1/5: B yields and both types provoke; the Nash equilibrium in which both stay quiet because B
+    would fight still exists, but its threat is now empty (gap -1/5)."""
+    s = escalab.loads(OFF_PATH_BELIEF)
+    report = credibility(s.compile("sequential", exact=True))
+    assert report.sequential.label == "quiet"
+    assert report.sequential.beliefs["b"] == {"tough/provoke": Fraction(3, 10), "weak/provoke": Fraction(7, 10)}
+    fight = [t for t in report.threats if t.infoset == "b" and t.action == "fight"]
+    assert len(fight) == 1 and fight[0].credible and fight[0].best == ("fight",)
+    assert fight[0].gap == pytest.approx(1 / 10)
+    assert not [t for t in report.threats if t.action == "yield"]     # no equilibrium rests on yielding
+    other = credibility(s.with_params(mu=0.4).compile("sequential", exact=True))
+    assert other.sequential.choice("b") == "yield" and other.sequential.path == "provoke > yield"
+    empty = [t for t in other.threats if t.infoset == "b"]
+    assert [(t.action, t.credible) for t in empty] == [("fight", False)]
+    assert empty[0].gap == pytest.approx(-1 / 5) and empty[0].equilibria == ("nash:enumpure: quiet",)
+    # the threshold mu* = 1/3 where 1 - 3 mu = 0, exact
+    r = {x.infoset: x for x in decision_regions(s, "mu")}["b"]
+    assert [b.value for b in r.boundaries] == [Fraction(1, 3)]

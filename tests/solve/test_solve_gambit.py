@@ -116,3 +116,55 @@ def test_qre_path_at_given_lambdas_and_whole_branch(exact_game):
     assert len(branch) > 3 and branch[-1].extra["lambda"] > branch[0].extra["lambda"]
     with pytest.raises(UsageError):
         qre_path(game, [0.0])
+
+
+@pytest.mark.parametrize("lam", [float("inf"), float("nan"), -1.0])
+def test_qre_rejects_lambdas_pygambit_cannot_reach(exact_game, lam):
+    # Regression: an infinite lambda passed the ">= 0" check and pygambit's path following never ended.
+    with pytest.raises(UsageError, match="finite number >= 0"):
+        qre(exact_game("deterrence-game"), lam)
+    with pytest.raises(UsageError, match="finite number > 0"):
+        qre_path(exact_game("deterrence-game"), [1.0, lam])
+
+
+def test_qre_profile_is_a_logit_fixed_point_at_every_information_set(exact_game):
+    """The profile rebuilt from pygambit's flat QRE entries, mapped back to our ids, must be the logit
+    response to its own action values at every information set (values computed by pygambit from the
+    profile, with its beliefs): p(a) = exp(lam v(a)) / sum_b exp(lam v(b))."""
+    import math
+
+    from escalab.solve.gambit_bridge import to_gambit
+
+    game = exact_game("escalate-to-deescalate")
+    lam = 0.7
+    eq = qre(game, lam)
+    gg = to_gambit(game)
+    profile = gg.game.mixed_behavior_profile()
+    for info in game.infosets:
+        for action in gg.infosets[info.index].actions:
+            profile[action] = eq.behaviour[info.label][action.label]
+    for info in game.infosets:
+        actions = list(gg.infosets[info.index].actions)
+        values = [float(profile.action_value(a)) for a in actions]
+        top = max(values)
+        weights = [math.exp(lam * (v - top)) for v in values]
+        for a, w in zip(actions, weights):
+            assert eq.behaviour[info.label][a.label] == pytest.approx(w / sum(weights), abs=1e-6), \
+                (info.label, a.label)
+
+
+def test_float_chance_probabilities_that_miss_one_by_an_ulp_reach_gambit():
+    """Regression: with --float and p_resolute=0.7 the chance node is (0.7, 0.30000000000000004); the
+    decimals sum to 1.00000000000000004 and pygambit refused them (exit 1). At the compiled values
+    the bridge must make them sum to one as it already did for swept values."""
+    import escalab
+    from escalab.solve.gambit_bridge import to_gambit
+
+    game = escalab.load("escalate-to-deescalate").with_params(p_resolute=0.7).compile("sequential")
+    assert sum(Fraction(repr(p)) for p in game.nodes[0].probs) != 1     # the float problem is real
+    gg = to_gambit(game)
+    assert [a.prob for a in gg.game.root.infoset.actions] == [Fraction(7, 10), Fraction(3, 10)]
+    assert len(nash(game, "lcp").equilibria) == 1
+    # p = 0.7 is below p* = 3/4: the sequential equilibrium, a Nash equilibrium, has Russia use limited weapons
+    labels = [e.label for e in nash(game, "enumpure").equilibria]
+    assert "resolute: limited_exchange; irresolute: us_stops" in labels

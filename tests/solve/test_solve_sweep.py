@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -29,6 +30,7 @@ def test_parse_axis_forms():
     ("p_resolute=0:1:0", "at least 1"),
     ("p_resolute=a:1:5", "expected a number"),
     ("c=3,2", "increasing order"),
+    ("p_resolute=0:1:99999999999", "at most 20000000 points"),   # regression: MemoryError (exit 1)
 ])
 def test_parse_axis_rejects_bad_specs(spec, message):
     with pytest.raises(UsageError, match=message):
@@ -134,3 +136,64 @@ def test_unreachable_scheduler_is_a_usage_error(default_scenario):
     with pytest.raises(UsageError, match="cannot reach the Dask scheduler"):
         sweep(default_scenario, [parse_axis("p_resolute=0:1:3")], scheduler="tcp://127.0.0.1:1",
               connect_timeout=1)
+
+
+@pytest.mark.parametrize("address", ["garbage", "tcp://host-without-port", "tcp://127.0.0.1:port"])
+def test_malformed_scheduler_address_is_a_usage_error_at_once(default_scenario, address):
+    """Regression: 'garbage' reached distributed.Client, which failed only after a 20 s timeout and
+    printed a traceback from its finaliser."""
+    import time
+
+    start = time.monotonic()
+    with pytest.raises(UsageError, match="expected a Dask scheduler address"):
+        sweep(default_scenario, [parse_axis("p_resolute=0:1:3")], scheduler=address)
+    assert time.monotonic() - start < 5
+
+
+BAD_PROBABILITY = """
+escalab: 1
+id: badp
+title: a range wider than the probabilities allow
+parameters: {p: {default: 0.5, range: [0, 2]}}
+actors: {a: {name: A}}
+sequential:
+  root: c
+  nodes:
+    c: {chance: {x: {prob: p, next: n1}, y: {prob: 1 - p, next: n2}}}
+    n1: {actor: a, infoset: i, moves: {l: {outcome: o1}, r: {outcome: o2}}}
+    n2: {actor: a, infoset: i, moves: {l: {outcome: o2}, r: {outcome: o1}}}
+  outcomes:
+    o1: {payoffs: {a: 1}}
+    o2: {payoffs: {a: 0}}
+"""
+
+
+def test_points_where_chance_probabilities_are_not_a_distribution_are_refused():
+    """Regression: a sweep (and a threshold scan) solved at p = 1.5, where the chance node is
+    (1.5, -0.5), and reported an outcome; compiling at that p is refused, so must they be."""
+    from escalab.errors import ModelError
+    from escalab.solve.credibility import decision_regions
+
+    s = escalab.loads(BAD_PROBABILITY)
+    with pytest.raises(UsageError, match="not a probability"):
+        s.with_params(p=1.5).compile("sequential")
+    with pytest.raises(ModelError, match=r"at p=1.5 .*\(x: 1.5, y: -0.5\), not a probability distribution"):
+        sweep(s, [parse_axis("p=0:2:5")])
+    with pytest.raises(ModelError, match="not a probability distribution"):
+        sweep(s, [parse_axis("p=0:2:5")], force_gambit=True)
+    with pytest.raises(ModelError, match="not a probability distribution"):
+        decision_regions(s, "p")
+    # inside [0, 1] nothing changes: a plays l iff x is likelier (p > 1/2), by hand
+    ok = sweep(s, [parse_axis("p=0,0.25,0.75,1")])
+    assert [ok.paths[c] for c in ok.codes] == ["r", "r", "l", "l"]
+    r = decision_regions(s, "p", 0, 1)[0]
+    assert [b.value for b in r.boundaries] == [Fraction(1, 2)]
+
+
+def test_csv_into_an_unwritable_place_is_a_usage_error(default_scenario, tmp_path):
+    # regression: --out below a regular file raised NotADirectoryError (exit 1)
+    result = sweep(default_scenario, [parse_axis("p_resolute=0:1:3")])
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(UsageError, match="cannot write"):
+        result.write_csv(blocker / "sub" / "sweep.csv")

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..solve.ladder import LadderArrays
+from ..solve.sweep import check_scheduler_address
 from .policies import NO_SIGNAL, DoctrineTable, Observations, Policy, TablePolicy
 from .readiness import IndicatorModel, update_beliefs
 from .results import Belief, Rate, SimulationResult, distribution_result
@@ -418,6 +419,8 @@ def run_chunks(plan: Plan, runs: int, seed: int, workers: int = 1, scheduler: An
         raise UsageError(f"--workers must be at least 1, got {workers}")
     if seed < 0:
         raise UsageError(f"--seed must be a whole number >= 0, got {seed}")
+    if chunk_runs < 1:
+        raise UsageError(f"chunk_runs must be at least 1, got {chunk_runs}")
     sizes = [min(chunk_runs, runs - c * chunk_runs) for c in range(math.ceil(runs / chunk_runs))]
     results: list[ChunkTotals | None] = [None] * len(sizes)
     done = 0
@@ -456,9 +459,11 @@ def _run_dask(plan: Plan, sizes: Sequence[int], seed: int, scheduler: Any,
     from distributed import Client, as_completed
 
     own = isinstance(scheduler, str)
+    if own:
+        check_scheduler_address(scheduler)
     try:
         client = Client(scheduler, timeout="10s") if own else scheduler
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     try:
         remote = client.scatter(plan, broadcast=True)

@@ -251,6 +251,7 @@ class DoctrineTable:
 
 
 MAX_TABLE = 4_000_000
+MAX_LEVEL = 100           # level-k: the deepest level built (one best response per level)
 _READS = {"turn": (0,), "own": (1,), "opponent": (2,), "opponent_signal": (2, 3), "balance": (4,), "losing": (4,),
           "winning": (4,), "peak": (5,)}
 
@@ -335,8 +336,12 @@ class PolicyFactory:
                              f"logit:LAMBDA:myopic, level:K, doctrine:NAME, uniform)")
         if kind == "logit":
             _number(args[0], spec, "a rationality λ >= 0")
-        if kind == "level" and _number(args[0], spec, "a level k >= 0") % 1:
-            raise UsageError(f"policy '{spec}': the level must be a whole number")
+        if kind == "level":
+            k = _number(args[0], spec, "a level k >= 0")
+            if k % 1:
+                raise UsageError(f"policy '{spec}': the level must be a whole number")
+            if k > MAX_LEVEL:               # each level is one backward induction over the whole crisis
+                raise UsageError(f"policy '{spec}': expected a level k between 0 and {MAX_LEVEL}, got '{args[0]}'")
         if kind == "doctrine" and args[0] not in self.game.scenario.spec.doctrines:
             known = ", ".join(self.game.scenario.spec.doctrines) or "none"
             raise UsageError(f"policy '{spec}': scenario '{self.game.scenario.id}' has no doctrine '{args[0]}' "
@@ -412,7 +417,11 @@ def _softmax(values: ObsTable, lam: float, a: LadderArrays, player: int) -> ObsT
     _, first, own_class = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
     data = values.data[:, values.own_class[first]]
     legal = a.legal[player][first]
-    z = np.where(legal[None, :, None, None, None, :], lam * data, -np.inf)
-    z = z - z.max(axis=-1, keepdims=True)
+    mask = legal[None, :, None, None, None, :]
+    # Subtract the best legal value before scaling: lam * data overflows for a huge but finite lam
+    # (inf - inf = nan), lam * (data - best) <= 0 never does.
+    best = np.where(mask, data, -np.inf).max(axis=-1, keepdims=True)
+    with np.errstate(over="ignore"):            # a huge lam sends the worse actions to -inf: weight 0
+        z = np.where(mask, lam * (data - best), -np.inf)
     w = np.exp(z)
     return ObsTable(w / w.sum(axis=-1, keepdims=True), own_class.reshape(-1), values.opp_class, values.bal_lo)

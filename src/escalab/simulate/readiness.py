@@ -140,6 +140,8 @@ def parse_look(model: IndicatorModel, items: Sequence[str], declared: str | None
         v = value.strip().lower()
         if v not in YES + NO:
             raise UsageError(f"indicator '{name}': expected yes or no, got '{value}'")
+        if name in seen and seen[name] != (v in YES):
+            raise UsageError(f"indicator '{name}' is given as both seen and not seen in one look")
         seen[name] = v in YES
     return Observation(seen, _declaration(model, declared))
 
@@ -177,5 +179,19 @@ def update_beliefs(model: IndicatorModel, belief: np.ndarray, level: np.ndarray,
     if len(model.signs):
         seen = u < model.likelihood[:, level]                            # (S, n)
         lik = np.where(seen[:, :, None], model.likelihood[:, None, :], 1 - model.likelihood[:, None, :])
-        belief = belief * lik.prod(axis=0)
+        lik = lik.prod(axis=0)                                            # (n, L)
+        belief = belief * lik
+        total = belief.sum(axis=1, keepdims=True)
+        lost = total[:, 0] <= 0
+        if lost.any():
+            # The observer's belief rules out what it sees: possible when likelihoods of 0 or 1 meet a
+            # level the observer holds fixed (no 'persistence') but that moves with the rung here.
+            # It starts again from the prior (or, if that rules it out too, from a uniform belief);
+            # the true level always has a positive likelihood, so this never divides by zero.
+            fresh = model.prior * lik[lost]
+            empty = fresh.sum(axis=1) <= 0
+            fresh[empty] = lik[lost][empty]
+            belief[lost] = fresh
+            total = belief.sum(axis=1, keepdims=True)
+        return belief / total
     return belief / belief.sum(axis=1, keepdims=True)

@@ -35,7 +35,10 @@ class Rate:
         n, z = self.n, Z95
         centre = (self.p + z * z / (2 * n)) / (1 + z * z / n)
         half = z * math.sqrt(self.p * (1 - self.p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        return (max(0.0, centre - half), min(1.0, centre + half))
+        # At p = 0 (p = 1) the lower (upper) end is exactly 0 (1); computed, it misses by rounding.
+        lo = 0.0 if self.p <= 0 else max(0.0, centre - half)
+        hi = 1.0 if self.p >= 1 else min(1.0, centre + half)
+        return (lo, hi)
 
     def to_dict(self) -> dict[str, Any]:
         if self.n is None:

@@ -31,6 +31,7 @@ from .gambit_bridge import nash, strategy_profile_count
 from .sequential import SequentialSolution, solve_sequential, structure
 
 MAX_STRATEGY_PROFILES = 200_000
+MAX_SCAN_POINTS = 1_000_000       # grid points of a threshold scan (the grid and one solve per point are in memory)
 Progress = Callable[[int, int], None]
 
 
@@ -246,8 +247,8 @@ def decision_regions(scenario: Scenario, parameter: str, lo: float | None = None
     hi = b if hi is None else hi
     if not lo < hi:
         raise UsageError(f"the range for '{parameter}' is empty: [{lo:g}, {hi:g}]")
-    if points < 3:
-        raise UsageError("a threshold scan needs at least 3 points")
+    if not 3 <= points <= MAX_SCAN_POINTS:
+        raise UsageError(f"a threshold scan needs between 3 and {MAX_SCAN_POINTS} points, got {points}")
     game = scenario.compile("sequential")
     grid = np.linspace(lo, hi, points)
     sol = solve_sequential(game, {parameter: grid})

@@ -66,6 +66,13 @@ def _num(x: Any) -> Any:
     return f"{f.numerator}/{f.denominator}"
 
 
+def _outcome(node: Any) -> Any:
+    """The outcome attached to a pygambit node, or None. (pygambit 16.7 returns an empty wrapper,
+    not None, for a node without one; the wrapper is falsy.)"""
+    out = node.outcome
+    return out if out else None
+
+
 def read_efg(source: str | Path) -> gbt.Game:
     """Parse a .efg file with pygambit, turning its errors into a UsageError naming the file."""
     path = Path(source)
@@ -102,29 +109,39 @@ def efg_to_document(game: gbt.Game, scenario_id: str = "imported-game") -> dict[
         k = players.index(pl) + 1
         return actor_of[pl.label if pl.label else f"#{k}"]
 
-    def outcome_id(node: Any) -> str:
-        out = node.outcome
-        key = out if out is not None else None
+    def outcome_id(node: Any, acc: tuple[Fraction, ...]) -> str:
+        """The outcome of terminal ``node``. Gambit adds up the outcomes of every node on the path
+        (a non-terminal node may carry one, e.g. a fee for a move), so ``acc`` holds what the path
+        above contributed and the escalab outcome gets the sum."""
+        out = _outcome(node)
+        key = (out, acc)
         if key in outcome_of:
             return outcome_of[key]
+        own = tuple(Fraction(0) for _ in players) if out is None else \
+            tuple(Fraction(str(out[pl])) for pl in players)
+        total = tuple(a + b for a, b in zip(own, acc))
         if out is None:
             oid = outcome_names("no_outcome", "outcome")
-            pays = {actor_id(pl): 0 for pl in players}
         else:
             oid = outcome_names(out.label.split("#")[0], "outcome")
-            pays = {actor_id(pl): _num(out[pl]) for pl in players}
         outcome_of[key] = oid
-        outcomes[oid] = {"payoffs": pays}
+        outcomes[oid] = {"payoffs": {actor_id(pl): _num(v) for pl, v in zip(players, total)}}
         if out is not None and out.label:
             outcomes[oid]["label"] = out.label
         return oid
 
-    def target(child: Any) -> dict[str, Any]:
-        if child.is_terminal:
-            return {"outcome": outcome_id(child)}
-        return {"next": build(child)}
+    def add_outcome(node: Any, acc: tuple[Fraction, ...]) -> tuple[Fraction, ...]:
+        out = _outcome(node)
+        if out is None:
+            return acc
+        return tuple(a + Fraction(str(out[pl])) for a, pl in zip(acc, players))
 
-    def build(node: Any) -> str:
+    def target(child: Any, acc: tuple[Fraction, ...]) -> dict[str, Any]:
+        if child.is_terminal:
+            return {"outcome": outcome_id(child, acc)}
+        return {"next": build(child, acc)}
+
+    def build(node: Any, acc: tuple[Fraction, ...]) -> str:
         infoset = node.infoset
         base = infoset.label or ("chance" if infoset.is_chance else "node")
         nid = node_names(base, "node")
@@ -133,11 +150,12 @@ def efg_to_document(game: gbt.Game, scenario_id: str = "imported-game") -> dict[
         if node.label:
             spec["label"] = node.label
         move_names = _Names()
+        acc = add_outcome(node, acc)
         if infoset.is_chance:
             branches: dict[str, Any] = {}
             for k, action in enumerate(infoset.actions, 1):
                 mid = move_names(action.label, f"a{k}")
-                branches[mid] = {"prob": _num(action.prob), **target(node.children[action])}
+                branches[mid] = {"prob": _num(action.prob), **target(node.children[action], acc)}
             spec["chance"] = branches
             return nid
         if infoset not in infoset_names:
@@ -147,7 +165,7 @@ def efg_to_document(game: gbt.Game, scenario_id: str = "imported-game") -> dict[
         moves: dict[str, Any] = {}
         for k, action in enumerate(infoset.actions, 1):
             mid = move_names(action.label, f"a{k}")
-            moves[mid] = {**target(node.children[action])}
+            moves[mid] = {**target(node.children[action], acc)}
             if action.label and action.label != mid:
                 moves[mid]["label"] = action.label
         spec["moves"] = moves
@@ -155,7 +173,7 @@ def efg_to_document(game: gbt.Game, scenario_id: str = "imported-game") -> dict[
 
     if game.root.is_terminal:
         raise UsageError("the Gambit game has no moves (its root is terminal)")
-    root = build(game.root)
+    root = build(game.root, tuple(Fraction(0) for _ in players))
     return {
         "escalab": 1,
         "id": _ident(scenario_id, "imported-game"),
@@ -178,6 +196,11 @@ def import_efg(source: str | Path, out: str | Path | None = None, scenario_id: s
     """Convert a .efg file to an escalab scenario: write the YAML to ``out`` (if given) and load it."""
     text = efg_to_yaml(source, scenario_id)
     if out is not None:
-        Path(out).write_text(text)
-        return load(Path(out))
+        out = Path(out)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write the scenario to {out}: {exc.strerror or exc}") from None
+        return load(out)
     return loads(text, name=str(source))

@@ -14,6 +14,7 @@ rebuilds the profile from them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -25,6 +26,7 @@ from ..errors import ModelError, UsageError
 from ..model import ExtensiveGame
 from ..scenario.scenario import exact_value
 from .assessment import Equilibrium, outcome_label, path_label
+from .sequential import check_probabilities
 
 REACH_FLOOR = 1e-4       # a float profile (a logit limit) reaching a terminal less often than this does not reach it
 PURE_TOLERANCE = 1e-3    # ... and one playing an action this close to surely plays it
@@ -64,11 +66,12 @@ def to_gambit(game: ExtensiveGame, values: Mapping[str, Any] | None = None) -> G
     game.require_perfect_recall()
     if values:
         pays_v, probs_v = game.evaluate(values)
+        check_probabilities(game, probs_v, values)
         pays = {i: tuple(_number(v) for v in vs) for i, vs in pays_v.items()}
         probs = {i: _distribution(vs) for i, vs in probs_v.items()}
     else:
         pays = {n.index: tuple(_number(v) for v in n.payoffs) for n in game.nodes if n.kind == "terminal"}
-        probs = {n.index: tuple(_number(v) for v in n.probs) for n in game.nodes if n.kind == "chance"}
+        probs = {n.index: _distribution(n.probs) for n in game.nodes if n.kind == "chance"}
     g = gbt.Game.new_tree(players=list(game.players), title=game.scenario.title or game.scenario.id)
     g.description = game.scenario.id
     gnodes: dict[int, Any] = {0: g.root}
@@ -228,8 +231,8 @@ def nash(game: ExtensiveGame, method: str = "enumpure", values: Mapping[str, Any
 
 def qre(game: ExtensiveGame, lam: float, values: Mapping[str, Any] | None = None) -> Equilibrium:
     """The logit agent QRE at precision ``lam`` on the principal branch."""
-    if not lam >= 0:
-        raise UsageError(f"--lambda needs a number >= 0, got {lam}")
+    if not (lam >= 0 and math.isfinite(lam)):     # an infinite λ never ends pygambit's path following
+        raise UsageError(f"--lambda needs a finite number >= 0, got {lam}")
     gg = to_gambit(game, values)
     if lam == 0:
         prof = gg.game.mixed_behavior_profile()
@@ -244,8 +247,8 @@ def qre_path(game: ExtensiveGame, lambdas: Sequence[float] | None = None,
     """Points along the logit QRE correspondence: at ``lambdas``, or the whole traced branch."""
     gg = to_gambit(game, values)
     if lambdas is not None:
-        if any(not lam > 0 for lam in lambdas):
-            raise UsageError("every lambda on a QRE path must be > 0")
+        if any(not (lam > 0 and math.isfinite(lam)) for lam in lambdas):
+            raise UsageError("every lambda on a QRE path must be a finite number > 0")
         found = gbt.qre.logit_solve_lambda(gg.game, [float(x) for x in lambdas])
     else:
         found = gbt.qre.logit_solve_branch(gg.game)

@@ -15,8 +15,9 @@ action up at the state it *perceives*; misreadings therefore still matter in sim
 **Selection.** Stage games often have several equilibria. The rule: among pure equilibria
 (found for all stage games of a turn at once, by the best-reply test ``enumpure_solve`` applies),
 take the one with the highest sum of payoffs; ties go to the least escalatory action of the first
-actor, then of the second. A stage game without a pure equilibrium is passed to pygambit's
-``lcp_solve`` and its first equilibrium is taken.
+actor, then of the second. For a stage game without a pure equilibrium, the equilibrium with two
+actions in each support and the highest sum of payoffs (:func:`_two_by_two`); failing that, the
+first equilibrium pygambit's ``lcp_solve`` returns.
 
 The state of the fog-free game is ``(turn, p0, p1, balance, peak)``. Positions matter only through
 the legal actions (``max_step``), so states whose actors have the same legal sets share one stage

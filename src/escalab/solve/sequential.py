@@ -199,6 +199,7 @@ def _arrays(game: ExtensiveGame, values: Mapping[str, Any] | None
     else:
         exact = False
         pays, probs = game.evaluate(values)
+        check_probabilities(game, probs, values)
         size = 1
         for v in values.values():
             size = max(size, int(np.size(v)))
@@ -214,6 +215,28 @@ def _arrays(game: ExtensiveGame, values: Mapping[str, Any] | None
         return a
     return ({i: tuple(arr(v) for v in vs) for i, vs in pays.items()},
             {i: tuple(arr(v) for v in vs) for i, vs in probs.items()}, size, exact)
+
+
+def check_probabilities(game: ExtensiveGame, probs: Mapping[int, tuple], values: Mapping[str, Any]) -> None:
+    """Chance probabilities evaluated at other parameter values must still be distributions.
+
+    Compiling a scenario checks them at its own values; a sweep or a threshold scan reaches values
+    (within the parameters' declared ranges) where ``1 - p`` may be negative, and solving there
+    would give an answer for a game that does not exist.
+    """
+    for i, ps in probs.items():
+        rows = np.atleast_2d(np.stack(np.broadcast_arrays(*[np.asarray(p, dtype=float) for p in ps])))
+        rows = rows.reshape(len(ps), -1)
+        bad = (np.any(rows < -1e-9, axis=0) | np.any(rows > 1 + 1e-9, axis=0)
+               | (np.abs(rows.sum(axis=0) - 1) > 1e-9))
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            point = ", ".join(f"{name}={float(np.asarray(v, dtype=float).reshape(-1)[k if np.size(v) > 1 else 0]):g}"
+                              for name, v in values.items())
+            shown = ", ".join(f"{a}: {rows[j, k]:g}" for j, a in enumerate(game.nodes[i].actions))
+            raise ModelError(f"at {point} the chance probabilities of node '{game.nodes[i].id}' are "
+                             f"({shown}), not a probability distribution; sweep or scan only values "
+                             "where they are")
 
 
 def solve_sequential(game: ExtensiveGame, values: Mapping[str, Any] | None = None, *,

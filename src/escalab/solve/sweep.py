@@ -65,6 +65,8 @@ def parse_axis(spec: str) -> Axis:
             raise UsageError(f"{what}: the number of points must be a whole number, got '{parts[2]}'") from None
         if num < 1:
             raise UsageError(f"{what}: the number of points must be at least 1, got {num}")
+        if num > MAX_POINTS:                # before np.linspace allocates them
+            raise UsageError(f"{what}: at most {MAX_POINTS} points are supported, got {num}")
         if num > 1 and not stop > start:
             raise UsageError(f"{what}: stop ({stop:g}) must be above start ({start:g})")
         values = np.linspace(start, stop, num)
@@ -102,6 +104,22 @@ def check_axes(scenario: Scenario, axes: Sequence[Axis]) -> None:
     total = int(np.prod([len(a) for a in axes]))
     if total > MAX_POINTS:
         raise UsageError(f"the grid has {total} points; at most {MAX_POINTS} are supported")
+
+
+def check_scheduler_address(address: str) -> None:
+    """Reject a malformed Dask scheduler address before a Client is made of it (a Client that fails
+    on one only says so after a timeout, with a traceback from its finaliser)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, loc = parse_address(address, strict=False)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            host, port = parse_host_port(loc)
+            if not host or not 0 < int(port) < 65536:
+                raise ValueError("expected a host and a port between 1 and 65535")
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"--scheduler '{address}': expected a Dask scheduler address such as "
+                         f"tcp://127.0.0.1:8786 ({exc})") from None
 
 
 # ------------------------------------------------------------------------------ recipes
@@ -194,9 +212,13 @@ class SweepResult:
 
     def write_csv(self, path: str | Path) -> Path:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fh = path.open("w", newline="")
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
         grids = np.meshgrid(*[a.values for a in self.axes], indexing="ij")
-        with path.open("w", newline="") as fh:
+        with fh:
             w = csv.writer(fh)
             w.writerow([a.name for a in self.axes] + ["outcome", "path"])
             flat = self.codes.reshape(-1)
@@ -257,6 +279,7 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
             from distributed import Client, as_completed
         except ImportError:  # pragma: no cover - pinned dependency
             raise UsageError("--scheduler needs dask.distributed installed") from None
+        check_scheduler_address(scheduler)
         try:
             client = Client(scheduler, timeout=connect_timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
@@ -300,4 +323,5 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
                        [k[1] for k in labels], method, gambit_points, fixed, units)
 
 
-__all__ = ["Axis", "ScenarioRecipe", "SweepResult", "check_axes", "parse_axis", "solve_chunk", "sweep"]
+__all__ = ["Axis", "ScenarioRecipe", "SweepResult", "check_axes", "check_scheduler_address", "parse_axis", "solve_chunk",
+           "sweep"]
