@@ -168,3 +168,24 @@ def test_real_subprocess_bad_file_exits_2() -> None:
     assert proc.returncode == 2
     assert "unknown function '__import__'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_user_text_in_errors_is_not_read_as_markup(invoke) -> None:
+    # Rich markup in a user's argument must be printed as typed, not interpreted (or crash)
+    result = invoke("run", "--set", "[/b]=1")
+    assert result.exit_code == 2
+    assert "[/b]" in result.output
+
+
+def test_paths_that_cannot_be_written_are_bad_input(tmp_path: Path, invoke) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = invoke("run", "chicken", "--out", str(blocker / "sub"))
+    assert result.exit_code == 2
+    assert f"cannot use '{blocker / 'sub'}'" in result.output and "Not a directory" in result.output
+
+
+def test_game_tree_needs_a_figure_suffix(tmp_path: Path, invoke) -> None:
+    result = invoke("solve", "deterrence-game", "--tree", str(tmp_path / "tree.txt"))
+    assert result.exit_code == 2
+    assert "expected a file name ending in .png, .svg, .pdf" in result.output

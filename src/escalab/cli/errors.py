@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
-import sys
+import os
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import EscalabError, ModelError, ScenarioError, UsageError
 
@@ -19,24 +20,25 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def report_error(exc: BaseException) -> int:
+    """Print ``exc`` for a person and return the exit code. User text is never read as markup."""
     if isinstance(exc, ScenarioError):
         err_console.print(f"[bold red]error:[/] {len(exc.problems)} problem(s) found")
         for p in exc.problems:
             err_console.print(f"  {p}", markup=False)
         return EXIT_BAD_INPUT
     if isinstance(exc, (UsageError, ModelError, EscalabError)):
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
         return EXIT_BAD_INPUT
-    err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}")
+    if isinstance(exc, OSError) and exc.filename is not None:
+        # a path the user named cannot be read or written: their input, not our bug
+        reason = exc.strerror or type(exc).__name__
+        err_console.print(f"[bold red]error:[/] cannot use '{escape(str(exc.filename))}': {escape(reason)}")
+        return EXIT_BAD_INPUT
+    err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}")
     err_console.print("This is a bug in escalab; please report it with the command you ran.")
-    if "--debug" in sys.argv or _debug():
+    if os.environ.get("ESCALAB_DEBUG") == "1":
         traceback.print_exc()
     return EXIT_INTERNAL
-
-
-def _debug() -> bool:
-    import os
-    return os.environ.get("ESCALAB_DEBUG") == "1"
 
 
 def handled(fn: F) -> F:

@@ -3,38 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from .. import DEFAULT_SCENARIO
 from ..errors import UsageError
 from ..report.simulate_tables import assessment_table, simulation_view
 from ..simulate import Crisis, forward, indicator_model, parse_look, parse_policy_options
 from .errors import handled
+from .progress import console, progress_bar
 from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
 
-console = Console(highlight=False)
-
-
-@contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A Rich progress bar behind the plain ``progress(done, total)`` callback the simulate layer takes
-    (nothing when the output is not a terminal)."""
-    if not console.is_terminal:
-        yield lambda done, total: None
-        return
-    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
-                  console=console, transient=True) as bar:
-        task = bar.add_task(description, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-        yield update
 
 
 def simulate(

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .. import DEFAULT_SCENARIO
 from ..errors import UsageError
@@ -26,25 +22,11 @@ from ..solve.efg import efg_to_yaml, export_efg, import_efg
 from ..solve.sequential import sequential_equilibrium, solve_sequential, structure
 from ..solve.sweep import parse_axis, sweep
 from .errors import handled
+from .progress import console, progress_bar
 from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
 
-console = Console(highlight=False)
 METHODS = ("auto", "spe", "sequential", "nash", "qre")
 QRE_LAMBDAS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
-
-
-@contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A Rich progress bar as the ``progress(done, total)`` callback the solve layer takes."""
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True)
-    task = bar.add_task(description, total=None)
-
-    def update(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
-
-    with bar:
-        yield update
 
 
 def register(app: typer.Typer) -> None:

@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
+from ..errors import UsageError  # noqa: E402
 from ..model import ExtensiveGame  # noqa: E402
 from ..solve.assessment import Equilibrium  # noqa: E402
 
@@ -46,10 +47,16 @@ def _layout(game: ExtensiveGame) -> tuple[dict[int, float], dict[int, int]]:
     return x, depth
 
 
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
 def plot_game_tree(game: ExtensiveGame, path: str | Path, equilibrium: Equilibrium | None = None,
                    title: str | None = None) -> Path:
-    """Draw ``game`` to ``path`` (.png or .svg by suffix), with ``equilibrium`` highlighted if given."""
+    """Draw ``game`` to ``path`` (.png, .svg or .pdf by suffix), with ``equilibrium`` highlighted if given."""
     path = Path(path)
+    if path.suffix.lower() not in FIGURE_SUFFIXES:
+        raise UsageError(f"cannot draw a game tree to '{path}': expected a file name ending in "
+                         f"{', '.join(FIGURE_SUFFIXES)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     x, depth = _layout(game)
     leaves = sum(1 for n in game.nodes if n.kind == "terminal")
