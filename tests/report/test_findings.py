@@ -44,3 +44,10 @@ def test_findings_follow_the_parameters(tmp_path: Path) -> None:
 
 def test_findings_for_a_scenario_without_sections_is_empty() -> None:
     assert findings(escalab.load("chicken"), {}) == []
+
+
+def test_simulation_findings_name_each_sides_policy(default_run: tuple[dict, str, Path]) -> None:
+    record, _, _ = default_run
+    lines = findings(escalab.load("escalate-to-deescalate"), record)
+    assert any(line.startswith("Ladder crisis, russia doctrine:escalate-to-deescalate vs us "
+                               "doctrine:proportional-response (with accidents): most often") for line in lines)

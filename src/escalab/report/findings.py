@@ -46,7 +46,8 @@ def _simulate_lines(rec: dict[str, Any]) -> list[str]:
         top = max(endings, key=lambda e: endings[e]["p"])
         war = endings.get("strategic_war", {}).get("p", 0.0)
         acc = "with accidents" if row["accidents"] else "without accidents"
-        lines.append(f"Ladder crisis, {row['configuration']} ({acc}): most often {top.replace('_', ' ')} "
+        who = " vs ".join(f"{actor} {spec}" for actor, spec in row["policies"].items())
+        lines.append(f"Ladder crisis, {who} ({acc}): most often {top.replace('_', ' ')} "
                      f"({100 * endings[top]['p']:.0f}%); strategic war {100 * war:.1f}%.")
     return lines
 
