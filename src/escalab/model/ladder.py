@@ -13,7 +13,6 @@ caller owns the random generator. Nothing here draws a random number.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -66,6 +65,8 @@ class LadderGame:
     """The state/transition API for a ladder crisis."""
 
     def __init__(self, scenario: Scenario, exact: bool = False):
+        # ``exact`` is accepted for a uniform compile signature; ladder dynamics are probabilities
+        # in floating point (the exact Markov-chain analysis is exact in its algebra, not its numbers).
         spec = scenario.spec.ladder_crisis
         if spec is None or scenario.crisis_ladder is None:
             raise ModelError(f"scenario '{scenario.id}' has no ladder crisis")
@@ -78,7 +79,6 @@ class LadderGame:
         self.bands: tuple[str, ...] = tuple(r.band for r in self.ladder.rungs)
         self.band_codes = np.array([BANDS.index(b) for b in self.bands])
         self.num_rungs = len(self.rung_ids)
-        env = scenario.env(exact)
 
         def ev(path: tuple[str | int, ...]) -> float:
             try:
@@ -106,7 +106,6 @@ class LadderGame:
             else tuple(range(self.num_rungs)) for a in self.actors)
         self.balance_range = spec.balance.range
         self.balance_effect = {b: spec.balance.effect.get(b, 0) for b in BANDS}
-        self._env = env
 
     # -------------------------------------------------------------- protocol
     def index(self, rung: str) -> int:
@@ -261,6 +260,3 @@ class LadderGame:
 def compile_ladder(scenario: Scenario, exact: bool = False) -> LadderGame:
     return LadderGame(scenario, exact)
 
-
-def rung_lookup(ladder: LadderSpec) -> Mapping[str, int]:
-    return {r.id: i for i, r in enumerate(ladder.rungs)}
