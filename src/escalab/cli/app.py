@@ -46,18 +46,12 @@ def _main(version: Annotated[bool, typer.Option("--version", callback=_version, 
 @handled
 def list_cmd() -> None:
     """List the built-in scenarios, ladders and readiness scales."""
-    t = Table(title="Built-in scenarios", title_justify="left")
-    t.add_column("name")
-    t.add_column("title")
-    t.add_column("forms")
+    t = Table("name", "title", "forms", title="Built-in scenarios", title_justify="left")
     for name in library.builtin_names("scenario"):
         s = load(name)
         t.add_row(name + (" (default)" if name == DEFAULT_SCENARIO else ""), s.title, ", ".join(s.forms))
     console.print(t)
-    lt = Table(title="Built-in ladders and readiness scales", title_justify="left")
-    lt.add_column("name")
-    lt.add_column("kind")
-    lt.add_column("description")
+    lt = Table("name", "kind", "description", title="Built-in ladders and readiness scales", title_justify="left")
     for name in library.builtin_names("ladder"):
         ladder = load_ladder(name)
         lt.add_row(name, "ladder", f"{ladder.name} ({len(ladder.rungs)} rungs)")
