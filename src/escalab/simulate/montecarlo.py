@@ -169,6 +169,19 @@ def _update_beliefs(plan: Plan, out: ChunkTotals, beliefs: list[np.ndarray], rng
             out.map_correct[i] += int(np.sum(np.argmax(done, axis=1) == level[ended]))
 
 
+def _initial_state(a: LadderArrays, runs: int) -> np.ndarray:
+    """Rows p0, p1 (positions), q0, q1 (perceived), s0, s1 (signals), balance, peak, for every run.
+
+    One contiguous array, so the compiled kernel can compact it in place; the NumPy engine takes
+    its rows as views.
+    """
+    state = np.empty((8, runs), dtype=INDEX)
+    state[0], state[1], state[2], state[3] = a.start[0], a.start[1], a.start[1], a.start[0]
+    state[4], state[5] = NO_SIGNAL, NO_SIGNAL
+    state[6], state[7] = a.initial_balance, max(a.start)
+    return state
+
+
 def _run_chunk_numpy(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotals:
     """The reference engine: every step is a few dozen whole-array NumPy passes over the runs."""
     a = plan.arrays
@@ -177,13 +190,7 @@ def _run_chunk_numpy(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotal
     R, T, B = a.num_rungs, a.turn_limit, a.num_balances
     E = len(a.endings)
     pol0, pol1 = plan.policies
-    p0 = np.full(runs, a.start[0], dtype=INDEX)
-    p1 = np.full(runs, a.start[1], dtype=INDEX)
-    q0, q1 = p1.copy(), p0.copy()
-    s0 = np.full(runs, NO_SIGNAL, dtype=INDEX)
-    s1 = s0.copy()
-    b = np.full(runs, a.initial_balance, dtype=INDEX)
-    k = np.maximum(p0, p1)
+    p0, p1, q0, q1, s0, s1, b, k = _initial_state(a, runs)
     out, beliefs = _new_totals(plan, runs)
     accidents, misread = a.has_accidents, a.misperception > 0
     limit_code = a.endings.index("turn_limit")
@@ -246,11 +253,8 @@ def _run_chunk_numba(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotal
     rng, rng_ind = chunk_generators(seed, chunk)
     R, T, B = a.num_rungs, a.turn_limit, a.num_balances
     E = len(a.endings)
-    state = np.empty((8, runs), dtype=INDEX)
+    state = _initial_state(a, runs)
     p0, p1, q0, q1, s0, s1, b, k = state
-    p0[:], p1[:], q0[:], q1[:] = a.start[0], a.start[1], a.start[1], a.start[0]
-    s0[:], s1[:] = NO_SIGNAL, NO_SIGNAL
-    b[:], k[:] = a.initial_balance, max(a.start)
     out, beliefs = _new_totals(plan, runs)
     # Uniform rows in the NumPy path's order: stochastic policies, accidents (2), misreadings (2).
     rows, j = [], 0
