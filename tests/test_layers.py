@@ -12,8 +12,10 @@ ALLOWED = {
     "model": {"scenario"},
     "solve": {"scenario", "model"},
     "simulate": {"scenario", "model", "solve"},
-    "report": {"scenario", "model", "solve", "simulate"},
-    "cli": {"scenario", "model", "solve", "simulate", "report"},
+    "wargame": {"scenario", "model", "solve", "simulate"},
+    "report": {"scenario", "model", "solve", "simulate", "wargame"},
+    "cli": {"scenario", "model", "solve", "simulate", "wargame", "report"},
+    "web": {"scenario", "model", "solve", "simulate", "wargame", "report"},
 }
 
 

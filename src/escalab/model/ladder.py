@@ -36,6 +36,7 @@ class LadderState:
     balance: int
     peak: int                             # highest rung executed by anyone so far
     ending: str | None = None
+    types: tuple[int, int] = (0, 0)       # each actor's private type (index into LadderGame.type_names)
 
     @property
     def terminal(self) -> bool:
@@ -59,6 +60,7 @@ class Observation:
     opponent_signal: int | None
     balance: int                          # from this actor's side: positive when it is winning
     peak: int
+    own_type: int = 0                     # index into LadderGame.type_names[player]
 
 
 class LadderGame:
@@ -118,6 +120,15 @@ class LadderGame:
         a, b = (self.index(self.spec.start[x]) for x in self.actors)
         return LadderState(turn=0, positions=(a, b), perceived=(b, a), signals=(None, None),
                            balance=self.spec.balance.initial, peak=max(a, b))
+
+    @property
+    def type_names(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Each actor's private types; an actor without types has the single type 'default'."""
+        return (("default",), ("default",))
+
+    def initial_distribution(self) -> list[tuple[float, LadderState]]:
+        """Chance's opening move: the prior over the actors' private types, as start states."""
+        return [(1.0, self.initial_state())]
 
     def legal_actions(self, state: LadderState, player: int) -> tuple[int, ...]:
         if state.terminal:
@@ -188,7 +199,7 @@ class LadderGame:
         balance = min(max(balance, lo), hi)
         turn = state.turn + 1
         nxt = LadderState(turn=turn, positions=executed, perceived=(executed[1], executed[0]),
-                          signals=signals, balance=balance, peak=max(state.peak, *executed))
+                          signals=signals, balance=balance, peak=max(state.peak, *executed), types=state.types)
         return replace(nxt, ending=self.ending(nxt))
 
     def ending(self, state: LadderState) -> str | None:
@@ -232,7 +243,7 @@ class LadderGame:
         sign = 1 if player == 0 else -1
         return Observation(actor=self.actors[player], turn=state.turn, own=state.positions[player],
                            opponent=state.perceived[player], opponent_signal=state.signals[other],
-                           balance=sign * state.balance, peak=state.peak)
+                           balance=sign * state.balance, peak=state.peak, own_type=state.types[player])
 
     def observation_variables(self, obs: Observation) -> dict[str, Any]:
         """The names doctrine rules may use (see the scenario reference)."""
