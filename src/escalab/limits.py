@@ -1,0 +1,212 @@
+"""Named budgets for every kind of work, checked before the work starts.
+
+escalab reads files from strangers and may run on shared machines, so no input of a few bytes may
+buy unbounded time or memory. Each budget is a :class:`Limit` with a name, a default and a
+sentence saying what it counts. Its value comes from, in order: a value set for this run
+(``set_limits`` / the CLI's ``--limit NAME=N``, or a command's own flag), the environment variable
+``ESCALAB_LIMIT_<NAME>`` (dashes as underscores), the default. A refusal is a
+:class:`LimitError` (a ``UsageError``, so the CLI exits 2) that says which limit, the size found
+and how to raise it.
+
+Usable by every layer (like ``errors``): it imports nothing above ``escalab.errors``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from .errors import UsageError
+
+__all__ = ["LIMITS", "Limit", "LimitError", "get", "limit", "parse_limit_option", "raised", "set_limits"]
+
+
+class LimitError(UsageError):
+    """Work refused before it started because it is over a named budget."""
+
+    def __init__(self, limit: "Limit", found: float | int, where: str = ""):
+        self.limit = limit
+        self.found = found
+        self.where = where
+        value = limit.value()
+        at = f"{where}: " if where else ""
+        how = limit.how_to_raise()
+        super().__init__(
+            f"{at}{limit.what} is {_fmt(found)}, over the limit '{limit.name}' of {_fmt(value)}; {how}")
+
+
+def _fmt(n: float | int) -> str:
+    if isinstance(n, int) or (isinstance(n, float) and n.is_integer() and abs(n) < 1e18):
+        return f"{int(n):,}"
+    return f"{n:.3g}"
+
+
+_overrides: contextvars.ContextVar[Mapping[str, int]] = contextvars.ContextVar("escalab_limits", default={})
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One budget. ``what`` completes "<what> is N, over the limit ..."."""
+
+    name: str
+    default: int
+    what: str
+    flag: str | None = None      # a command's own option that raises it, when there is one
+    doc: str = ""                # one line for docs/limits.md: why the default is what it is
+
+    @property
+    def env(self) -> str:
+        return "ESCALAB_LIMIT_" + self.name.upper().replace("-", "_")
+
+    def value(self) -> int:
+        set_here = _overrides.get().get(self.name)
+        if set_here is not None:
+            return set_here
+        raw = os.environ.get(self.env)
+        if raw is not None and raw.strip():
+            try:
+                return _parse_count(raw)
+            except ValueError:
+                raise UsageError(f"environment variable {self.env}={raw[:40]!r} is not a whole number "
+                                 f">= 0") from None
+        return self.default
+
+    def how_to_raise(self) -> str:
+        ways = [f"--limit {self.name}=N"]
+        if self.flag:
+            ways.insert(0, self.flag)
+        return f"raise it with {' or '.join(ways)} (or {self.env}=N) if you trust this input"
+
+    def check(self, found: float | int, where: str = "") -> None:
+        """Refuse (raise LimitError) when ``found`` is over this limit."""
+        if found > self.value():
+            raise LimitError(self, found, where)
+
+    def __int__(self) -> int:
+        return self.value()
+
+
+def _parse_count(raw: str) -> int:
+    text = raw.strip().replace("_", "").replace(",", "")
+    if text.lower().startswith("1e") or "e" in text.lower():
+        mant, _, exp = text.lower().partition("e")
+        if not exp.isdigit() or len(exp) > 3:
+            raise ValueError(raw)
+        value = float(mant) * 10 ** int(exp)
+        if not value.is_integer():
+            raise ValueError(raw)
+        n = int(value)
+    else:
+        if not text.isdigit() or len(text) > 30:
+            raise ValueError(raw)
+        n = int(text)
+    if n < 0:
+        raise ValueError(raw)
+    return n
+
+
+LIMITS: dict[str, Limit] = {}
+
+
+def _define(name: str, default: int, what: str, flag: str | None = None, doc: str = "") -> Limit:
+    lim = Limit(name, default, what, flag, doc)
+    LIMITS[name] = lim
+    return lim
+
+
+# --- reading input ------------------------------------------------------------------------------
+FILE_BYTES = _define("file-bytes", 8 * 1024 * 1024, "the file size in bytes",
+                     doc="scenario, ladder, scale and .efg files; read no further than this")
+YAML_ALIASES = _define("yaml-aliases", 100, "the number of YAML aliases (*name and << merges)",
+                       doc="aliases can multiply a small file into a huge document")
+YAML_NODES = _define("yaml-nodes", 200_000, "the number of YAML values after aliases and merges are expanded",
+                     doc="counted while expanding, so a merge-key bomb stops early")
+ERRORS_SHOWN = _define("errors-shown", 50, "the number of problems listed",
+                       doc="not a refusal: the first N problems are listed, then how many more")
+TEXT_CHARS = _define("text-chars", 200, "the characters of a value quoted in a message",
+                     doc="values quoted in errors are cut to this before being formatted")
+EXPRESSION_CHARS = _define("expression-chars", 2_000, "the length of an expression in characters")
+NUMBER_DIGITS = _define("number-digits", 400, "the digits in a number literal",
+                        doc="also bounds exponents: 1e-99999999999 is refused at parse time")
+EXPONENT = _define("exponent", 400, "the size of a decimal exponent",
+                   doc="a literal like 1e-99999999999 would otherwise be computed exactly")
+POWER = _define("power", 10_000, "the size of an integer power a**n",
+                doc="exact arithmetic on a**n grows with n")
+EFG_DIGITS = _define("efg-digits", 400, "the digits in an .efg payoff")
+
+# --- building games ---------------------------------------------------------------------------------
+TREE_NODES = _define("tree-nodes", 200_000, "the number of nodes in the expanded game tree",
+                     doc="computed before expansion; moves that share `next:` nodes multiply")
+TYPES_PER_ACTOR = _define("types-per-actor", 32, "the number of private types of one actor",
+                          doc="type profiles multiply across actors")
+TURN_LIMIT = _define("turn-limit", 10_000, "the turn limit",
+                     doc="steps of a ladder crisis; the exact analysis holds one array per turn")
+BALANCE_RANGE = _define("balance-range", 10_000, "the number of balance values in a range",
+                        doc="the exact analysis holds one state per balance value")
+STATE_SPACE = _define("state-space", 20_000_000, "the number of array cells for the exact analysis",
+                      doc="states x turns x rungs; one float each (160 MB at the default)")
+
+# --- running ------------------------------------------------------------------------------------------
+MC_RUNS = _define("mc-runs", 100_000_000, "the number of Monte Carlo runs", flag="--runs",
+                  doc="runs are simulated in chunks; time grows linearly")
+GRID_POINTS = _define("grid-points", 1_000_000, "the number of grid points in a sweep",
+                      doc="the product of the sizes of every --grid")
+FIGURE_NODES = _define("figure-nodes", 400, "the number of nodes drawn in a game-tree figure",
+                       doc="a bigger tree is refused for drawing (solve and --efg still work)")
+FIGURE_INCHES = _define("figure-inches", 200, "the figure size in inches",
+                        doc="matplotlib allocates width x height x dpi^2 pixels")
+DASK_TIMEOUT = _define("dask-timeout", 10, "the seconds to wait for a Dask scheduler",
+                       doc="a silent or wrong endpoint exits 2 after this many seconds")
+
+
+def get(name: str) -> Limit:
+    """The limit called ``name`` (a UsageError naming the known ones otherwise)."""
+    try:
+        return LIMITS[name]
+    except KeyError:
+        raise UsageError(f"unknown limit '{name[:60]}'; known limits: {', '.join(LIMITS)}") from None
+
+
+def limit(name: str) -> int:
+    """The current value of the limit called ``name``."""
+    return get(name).value()
+
+
+def parse_limit_option(text: str) -> tuple[str, int]:
+    """``NAME=N`` from the command line, checked."""
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not sep:
+        raise UsageError(f"--limit expects NAME=N, got '{text[:60]}'")
+    lim = get(name)
+    try:
+        return lim.name, _parse_count(raw)
+    except ValueError:
+        raise UsageError(f"--limit {name}: '{raw[:40]}' is not a whole number >= 0") from None
+
+
+def set_limits(values: Mapping[str, int]) -> None:
+    """Set limits for the rest of this context (the CLI calls this once per command)."""
+    for name in values:
+        get(name)
+    merged = dict(_overrides.get())
+    merged.update(values)
+    _overrides.set(merged)
+
+
+@contextlib.contextmanager
+def raised(**values: int) -> Iterator[None]:
+    """``with limits.raised(tree_nodes=10**7): ...`` - keyword names use underscores for dashes."""
+    named = {k.replace("_", "-"): v for k, v in values.items()}
+    for name in named:
+        get(name)
+    merged = dict(_overrides.get())
+    merged.update(named)
+    token = _overrides.set(merged)
+    try:
+        yield
+    finally:
+        _overrides.reset(token)
