@@ -98,11 +98,16 @@ class LadderSpec(Spec):
 
 
 # ----------------------------------------------------------------------------- actors and parameters
+SOURCE_DESCRIPTION = ("Where the number comes from: a citation, or 'assumption: ...' saying why it was "
+                      "chosen when no source gives it.")
+
+
 class Parameter(Spec):
     default: Number
     range: tuple[Number, Number] | None = None
     unit: str = ""
     doc: str = ""
+    source: str = Field(default="", description=SOURCE_DESCRIPTION)
 
 
 class Actor(Spec):
@@ -218,6 +223,7 @@ class Doctrine(Spec):
 class Indicator(Spec):
     doc: str = ""
     likelihood: dict[Id, ExprText] = Field(description="P(indicator observed | readiness level), per level.")
+    source: str = Field(default="", description=SOURCE_DESCRIPTION)
 
 
 class ActorIndicators(Spec):
@@ -227,6 +233,22 @@ class ActorIndicators(Spec):
     signs: dict[Id, Indicator] = {}
     declarations: dict[str, dict[Id, ExprText]] = Field(
         default={}, description="P(this declaration is made | readiness level), per declaration and level.")
+    source: str = Field(default="", description="Where the prior, persistence and declaration probabilities "
+                                                "come from (" + SOURCE_DESCRIPTION + ")")
+
+
+# ----------------------------------------------------------------------------- analysis
+class AnalysisSpec(Spec):
+    """What ``escalab run`` should draw for this scenario (the report never guesses from parameter names)."""
+
+    phase_diagram: list[Name] = Field(
+        default=[], min_length=0, max_length=2,
+        description="One or two parameters the phase diagram spans (x first). Without it the report picks "
+                    "the two parameters whose nearest equilibrium switch is closest to the defaults.")
+    ranges: dict[Name, tuple[Number, Number]] = Field(
+        default={}, description="Per parameter: the interval the report scans (phase diagram and robustness), "
+                                "inside the parameter's own range. Default: the parameter's range.")
+    doc: str = ""
 
 
 # ----------------------------------------------------------------------------- scenario
@@ -246,6 +268,7 @@ class ScenarioSpec(Spec):
     doctrines: dict[Id, Doctrine] = {}
     indicators: dict[Id, ActorIndicators] = {}
     remove_moves: list[str] = Field(default=[], description="Moves to delete, as 'node.move' (used with extends).")
+    analysis: AnalysisSpec | None = Field(default=None, description="What the report draws (escalab run).")
 
 
 DOCUMENT_KINDS: dict[str, type[Spec]] = {

@@ -157,6 +157,7 @@ def check_scenario(spec: ScenarioSpec, doc: Document, ladder: LadderSpec | None,
 
 def _check_sequential(spec: ScenarioSpec, c: Checker, ladder: LadderSpec | None) -> None:
     seq = spec.sequential
+    _check_analysis(spec, c)
     assert seq is not None
     base: PathT = ("sequential",)
     actors = set(spec.actors)
@@ -427,3 +428,28 @@ def _check_indicators(spec: ScenarioSpec, c: Checker, scales: Mapping[str, Readi
             if total > 1 + 1e-6:
                 c.add(f"declaration probabilities for level '{lvl}' sum to {total:g}, above 1", base + ("declarations",))
 
+
+def _check_analysis(spec: ScenarioSpec, c: Checker) -> None:
+    """The parameters the report is told to draw must exist, and their scan ranges must fit."""
+    a = spec.analysis
+    if a is None:
+        return
+    base: PathT = ("analysis",)
+    known = ", ".join(spec.parameters) or "none declared"
+    for i, name in enumerate(a.phase_diagram):
+        if name not in spec.parameters:
+            c.add(f"unknown parameter '{name}' (declared parameters: {known})", base + ("phase_diagram", i))
+        elif name in a.phase_diagram[:i]:
+            c.add(f"parameter '{name}' is named twice; a phase diagram spans two different parameters",
+                  base + ("phase_diagram", i))
+    for name, (lo, hi) in a.ranges.items():
+        path = base + ("ranges", name)
+        if name not in spec.parameters:
+            c.add(f"unknown parameter '{name}' (declared parameters: {known})", path, at_key=True)
+            continue
+        if not lo < hi:
+            c.add(f"range lower bound {lo:g} must be below the upper bound {hi:g}", path)
+            continue
+        own = spec.parameters[name].range
+        if own is not None and (lo < own[0] or hi > own[1]):
+            c.add(f"scan range [{lo:g}, {hi:g}] leaves the parameter's range [{own[0]:g}, {own[1]:g}]", path)
