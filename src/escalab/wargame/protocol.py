@@ -20,6 +20,9 @@ class Move:
     statement: str = ""             # short public statement (the opponent sees it next turn)
     reasoning: str = ""             # private; stored, never shown to the opponent
     source: str = ""                # who decided: "llm", "human", "policy:logit:2", "fallback:equilibrium"
+    # what it took to decide, one ``agent_call`` payload per call (request, reply, tokens, latency_s,
+    # attempt, error); the engine stores them with the move, in the same transaction
+    calls: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,20 @@ class Agent(Protocol):
     def act(self, view: View) -> Move: ...
 
 
-def move_to_json(move: Move) -> dict[str, Any]:
-    return asdict(move)
+class AgentFailure(Exception):
+    """An agent could not produce a move this turn (the engine plays its fallback policy, logged).
+
+    ``calls`` are the agent_call payloads of the failed attempts, stored like those of a move.
+    """
+
+    def __init__(self, reason: str, calls: tuple[dict[str, Any], ...] = ()):
+        super().__init__(reason)
+        self.reason = reason
+        self.calls = calls
+
+
+class AgentQuit(Exception):
+    """The player left (a human typed 'quit' or closed the input): the game stops, resumable."""
 
 
 def _jsonable(x: Any) -> Any:

@@ -70,6 +70,9 @@ class Event:
     at: str = ""
 
 
+EventItem = tuple[int, str, "str | None", dict[str, Any]]   # (turn, kind, actor, payload) of an event to append
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -82,8 +85,9 @@ def new_game_id() -> str:
 class EventStore(Protocol):
     """What the engine writes and everything else reads."""
 
-    def create_game(self, record: GameRecord) -> GameRecord: ...
+    def create_game(self, record: GameRecord, items: list[EventItem] | None = None) -> GameRecord: ...
     def append(self, game_id: str, turn: int, kind: str, actor: str | None, payload: dict[str, Any]) -> Event: ...
+    def append_many(self, game_id: str, items: list[EventItem]) -> list[Event]: ...
     def set_status(self, game_id: str, status: str) -> None: ...
     def game(self, game_id: str) -> GameRecord: ...
     def games(self, status: str | None = None) -> list[GameRecord]: ...
@@ -104,20 +108,26 @@ class MemoryStore:
         self._games: dict[str, GameRecord] = {}
         self._events: dict[str, list[Event]] = {}
 
-    def create_game(self, record: GameRecord) -> GameRecord:
+    def create_game(self, record: GameRecord, items: list[EventItem] | None = None) -> GameRecord:
         if record.game_id in self._games:
             raise UsageError(f"game '{record.game_id}' already exists")
         record = replace(record, created_at=record.created_at or now())
         self._games[record.game_id] = record
         self._events[record.game_id] = []
+        self.append_many(record.game_id, items or [])
         return record
 
     def append(self, game_id: str, turn: int, kind: str, actor: str | None, payload: dict[str, Any]) -> Event:
+        return self.append_many(game_id, [(turn, kind, actor, payload)])[0]
+
+    def append_many(self, game_id: str, items: list[EventItem]) -> list[Event]:
         log = self._events[game_id]
+        at = now()
         # a JSON round trip, as in SQLite, so both stores hand back the same plain data
-        ev = Event(game_id, len(log), turn, kind, actor, json.loads(json.dumps(payload)), now())
-        log.append(ev)
-        return ev
+        out = [Event(game_id, len(log) + k, turn, kind, actor, json.loads(json.dumps(payload)), at)
+               for k, (turn, kind, actor, payload) in enumerate(items)]
+        log.extend(out)
+        return out
 
     def set_status(self, game_id: str, status: str) -> None:
         self._games[game_id] = replace(self.game(game_id), status=status)
@@ -153,32 +163,47 @@ class SqliteStore:
         self._lock = threading.Lock()          # one connection shared by threads (concurrent LLM games)
         self._next: dict[str, int] = {}
 
-    def create_game(self, record: GameRecord) -> GameRecord:
+    def create_game(self, record: GameRecord, items: list[EventItem] | None = None) -> GameRecord:
+        """Insert the game and its first events in one transaction (no half-created game)."""
         record = replace(record, created_at=record.created_at or now())
+        row = (record.game_id, record.scenario, record.scenario_json, record.seed, json.dumps(record.agents),
+               record.created_at, record.status, record.parent_game, record.parent_turn)
         with self._lock:
             try:
-                self._db.execute(
-                    "INSERT INTO games VALUES (?,?,?,?,?,?,?,?,?)",
-                    (record.game_id, record.scenario, record.scenario_json, record.seed,
-                     json.dumps(record.agents), record.created_at, record.status, record.parent_game,
-                     record.parent_turn))
+                self._write(record.game_id, items or [], "INSERT INTO games VALUES (?,?,?,?,?,?,?,?,?)", row)
             except sqlite3.IntegrityError:
                 raise UsageError(f"game '{record.game_id}' already exists in {self.path.name}") from None
-            self._next[record.game_id] = 0
         return record
 
     def append(self, game_id: str, turn: int, kind: str, actor: str | None, payload: dict[str, Any]) -> Event:
-        text = json.dumps(payload, separators=(",", ":"))
-        at = now()
+        return self.append_many(game_id, [(turn, kind, actor, payload)])[0]
+
+    def append_many(self, game_id: str, items: list[EventItem]) -> list[Event]:
+        """Append events in one transaction: all of them are stored, or none."""
         with self._lock:
+            return self._write(game_id, items)
+
+    def _write(self, game_id: str, items: list[EventItem], sql: str | None = None,
+               row: tuple[Any, ...] | None = None) -> list[Event]:
+        texts = [json.dumps(payload, separators=(",", ":")) for _, _, _, payload in items]
+        at = now()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if sql is not None:
+                self._db.execute(sql, row)
             seq = self._next.get(game_id)
             if seq is None:
                 (last,) = self._db.execute("SELECT MAX(seq) FROM events WHERE game_id=?", (game_id,)).fetchone()
-                seq = -1 if last is None else int(last)
-                seq += 1
-            self._db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?)", (game_id, seq, turn, kind, actor, text, at))
-            self._next[game_id] = seq + 1
-        return Event(game_id, seq, turn, kind, actor, json.loads(text), at)
+                seq = 0 if last is None else int(last) + 1
+            rows = [(game_id, seq + k, turn, kind, actor, text, at)
+                    for k, ((turn, kind, actor, _), text) in enumerate(zip(items, texts))]
+            self._db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?)", rows)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._next[game_id] = seq + len(rows)
+        return [Event(g, s, t, k, a, json.loads(p), at) for g, s, t, k, a, p, at in rows]
 
     def set_status(self, game_id: str, status: str) -> None:
         with self._lock:
