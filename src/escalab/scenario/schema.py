@@ -41,6 +41,12 @@ Version = Annotated[Literal[1], BeforeValidator(_not_bool)]
 Band = Literal["de_escalation", "status_quo", "conventional", "nuclear_signalling", "nuclear_use", "strategic"]
 BANDS: tuple[str, ...] = ("de_escalation", "status_quo", "conventional", "nuclear_signalling",
                           "nuclear_use", "strategic")
+# The six action classes of Rivera et al. (2024), least to most escalatory; a ladder may map its
+# rungs to them so that its games get Rivera's escalation score (see escalab.wargame.scores).
+RiveraClass = Literal["de_escalation", "status_quo", "posturing", "non_violent_escalation", "violent_escalation",
+                      "nuclear"]
+RIVERA_CLASSES: tuple[str, ...] = ("de_escalation", "status_quo", "posturing", "non_violent_escalation",
+                                   "violent_escalation", "nuclear")
 
 
 class Spec(BaseModel):
@@ -74,6 +80,9 @@ class Rung(Spec):
     band: Band
     group: str = ""
     doc: str = ""
+    rivera: RiveraClass | None = Field(
+        default=None, description="Rivera et al. (2024) action class of this rung, for their escalation score; "
+                                  "all rungs of a ladder or none.")
 
 
 class Threshold(Spec):

@@ -105,6 +105,13 @@ def check_ladder(ladder: LadderSpec, doc: Document, path: PathT) -> list[Problem
                 f"rung values must increase up the ladder: {rung.value:g} is not above {prev:g}",
                 path + ("rungs", i, "value")))
         prev = rung.value
+    mapped = [r.rivera is not None for r in ladder.rungs]
+    if any(mapped) and not all(mapped):
+        # A partial mapping would score some turns and silently drop others from Rivera's sum.
+        i = mapped.index(False)
+        problems.append(doc.problem(
+            f"rung '{ladder.rungs[i].id}' has no 'rivera' class, but other rungs of this ladder do: map every "
+            f"rung or none", path + ("rungs", i)))
     for i, t in enumerate(ladder.thresholds):
         if t.after not in seen:
             problems.append(doc.problem(f"threshold names unknown rung '{t.after}'", path + ("thresholds", i, "after")))
