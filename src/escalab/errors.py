@@ -49,7 +49,18 @@ class ScenarioError(EscalabError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        return "\n".join(str(p) for p in self.problems)
+        return "\n".join(self.shown_lines())
+
+    def shown_lines(self) -> list[str]:
+        """The first problems (the errors-shown limit), then how many more were found."""
+        from .limits import ERRORS_SHOWN  # limits imports this module
+
+        n = ERRORS_SHOWN.value()
+        lines = [str(p) for p in self.problems[:n]]
+        if len(self.problems) > n:
+            lines.append(f"... and {len(self.problems) - n} more problem(s) not shown "
+                         f"(list more with --limit errors-shown=N)")
+        return lines
 
     @classmethod
     def single(cls, message: str, path: str = "", file: str | None = None,

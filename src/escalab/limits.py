@@ -80,6 +80,10 @@ class Limit:
             ways.insert(0, self.flag)
         return f"raise it with {' or '.join(ways)} (or {self.env}=N) if you trust this input"
 
+    def refusal(self, found: float | int, where: str = "") -> str:
+        """The refusal message, for callers that raise their own error type (e.g. a located one)."""
+        return str(LimitError(self, found, where))
+
     def check(self, found: float | int, where: str = "") -> None:
         """Refuse (raise LimitError) when ``found`` is over this limit."""
         if found > self.value():
@@ -188,11 +192,11 @@ def parse_limit_option(text: str) -> tuple[str, int]:
         raise UsageError(f"--limit {name}: '{raw[:40]}' is not a whole number >= 0") from None
 
 
-def set_limits(values: Mapping[str, int]) -> None:
-    """Set limits for the rest of this context (the CLI calls this once per command)."""
+def set_limits(values: Mapping[str, int], *, replace: bool = False) -> None:
+    """Set limits for the rest of this context (the CLI calls this once per command, replacing)."""
     for name in values:
         get(name)
-    merged = dict(_overrides.get())
+    merged = {} if replace else dict(_overrides.get())
     merged.update(values)
     _overrides.set(merged)
 

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .. import DEFAULT_SCENARIO, __version__
+from .. import DEFAULT_SCENARIO, __version__, limits
 from ..errors import UsageError
 from ..report import run as run_report
 from ..report.summary import ladder_table, scale_table, scenario_overview
@@ -37,9 +37,13 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
+@handled
 def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                                help="Print the version and exit.")] = False) -> None:
-    pass
+                                                help="Print the version and exit.")] = False,
+          limit: Annotated[list[str] | None, typer.Option(
+              "--limit", metavar="NAME=N", help="Raise (or lower) a named budget for this run; "
+              "see docs/limits.md. Repeatable.")] = None) -> None:
+    limits.set_limits(dict(limits.parse_limit_option(x) for x in limit or []), replace=True)
 
 
 @app.command("list")

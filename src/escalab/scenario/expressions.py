@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
 import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -23,6 +24,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from .. import limits
 from ..errors import ExpressionError
 
 Number = Any  # float | int | Fraction | np.ndarray
@@ -157,8 +159,28 @@ class Expr:
         return self.source
 
 
+_EXPONENT = re.compile(r"[eE]([+-]?)0*(\d+)")
+
+
+def _check_literal(text: str) -> None:
+    """Refuse, before any exact arithmetic, a literal whose exact value would be astronomically large.
+
+    ``Fraction("1e-99999999999999")`` computes ``10 ** 99999999999999`` and never returns.
+    """
+    digits = sum(ch.isdigit() for ch in text.partition("e")[0].partition("E")[0])
+    if digits > limits.NUMBER_DIGITS.value():
+        raise ExpressionError(limits.NUMBER_DIGITS.refusal(digits, f"number {text[:20]}..."))
+    m = _EXPONENT.search(text.replace("_", ""))
+    if m and (len(m.group(2)) > 18 or int(m.group(2)) > limits.EXPONENT.value()):
+        shown = m.group(1) + (m.group(2) if len(m.group(2)) <= 30 else m.group(2)[:27] + "...")
+        found = int(m.group(2)) if len(m.group(2)) <= 18 else float("inf")
+        raise ExpressionError(limits.EXPONENT.refusal(found, f"number {text[:30]}").replace(
+            " is inf,", f" is {shown},"))
+
+
 def _literal(value: int | float, text: str) -> Evaluator:
     if isinstance(value, float):
+        _check_literal(text)
         try:
             exact_value = Fraction(text.replace("_", ""))
         except (ValueError, ZeroDivisionError):
@@ -206,6 +228,11 @@ class _Compiler:
             if isinstance(node.value, float) and not math.isfinite(node.value):
                 raise self.fail(node, "number is too large")
             text = ast.get_source_segment(self.source, node) or repr(node.value)
+            if isinstance(node.value, float):
+                try:
+                    _check_literal(text)
+                except ExpressionError as exc:
+                    raise self.fail(node, exc.message) from None
             return _literal(node.value, text)
         if isinstance(node, ast.Name):
             name = node.id

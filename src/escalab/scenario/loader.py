@@ -27,7 +27,7 @@ def open_document(kind: str, ref: str | Path, base_dir: Path | None = None,
     ref_text = str(ref)
     try:
         path = ref if isinstance(ref, Path) else library.resolve(kind, ref_text, base_dir)
-        found = path is not None and path.is_file()
+        found = path is not None and (path.is_file() or ((isinstance(ref, Path) or library.is_file_reference(ref_text)) and path.exists()))
     except (OSError, ValueError):  # e.g. a NUL character or a name too long for the file system
         path, found = Path(ref_text), False
     if not found:

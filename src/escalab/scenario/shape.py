@@ -8,6 +8,7 @@ the several errors one value produces against a union into one line.
 
 from __future__ import annotations
 
+import reprlib
 import types
 import typing
 from typing import Any, Literal, Union, get_args, get_origin
@@ -123,26 +124,26 @@ def _message(err: dict[str, Any], root: type[BaseModel], path: PathT) -> str:
     if etype == "extra_forbidden":
         keys = allowed_keys(root, path[:-1])
         hint = f" (expected one of: {', '.join(keys)})" if keys else ""
-        return f"unknown key '{path[-1]}'{hint}"
+        return f"unknown key '{_short(path[-1])}'{hint}"
     if etype == "missing" and err["loc"] and isinstance(err["loc"][-1], int):
         # a fixed-length list such as range: [low, high] with items missing
         return f"too few items: item {err['loc'][-1] + 1} is missing (write [low, high])"
     if etype == "missing":
         return f"missing required key '{path[-1]}'" if path else "missing required key"
     if etype == "literal_error" and path == ("escalab",):
-        return f"unsupported schema version {given!r} (this escalab reads version 1: write 'escalab: 1')"
+        return f"unsupported schema version {_SHORT.repr(given)} (this escalab reads version 1: write 'escalab: 1')"
     if etype == "literal_error":
         expected = _describe_literal(root, path) or err["msg"]
-        return f"expected {expected}, got {given!r}"
+        return f"expected {expected}, got {_SHORT.repr(given)}"
     if etype == "string_pattern_mismatch":
         pattern = str(err.get("ctx", {}).get("pattern", ""))
         if "yaml" in pattern:
-            return (f"'{given}' is neither a built-in name (letters, digits, '_' and '-') nor a path to a "
+            return (f"'{_short(given)}' is neither a built-in name (letters, digits, '_' and '-') nor a path to a "
                     ".yaml, .yml or .json file")
         if "\\-" not in pattern:
-            return (f"'{given}' is not a valid parameter name (use letters, digits and '_', starting with a "
+            return (f"'{_short(given)}' is not a valid parameter name (use letters, digits and '_', starting with a "
                     "letter or '_'; no '-')")
-        return f"'{given}' is not a valid identifier (use letters, digits, '_' and '-', starting with a letter or '_')"
+        return f"'{_short(given)}' is not a valid identifier (use letters, digits, '_' and '-', starting with a letter or '_')"
     if etype == "too_short":
         ctx = err.get("ctx", {})
         return f"expected at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length', len(given or []))}"
@@ -150,7 +151,7 @@ def _message(err: dict[str, Any], root: type[BaseModel], path: PathT) -> str:
         ctx = err.get("ctx", {})
         return f"expected at most {ctx.get('max_length')} item(s), got {ctx.get('actual_length', len(given or []))}"
     if etype in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return f"expected a number {err['msg'].removeprefix('Input should be ')}, got {given!r}"
+        return f"expected a number {err['msg'].removeprefix('Input should be ')}, got {_SHORT.repr(given)}"
     if etype == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
     word = _TYPE_WORDS.get(etype)
@@ -159,8 +160,19 @@ def _message(err: dict[str, Any], root: type[BaseModel], path: PathT) -> str:
     return f"{err['msg']} (got {_describe(given)})"
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxlevel = 60, 60, 4, 4, 2
+
+
+def _short(given: Any) -> str:
+    """A value quoted in a message, cut *before* it is formatted (a 5 MB string is never copied)."""
+    if isinstance(given, str):
+        return given if len(given) <= 60 else given[:57] + "..."
+    return _SHORT.repr(given)
+
+
 def _describe(given: Any) -> str:
-    text = repr(given)
+    text = _SHORT.repr(given)
     if len(text) > 60:
         text = text[:57] + "..."
     kind = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "an integer",
@@ -183,17 +195,18 @@ def _prune_union_errors(errors: list[tuple[PathT, dict[str, Any]]], data: Any) -
     it); a value that failed a rule of one member (a pattern, a range) was meant as that member
     (drop the other members' bare type errors).
     """
-    paths = {p for p, _ in errors}
+    # indexed once, so pruning stays linear in the number of errors (20,000 unknown keys took 76 s)
+    has_deeper = {q[:i] for q, _ in errors for i in range(len(q))}
+    constrained = {q for q, e in errors if e["type"] in _CONSTRAINT_ERRORS}
     kept: list[tuple[PathT, dict[str, Any]]] = []
     for path, err in errors:
         value = _value_at(data, path)
-        deeper = any(len(q) > len(path) and q[:len(path)] == path for q in paths)
+        deeper = path in has_deeper
         if isinstance(value, (dict, list)) and deeper and err["type"] in _SCALAR_TYPE_ERRORS | {"model_type",
                                                                                               "dict_type",
                                                                                               "list_type"}:
             continue
-        same = [e for q, e in errors if q == path]
-        if err["type"] not in _CONSTRAINT_ERRORS and any(e["type"] in _CONSTRAINT_ERRORS for e in same) \
+        if err["type"] not in _CONSTRAINT_ERRORS and path in constrained \
                 and err["type"] != "extra_forbidden" and err["type"] != "missing":
             continue
         kept.append((path, err))

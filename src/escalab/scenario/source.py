@@ -8,12 +8,15 @@ keys, which plain ``yaml.safe_load`` would silently overwrite.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .. import limits
 from ..errors import Problem, ScenarioError
 
 PathT = tuple[str | int, ...]
@@ -63,6 +66,43 @@ class Document:
         return ScenarioError([self.problem(message, path)])
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _TagError(yaml.MarkedYAMLError):
+    """An explicit tag (``!!python/object``, ``!!binary``, ``!!set``, ``!local``) on any node."""
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe loader that refuses explicit tags and counts aliases while composing.
+
+    Tags are refused outright rather than left to the safe constructor, because the safe loader
+    still builds ``!!binary``, ``!!set`` and ``!!timestamp`` values escalab never asked for, and a
+    tag a file relies on would otherwise pass ``validate`` silently.
+    """
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.aliases = 0
+
+    def get_event(self) -> yaml.Event:
+        event = super().get_event()
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            raise _TagError(None, None, f"YAML tags such as '{_cut(shown)}' are not allowed in escalab "
+                            "documents (write the plain value)", event.start_mark)
+        if isinstance(event, yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > limits.YAML_ALIASES.value():
+                raise _TagError(None, None, limits.YAML_ALIASES.refusal(self.aliases), event.start_mark)
+        return event
+
+
+def _cut(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[:n - 3] + "..."
+
+
 class _Builder:
     def __init__(self, file: str):
         self.file = file
@@ -78,16 +118,16 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: PathT) -> Any:
         self.mark(path, node)
+        self.count += 1
+        if self.count > limits.YAML_NODES.value():
+            # counted while expanding, so aliases and merges that multiply a small file stop here
+            raise _Located(limits.YAML_NODES.refusal(self.count), node, path)
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
             if len(path) > MAX_DEPTH:
                 raise _Located(f"the document is nested more than {MAX_DEPTH} levels deep", node, path[:3])
             if id(node) in self.active:
                 raise _Located("an alias refers to the collection that contains it (a recursive structure)", node,
                                path)
-            self.count += 1
-            if self.count > MAX_COLLECTIONS:
-                raise _Located(f"the document expands to more than {MAX_COLLECTIONS} mappings and lists "
-                               "(too many aliases?)", node, path)
             self.active.add(id(node))
             try:
                 return self._build_collection(node, path)
@@ -103,9 +143,22 @@ class _Builder:
 
     def _build_collection(self, node: yaml.Node, path: PathT) -> Any:
         if isinstance(node, yaml.MappingNode):
-            self.loader.flatten_mapping(node)
+            # ``<<: *base`` (or a list of bases): merged keys come first and an explicit key overrides
+            # them (not a duplicate); of several bases the first one giving a key wins
+            merged: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                    for src in sources:
+                        if not isinstance(src, yaml.MappingNode):
+                            raise _Located("a merge key '<<' takes a mapping or a list of mappings", src, path)
+                        built = self.build(src, path)
+                        for k, v in built.items():
+                            merged.setdefault(k, v)
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    continue
                 if not isinstance(key_node, yaml.ScalarNode):
                     self.problems.append(Problem("mapping keys must be plain scalars", _fmt(path), self.file,
                                                  key_node.start_mark.line + 1, key_node.start_mark.column + 1))
@@ -117,6 +170,8 @@ class _Builder:
                                                  key_node.start_mark.line + 1,
                                                  key_node.start_mark.column + 1))
                     continue
+                if isinstance(key, bool):  # YAML 1.1 reads `yes:`/`no:`/`on:` as booleans; the author meant a name
+                    key = key_node.value
                 key = str(key) if not isinstance(key, str) else key
                 if key in out:
                     self.problems.append(Problem(
@@ -127,11 +182,10 @@ class _Builder:
                 self.key_locations[path + (key,)] = (self.file, key_node.start_mark.line + 1,
                                                      key_node.start_mark.column + 1)
                 out[key] = self.build(value_node, path + (key,))
-            return out
+            return {**merged, **out} if merged else out
         return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
 
 
-MAX_COLLECTIONS = 100_000
 MAX_DEPTH = 50
 
 
@@ -150,7 +204,11 @@ def _fmt(path: PathT) -> str:
 def parse_text(text: str, file: str, base_dir: Path | None = None) -> Document:
     """Parse YAML (JSON is a subset) into a located document, or raise ScenarioError."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
+    except _TagError as exc:
+        mark = exc.problem_mark
+        raise ScenarioError([Problem(str(exc.problem), "", file, mark.line + 1 if mark else None,
+                                     mark.column + 1 if mark else None)]) from None
     except RecursionError:
         raise ScenarioError([Problem("the document is nested too deeply", "", file)]) from None
     except yaml.MarkedYAMLError as exc:
@@ -188,13 +246,47 @@ def parse_text(text: str, file: str, base_dir: Path | None = None) -> Document:
     return Document(data, file, builder.locations, base_dir, builder.key_locations)
 
 
+def read_bounded(path: Path, limit: limits.Limit = limits.FILE_BYTES) -> bytes:
+    """The bytes of a regular file no bigger than ``limit``; OSError or LimitError otherwise.
+
+    Opened without blocking and checked on the open descriptor, so a FIFO cannot hang us, a
+    device such as /dev/zero cannot be read forever and a directory gets a true message; then at
+    most limit + 1 bytes are read, in case the file grows while we read it.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(21, "is a folder, not a file", str(path))
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode) else \
+                "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else \
+                "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file"
+            raise OSError(22, f"is {kind}, not a regular file", str(path))
+        limit.check(info.st_size, str(path))
+        chunks, left = [], limit.value() + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        data = b"".join(chunks)
+        limit.check(len(data), str(path))
+        return data
+    finally:
+        os.close(fd)
+
+
 def read_file(path: Path) -> Document:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path).decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError([Problem("file not found", "", str(path))]) from None
     except UnicodeDecodeError as exc:
         raise ScenarioError([Problem(f"not UTF-8 text ({exc.reason})", "", str(path))]) from None
+    except limits.LimitError as exc:
+        raise ScenarioError([Problem(str(exc).removeprefix(f"{path}: "), "", str(path))]) from None
     except OSError as exc:
         raise ScenarioError([Problem(f"cannot read: {exc.strerror}", "", str(path))]) from None
     return parse_text(text, str(path), path.parent)

@@ -1,0 +1,35 @@
+"""User text made safe to print on a terminal.
+
+Names, titles and values come from files written by strangers. Printed raw, an escape sequence in
+an actor's name can clear the screen, retitle the window or hide the text before it; a bidi override
+can make a line read differently from what it says. Everything that prints user text (CLI messages,
+report tables) passes it through :func:`shown`, which writes control characters as visible escapes.
+
+Usable by every layer (like ``errors``): it imports nothing from escalab.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["shown"]
+
+# C0 controls but tab/newline, DEL, C1 controls, and the Unicode bidi embedding/override/isolate marks
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    ch = m.group(0)
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def shown(text: object, *, one_line: bool = False) -> str:
+    """``text`` with control characters and escape sequences written as ``\\x1b``-style escapes.
+
+    ``one_line`` also escapes newlines and tabs (for table cells and names, where a newline could
+    forge a line of output).
+    """
+    s = str(text)
+    return (_CONTROL_ONE_LINE if one_line else _CONTROL).sub(_escape, s)
