@@ -114,6 +114,7 @@ class SequentialSolution:
     reach: dict[int, np.ndarray]           # terminal index -> probability of reaching it
     converged: np.ndarray
     iterations: int
+    tol: np.ndarray | None = None          # per point: the tie tolerance the choices were made with
 
     # ------------------------------------------------------------------ labels
     def outcome_codes(self) -> tuple[np.ndarray, list[dict[int, Any]]]:
@@ -172,7 +173,8 @@ class SequentialSolution:
             if bool(self.ties[info.index][point]):
                 vals = [v[point] for v in self.action_values[info.index]]
                 best = max(vals)
-                tol = 0 if self.exact else FLOAT_TIE * max(1.0, abs(float(best)))
+                tol = 0 if self.exact else (float(self.tol[point]) if self.tol is not None
+                                            else FLOAT_TIE * max(1.0, abs(float(best))))
                 ties[info.label] = tuple(a for k, a in enumerate(info.actions) if best - vals[k] <= tol)
         reached = {t: _scalar(r[point], self.exact) for t, r in self.reach.items() if float(r[point]) > 1e-12}
         return Equilibrium(
@@ -198,7 +200,9 @@ def _arrays(game: ExtensiveGame, values: Mapping[str, Any] | None
         size = 1
     else:
         exact = False
-        pays, probs = game.evaluate(values)
+        with np.errstate(all="ignore"):  # a non-finite value is found and reported below, per point
+            pays, probs = game.evaluate(values)
+        check_finite(game, pays, probs, values)
         check_probabilities(game, probs, values)
         size = 1
         for v in values.values():
@@ -215,6 +219,40 @@ def _arrays(game: ExtensiveGame, values: Mapping[str, Any] | None
         return a
     return ({i: tuple(arr(v) for v in vs) for i, vs in pays.items()},
             {i: tuple(arr(v) for v in vs) for i, vs in probs.items()}, size, exact)
+
+
+def _point(values: Mapping[str, Any], k: int) -> dict[str, float]:
+    return {name: float(np.asarray(v, dtype=float).reshape(-1)[k if np.size(v) > 1 else 0])
+            for name, v in values.items()}
+
+
+def check_finite(game: ExtensiveGame, pays: Mapping[int, tuple], probs: Mapping[int, tuple],
+                 values: Mapping[str, Any]) -> None:
+    """Refuse a grid that reaches a point where a payoff or probability is not a finite number.
+
+    NumPy turns ``1 / v`` at v = 0 into inf with a warning and the solver would carry on; at that
+    point ``solve --set`` refuses the scenario. So the first such point is recompiled on its own,
+    which raises exactly the error ``solve --set`` gives there, prefixed with the point.
+    """
+    bad: np.ndarray | None = None
+    for group in (pays, probs):
+        for vs in group.values():
+            for v in vs:
+                ok = np.isfinite(np.asarray(v, dtype=float))
+                if not ok.all():
+                    bad = ~ok if bad is None else (bad | ~ok) if bad.shape == ok.shape else bad
+    if bad is None or not bad.any():
+        return
+    k = int(np.flatnonzero(np.atleast_1d(bad))[0])
+    point = _point(values, k)
+    where = ", ".join(f"{name}={x:g}" for name, x in point.items())
+    from ..errors import EscalabError
+    try:
+        game.scenario.with_params(point).compile("sequential")
+    except EscalabError as exc:
+        raise ModelError(f"at {where}: {exc}") from None
+    raise ModelError(f"at {where} a payoff or chance probability of '{game.scenario.id}' is not a finite number "
+                     "(it overflows); sweep or scan only values where the game is defined")
 
 
 def check_probabilities(game: ExtensiveGame, probs: Mapping[int, tuple], values: Mapping[str, Any]) -> None:
@@ -343,15 +381,15 @@ def solve_sequential(game: ExtensiveGame, values: Mapping[str, Any] | None = Non
         val(0)
         return choice, ties, qvals, value
 
-    scale = max([1.0] + [abs(float(np.max(np.abs(np.asarray(v, dtype=float))))) for vs in pays.values() for v in vs])
-    tol = FLOAT_TIE * scale
+    tol = FLOAT_TIE * tie_scale(pays, size)
     optimal = np.ones(size, dtype=bool)
     if profiles is not None:
         fixed = {j: np.asarray(profiles[j], dtype=np.intp) for j in range(len(game.infosets))}
         belief = beliefs_from(_deviations(game, fixed, size))
         choice, ties, qvals, value = one_pass(belief, fixed)
         reach = _reach(game, choice, weight, parent)
-        return SequentialSolution(game, size, exact, choice, ties, belief, qvals, tuple(value[0]), reach, optimal, 1)
+        return SequentialSolution(game, size, exact, choice, ties, belief, qvals, tuple(value[0]), reach, optimal, 1,
+                                  None if exact else tol)
 
     limit = max_iter if max_iter is not None else len(game.infosets) + 3
     belief = beliefs_from(None)
@@ -376,7 +414,20 @@ def solve_sequential(game: ExtensiveGame, values: Mapping[str, Any] | None = Non
             belief = beliefs_from(_deviations(game, choice, size))
     reach = _reach(game, choice, weight, parent)
     return SequentialSolution(game, size, exact, choice, ties, belief, qvals, tuple(value[0]), reach, converged,
-                              iterations)
+                              iterations, None if exact else tol)
+
+
+def tie_scale(pays: Mapping[int, tuple], size: int) -> np.ndarray:
+    """Per point, the largest payoff magnitude (at least 1): ties are judged relative to it.
+
+    Per point, never across a grid: one huge payoff at one point must not turn the choices at
+    every other point into ties (the answer at a point would then depend on its neighbours).
+    """
+    scale = np.ones(size)
+    for vs in pays.values():
+        for v in vs:
+            scale = np.maximum(scale, np.abs(np.asarray(v, dtype=float)))
+    return scale
 
 
 def _select(c: np.ndarray, options: list[np.ndarray]) -> np.ndarray:
