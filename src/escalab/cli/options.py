@@ -18,14 +18,16 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", "-s", help="Override 
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Directory for output files.")]
 
 
-def parse_number(text: str, what: str) -> float | int:
+def parse_number(text: str, what: str) -> float | int | Fraction:
+    """A number from the command line; ``8/11`` stays the exact rational, so the exact solvers
+    see the very threshold the user typed (a float would land an ulp to one side of it)."""
     t = text.strip()
     try:
         if "/" in t:
-            v = float(Fraction(t))
-            if not math.isfinite(v):
-                raise ValueError(t)
-            return v
+            f = Fraction(t)
+            if not math.isfinite(float(f)):
+                raise OverflowError(t)
+            return int(f) if f.denominator == 1 else f
         v = float(t)
     except (ValueError, ZeroDivisionError, OverflowError):
         raise UsageError(f"{what}: expected a number, got '{text}'") from None
@@ -34,8 +36,8 @@ def parse_number(text: str, what: str) -> float | int:
     return int(v) if v.is_integer() and "." not in t and "e" not in t.lower() else v
 
 
-def parse_sets(items: list[str] | None) -> dict[str, float | int]:
-    out: dict[str, float | int] = {}
+def parse_sets(items: list[str] | None) -> dict[str, float | int | Fraction]:
+    out: dict[str, float | int | Fraction] = {}
     for item in items or []:
         name, eq, value = item.partition("=")
         if not eq or not name.strip():

@@ -37,6 +37,8 @@ class Equilibrium:
     path: str
     ties: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    belief_ranges: tuple[Any, ...] = ()          # assessments.BeliefRange per off-path information set
+    refinements: Mapping[str, bool | None] | None = None
 
     @property
     def is_pure(self) -> bool:
@@ -57,13 +59,29 @@ class Equilibrium:
             "label": self.label,
             "path": self.path,
             "behaviour": {i: {a: num(p) for a, p in acts.items()} for i, acts in self.behaviour.items()},
-            "beliefs": {i: (None if b is None else {n: num(p) for n, p in b.items()})
-                        for i, b in self.beliefs.items()},
+            "beliefs": self._beliefs_dict(),
             "payoffs": {a: num(v) for a, v in self.payoffs.items()},
             "outcomes": {n: num(p) for n, p in self.outcomes.items()},
             "ties": {i: list(a) for i, a in self.ties.items()},
             **({"extra": dict(self.extra)} if self.extra else {}),
+            **({"belief_ranges": {r.infoset: r.to_dict() for r in self.belief_ranges}}
+               if self.belief_ranges else {}),
+            **({"refinements": dict(self.refinements)} if self.refinements is not None else {}),
         }
+
+    def _beliefs_dict(self) -> dict[str, dict[str, str]]:
+        """Beliefs as exact text ("1/2"); where belief ranges are known, only the on-path sets
+        (the off-path ones are in ``belief_ranges``), else every set the method defines."""
+        off = {r.infoset for r in self.belief_ranges}
+        return {i: {n: _exact_text(p) for n, p in b.items()}
+                for i, b in self.beliefs.items() if b is not None and i not in off}
+
+
+def _exact_text(x: Any) -> str:
+    from fractions import Fraction
+    if isinstance(x, (Fraction, int)):
+        return str(x)
+    return repr(float(x))
 
 
 def outcome_label(game: ExtensiveGame, reached: Mapping[int, Any], mixed: bool = False) -> str:

@@ -1,0 +1,759 @@
+"""Sequential rationality of a whole assessment, with every belief that supports it.
+
+The vectorised solver in :mod:`.sequential` fixes off-path beliefs by one rule (uniform trembles),
+which is what a sweep over 10^5 points needs, but it misses equilibria that rest on other
+beliefs: the pooling equilibria of Beer-Quiche, the (C, c, R) equilibrium of Selten's horse. A
+game theorist asks a different question: *which* profiles are sequential equilibria, and on
+*which* beliefs. This module answers it for one parameter point, in exact rationals.
+
+For a behaviour profile (pure or mixed) it checks Kreps and Wilson's two conditions:
+
+- **On the path** (an information set reached with positive probability) beliefs are Bayes'
+  rule, and every action the profile plays there must be a best reply to them.
+- **Off the path** beliefs are limits of Bayes' rule under trembles. Every node of an
+  off-path information set is reached by deviations from the profile -- the set D(x) of
+  (information set, action) pairs on its path that the profile never plays. Under trembles that
+  vanish independently, a node weighs chance(x) times the product of the trembles of D(x). So,
+  exactly, and this is what is enforced:
+
+  1. a node that chance never reaches gets belief 0;
+  2. a node whose deviation set strictly contains another node's (in the same set) gets belief
+     0 (it needs one more mistake);
+  3. nodes with the same deviation set keep the ratio of their chance weights (they differ only
+     in chance moves, or in actions played with positive probability);
+  4. the remaining groups ("keys", one per minimal deviation set) get weights t_K >= 0, not all 0,
+     free except that information sets with the *same* keys share them (the same trembles weigh
+     both sets).
+
+  What is not enforced: multiplicative relations between keys of different sets (sets whose keys
+  overlap only partly, or four keys with t1 t2 = t3 t4). Those arise only with two or more
+  independent deviations in one set; the ranges reported are then a superset of the consistent
+  ones. The profile's actions there must be best replies for some admissible t: a system of
+  linear inequalities in t, decided exactly by Fourier-Motzkin elimination.
+
+Because conditions 1-3 pin the beliefs a player's own deviation leads to, every profile reported
+here is a Nash equilibrium (tests confirm it with pygambit on random games), and with the one-shot
+deviation principle (Hendon, Jacobsen and Sloth 1996) a sequential one where the consistency
+above is the full story.
+
+:func:`pure_sequential_equilibria` applies the check to every pure profile within a budget
+checked before it starts; :func:`label_refinements` labels any equilibrium (say, pygambit's Nash
+equilibria) subgame perfect, sequential, and -- for sender-receiver games -- intuitive in the
+sense of Cho and Kreps (1987).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any
+
+from ..errors import ModelError
+from ..model import ExtensiveGame
+from .assessment import Equilibrium, outcome_label, path_label
+
+Number = Any                       # Fraction (exact games) or float
+MAX_PROFILES = 65_536              # pure profiles enumerated by default (--max-profiles raises it)
+MAX_WORK = 50_000_000              # profiles x nodes: the real cost of the enumeration
+MAX_KEYS = 12                      # Fourier-Motzkin stays small below this many keys per class
+MAX_FILLS = 256                    # completions tried for information sets a Nash profile leaves open
+FLOAT_TOL = 1e-9
+
+
+# ----------------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class Constraint:
+    """``sum(coefficients[node] * belief(node)) op rhs`` over the nodes of one information set."""
+
+    coefficients: Mapping[str, Number]
+    op: str                        # ">=" or "="
+    rhs: Number
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"coefficients": {n: exact_text(c) for n, c in self.coefficients.items()},
+                "op": self.op, "rhs": exact_text(self.rhs)}
+
+
+@dataclass(frozen=True)
+class BeliefRange:
+    """The beliefs at one off-path information set that consistency and the profile allow."""
+
+    infoset: str
+    actor: str
+    nodes: tuple[str, ...]                     # node ids
+    names: tuple[str, ...]                     # short names ("weak" for node "weak/quiche")
+    constraints: tuple[Constraint, ...]        # besides: beliefs >= 0, summing to 1
+    interval: tuple[Number, Number] | None     # for sets with two free groups: the first group's belief
+    group: tuple[str, ...] = ()                # the nodes the interval speaks of
+    pinned: Mapping[str, Number] | None = None  # consistency fixes every belief
+    coupled_with: tuple[str, ...] = ()         # sets sharing this set's trembles
+    texts: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "infoset": self.infoset, "actor": self.actor, "nodes": list(self.nodes),
+            "constraints": [c.to_dict() for c in self.constraints], "text": list(self.texts)}
+        if self.interval is not None:
+            out["interval"] = {"nodes": list(self.group), "lo": exact_text(self.interval[0]),
+                               "hi": exact_text(self.interval[1])}
+        if self.pinned is not None:
+            out["pinned"] = {n: exact_text(v) for n, v in self.pinned.items()}
+        if self.coupled_with:
+            out["coupled_with"] = list(self.coupled_with)
+        return out
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a profile is sequentially rational for some consistent belief system, and on which."""
+
+    sequential: bool
+    reason: str
+    beliefs: Mapping[str, Mapping[str, Number] | None]   # on-path beliefs (Bayes); None off the path
+    ranges: Mapping[str, BeliefRange]                    # off-path information sets
+    local: Mapping[str, bool] = field(default_factory=dict)  # per off-path set: some belief supports it
+
+
+def exact_text(x: Any) -> str:
+    """A number as JSON-safe text that loses nothing: ``"1/2"`` for a Fraction."""
+    if isinstance(x, Fraction):
+        return str(x)
+    if isinstance(x, int):
+        return str(x)
+    return repr(float(x))
+
+
+# ----------------------------------------------------------------------------------- tree data
+@dataclass
+class _Tree:
+    """What of the game the checks need, in the game's own number type."""
+
+    game: ExtensiveGame
+    exact: bool
+    tol: Any                                      # 0 (an int, so Fractions stay exact) or a float
+    parent: dict[int, tuple[int, int]]            # child -> (parent, action index)
+    subtree_end: list[int]                        # pre-order: subtree of i is [i, end)
+    payoffs: dict[int, tuple[Number, ...]]
+    probs: dict[int, tuple[Number, ...]]
+
+
+def _tree(game: ExtensiveGame) -> _Tree:
+    game.require_perfect_recall()
+    parent = {ch: (n.index, k) for n in game.nodes for k, ch in enumerate(n.children)}
+    end = list(range(1, len(game.nodes) + 1))
+    for n in reversed(game.nodes):
+        for ch in n.children:
+            end[n.index] = max(end[n.index], end[ch])
+    pays = {n.index: tuple(n.payoffs) for n in game.nodes if n.kind == "terminal"}
+    probs = {n.index: tuple(n.probs) for n in game.nodes if n.kind == "chance"}
+    scale = max([1.0] + [abs(float(v)) for p in pays.values() for v in p])
+    return _Tree(game, game.exact, 0 if game.exact else FLOAT_TOL * scale, parent, end, pays, probs)
+
+
+Profile = Mapping[int, Sequence[Number]]          # infoset index -> probability per action
+
+
+def _values(t: _Tree, sigma: Profile) -> list[tuple[Number, ...]]:
+    """Expected payoff vector at every node when play follows ``sigma`` from there."""
+    g = t.game
+    zero = Fraction(0) if t.exact else 0.0
+    k = len(g.players)
+    val: list[Any] = [None] * len(g.nodes)
+    for n in reversed(g.nodes):
+        if n.kind == "terminal":
+            val[n.index] = t.payoffs[n.index]
+            continue
+        weights = t.probs[n.index] if n.kind == "chance" else sigma[n.infoset]  # type: ignore[index]
+        acc = [zero] * k
+        for w, ch in zip(weights, n.children):
+            if w:
+                v = val[ch]
+                for i in range(k):
+                    acc[i] += w * v[i]
+        val[n.index] = tuple(acc)
+    return val
+
+
+def _weights(t: _Tree, sigma: Profile, root: int = 0, skip_player: int | None = None
+             ) -> tuple[dict[int, Number], dict[int, frozenset[tuple[int, int]]]]:
+    """Per node of the subtree at ``root``: the weight of its path counting only positive
+    probabilities (chance and played actions), and the deviations on it (unplayed actions).
+
+    With ``skip_player`` that player's own actions weigh 1 and are no deviations (for best replies).
+    """
+    g = t.game
+    one = Fraction(1) if t.exact else 1.0
+    w: dict[int, Number] = {root: one}
+    dev: dict[int, frozenset[tuple[int, int]]] = {root: frozenset()}
+    for i in range(root, t.subtree_end[root]):
+        n = g.nodes[i]
+        if n.kind == "terminal":
+            continue
+        for a, ch in enumerate(n.children):
+            if n.kind == "chance":
+                w[ch], dev[ch] = w[i] * t.probs[i][a], dev[i]
+            elif n.player == skip_player:
+                w[ch], dev[ch] = w[i], dev[i]
+            else:
+                p = sigma[n.infoset][a]  # type: ignore[index]
+                if p > 0:
+                    w[ch], dev[ch] = w[i] * p, dev[i]
+                else:
+                    w[ch], dev[ch] = w[i], dev[i] | {(n.infoset, a)}  # type: ignore[operator]
+    return w, dev
+
+
+# ----------------------------------------------------------------------------------- the check
+def check(game: ExtensiveGame, sigma: Profile, *, tree: _Tree | None = None, stop_early: bool = True) -> Verdict:
+    """Is ``sigma`` (infoset index -> probabilities per action) part of a sequential equilibrium?"""
+    t = tree or _tree(game)
+    g = game
+    val = _values(t, sigma)
+    w, dev = _weights(t, sigma)
+    beliefs: dict[str, dict[str, Number] | None] = {}
+    classes: dict[frozenset, list[tuple[int, dict[frozenset, int], list[tuple[dict[frozenset, Number], str]]]]] = {}
+    reason = ""
+    ok = True
+    for info in g.infosets:
+        pl = info.player
+        sup = [a for a, p in enumerate(sigma[info.index]) if p > 0]
+        reach = [w[x] if not dev[x] else 0 for x in info.nodes]
+        total = sum(reach)
+        q = [[val[g.nodes[x].children[a]][pl] for a in range(len(info.actions))] for x in info.nodes]
+        if total > 0:
+            mu = [r / total for r in reach]
+            beliefs[info.label] = {g.nodes[x].id: m for x, m in zip(info.nodes, mu)}
+            qa = [sum(m * q[k][a] for k, m in enumerate(mu)) for a in range(len(info.actions))]
+            best = max(qa)
+            bad = [info.actions[a] for a in sup if qa[a] < best - t.tol]
+            if bad:
+                ok = False
+                reason = reason or (f"at '{info.label}' (on the path) {g.players[pl]} plays {', '.join(bad)} "
+                                    f"but {info.actions[qa.index(best)]} pays more")
+                if stop_early:
+                    break
+            continue
+        beliefs[info.label] = None
+        keys, groups = _keys(info.nodes, w, dev)
+        rows = []
+        for a_star in sup:
+            for a in range(len(info.actions)):
+                if a == a_star:
+                    continue
+                coef: dict[frozenset, Number] = {}
+                for k, x in enumerate(info.nodes):
+                    key = groups.get(x)
+                    if key is None:
+                        continue
+                    coef[key] = coef.get(key, 0) + w[x] * (q[k][a_star] - q[k][a])
+                rows.append((coef, "=" if a in sup else ">="))
+        classes.setdefault(frozenset(keys), []).append((info.index, keys, rows))
+    local: dict[str, bool] = {}
+    ranges: dict[str, BeliefRange] = {}
+    if ok or not stop_early:
+        for keyset, members in classes.items():
+            order = sorted(keyset, key=lambda k: sorted(k))
+            rows = [r for _, _, rs in members for r in rs]
+            feasible = _feasible(order, rows, t.tol)
+            for j, _, own in members:
+                local[g.infosets[j].label] = _feasible(order, own, t.tol)
+            if not feasible:
+                ok = False
+                labels = [g.infosets[j].label for j, _, _ in members]
+                reason = reason or (f"no consistent belief at {', '.join(repr(s) for s in labels)} makes the "
+                                    "profile's choices there best replies")
+                if stop_early:
+                    break
+            for j, _, _ in members:
+                ranges[g.infosets[j].label] = _describe(t, j, w, dev, order, rows,
+                                                       [g.infosets[m].label for m, _, _ in members if m != j])
+    return Verdict(ok, reason, beliefs, ranges, local)
+
+
+def _keys(nodes: Sequence[int], w: Mapping[int, Number], dev: Mapping[int, frozenset]
+          ) -> tuple[list[frozenset], dict[int, frozenset]]:
+    """The minimal deviation sets among a set's chance-reachable nodes, and each live node's key."""
+    live = [x for x in nodes if w[x] > 0]
+    if not live:   # chance never reaches the set: no tremble reaches it either; any belief will do
+        return [frozenset({("node", x)}) for x in nodes], {x: frozenset({("node", x)}) for x in nodes}
+    minimal = [x for x in live if not any(dev[y] < dev[x] for y in live)]
+    keys: list[frozenset] = []
+    for x in minimal:
+        if dev[x] not in keys:
+            keys.append(dev[x])
+    return keys, {x: dev[x] for x in minimal}
+
+
+def _feasible(order: Sequence[frozenset], rows: Sequence[tuple[Mapping[frozenset, Number], str]],
+              tol: float) -> bool:
+    """Is there t >= 0, sum t = 1, with every row's sum(coef * t) >= 0 (or = 0)?"""
+    n = len(order)
+    if n > MAX_KEYS:
+        raise ModelError(f"an off-path information set has {n} groups of nodes with different deviations; "
+                         f"deciding its beliefs exactly is limited to {MAX_KEYS}")
+    ineqs: list[tuple[list[Any], Any]] = []          # sum(a * t) >= b
+    for coef, op in rows:
+        a = [coef.get(k, 0) for k in order]
+        ineqs.append((a, 0))
+        if op == "=":
+            ineqs.append(([-v for v in a], 0))
+    for i in range(n):
+        ineqs.append(([1 if j == i else 0 for j in range(n)], 0))
+    # eliminate the last variable with sum t = 1 (t_last = 1 - sum of the others)
+    reduced = []
+    for a, b in ineqs:
+        last = a[-1]
+        reduced.append(([a[j] - last for j in range(n - 1)], b - last))
+    return _fourier_motzkin(reduced, n - 1, tol)
+
+
+def _fourier_motzkin(ineqs: list[tuple[list[Any], Any]], n: int, tol: float) -> bool:
+    for var in range(n - 1, -1, -1):
+        pos, neg, rest = [], [], []
+        for a, b in ineqs:
+            (pos if a[var] > tol else neg if a[var] < -tol else rest).append((a, b))
+        new = [(a[:var], b) for a, b in rest]
+        for ap, bp in pos:
+            for an, bn in neg:
+                cp, cn = ap[var], -an[var]
+                new.append(([cn * ap[j] + cp * an[j] for j in range(var)], cn * bp + cp * bn))
+        ineqs = _dedup(new)
+    return all(0 >= b - tol for _, b in ineqs)
+
+
+def _dedup(ineqs: list[tuple[list[Any], Any]]) -> list[tuple[list[Any], Any]]:
+    seen, out = set(), []
+    for a, b in ineqs:
+        key = (tuple(a), b)
+        if key not in seen:
+            seen.add(key)
+            out.append((a, b))
+    return out
+
+
+def _short_names(game: ExtensiveGame, nodes: Sequence[int]) -> list[str]:
+    """What tells a set's nodes apart: the steps of their histories they do not all share."""
+    hists = [game.nodes[x].history for x in nodes]
+    common = set(hists[0]).intersection(*map(set, hists[1:])) if len(hists) > 1 else set(hists[0])
+    out = []
+    for h in hists:
+        rest = [s for s in h if s not in common]
+        out.append("/".join(rest) or "/".join(h) or "root")
+    return out
+
+
+def _describe(t: _Tree, j: int, w: Mapping[int, Number], dev: Mapping[int, frozenset],
+              order: Sequence[frozenset], rows: Sequence[tuple[Mapping[frozenset, Number], str]],
+              coupled: Sequence[str]) -> BeliefRange:
+    """The admissible beliefs at information set ``j`` as constraints on its nodes' beliefs."""
+    g = t.game
+    info = g.infosets[j]
+    ids = [g.nodes[x].id for x in info.nodes]
+    names = _short_names(g, info.nodes)
+    name_of = dict(zip(ids, names))
+    keys, groups = _keys(info.nodes, w, dev)
+    weight = {k: sum((w[x] for x in info.nodes if groups.get(x) == k), 0) for k in keys}
+    if any(isinstance(k, tuple) for key in keys for k in key if k and k[0] == "node"):
+        weight = {k: 1 for k in keys}
+    members = {k: [x for x in info.nodes if groups.get(x) == k] for k in keys}
+    constraints: list[Constraint] = []
+    texts: list[str] = []
+    zero_nodes = [x for x in info.nodes if x not in groups]
+    for x in zero_nodes:
+        constraints.append(Constraint({g.nodes[x].id: 1}, "=", 0))
+    for k in keys:
+        xs = members[k]
+        for a, b in zip(xs, xs[1:]):     # belief(a) * w(b) = belief(b) * w(a)
+            constraints.append(Constraint({g.nodes[a].id: w[b], g.nodes[b].id: -w[a]}, "=", 0))
+    # rows are in t; t_K is proportional to beta_K / W_K, and beta_K is the sum of its nodes' beliefs
+    present = [k for k in order if k in weight]
+    for coef, op in rows:
+        c = {}
+        for k in present:
+            v = coef.get(k, 0)
+            if v:
+                for x in members[k]:
+                    c[g.nodes[x].id] = v / weight[k]
+        if c:
+            constraints.append(Constraint(c, op, 0))
+    if zero_nodes:
+        texts.append("belief 0 (consistency: reached only by more deviations): "
+                     + ", ".join(f"{name_of[g.nodes[x].id]}|{info.label}" for x in zero_nodes))
+    pinned = None
+    interval = None
+    group: tuple[str, ...] = ()
+    if len(info.nodes) == 1:
+        pinned = {ids[0]: 1 if t.exact else 1.0}
+    elif len(present) == 1:
+        k = present[0]
+        pinned = {g.nodes[x].id: (w[x] / weight[k] if x in members[k] else 0) for x in info.nodes}
+        texts.append("beliefs pinned by consistency: " + ", ".join(
+            f"belief {name_of[i]}|{info.label} = {_num(v)}" for i, v in pinned.items()))
+    elif len(present) == 2:
+        k1, k2 = present
+        lo, hi = (Fraction(0), Fraction(1)) if t.exact else (0.0, 1.0)
+        feasible = True
+        for coef, op in rows:
+            a1 = coef.get(k1, 0) / weight[k1]
+            a2 = coef.get(k2, 0) / weight[k2]
+            # a1 b + a2 (1 - b) >= 0  <=>  (a1 - a2) b >= -a2
+            d = a1 - a2
+            if abs(d) <= t.tol:
+                if -a2 > t.tol or (op == "=" and abs(a2) > t.tol):
+                    feasible = False
+                continue
+            bound = -a2 / d
+            if op == "=":
+                lo, hi = max(lo, bound), min(hi, bound)
+            elif d > 0:
+                lo = max(lo, bound)
+            else:
+                hi = min(hi, bound)
+        group = tuple(g.nodes[x].id for x in members[k1])
+        label = "+".join(name_of[i] for i in group)
+        if feasible and lo <= hi + t.tol:
+            interval = (lo, hi)
+            if lo <= t.tol and hi >= 1 - t.tol:
+                texts.append(f"any belief {label}|{info.label}")
+            elif abs(hi - lo) <= t.tol:
+                texts.append(f"belief {label}|{info.label} = {_num(lo)}")
+            elif lo <= t.tol:
+                texts.append(f"belief {label}|{info.label} <= {_num(hi)}")
+            elif hi >= 1 - t.tol:
+                texts.append(f"belief {label}|{info.label} >= {_num(lo)}")
+            else:
+                texts.append(f"{_num(lo)} <= belief {label}|{info.label} <= {_num(hi)}")
+        else:
+            texts.append(f"no belief {label}|{info.label} supports the choice here")
+    else:
+        for cst in constraints:
+            if cst.op == ">=" and len(cst.coefficients) > 1:
+                terms = " + ".join(f"{_num(v)}·belief {name_of[n]}" for n, v in cst.coefficients.items())
+                texts.append(f"{terms} >= 0 (at {info.label})")
+        if not texts:
+            texts.append(f"any belief at {info.label}")
+    return BeliefRange(info.label, g.players[info.player], tuple(ids), tuple(names), tuple(constraints),
+                       interval, group, pinned, tuple(coupled), tuple(texts))
+
+
+def _num(v: Any) -> str:
+    if isinstance(v, Fraction):
+        return str(v)
+    return f"{float(v):.6g}"
+
+
+# ----------------------------------------------------------------------------------- enumeration
+def profile_count(game: ExtensiveGame) -> int:
+    total = 1
+    for info in game.infosets:
+        total *= len(info.actions)
+    return total
+
+
+def check_budget(game: ExtensiveGame, max_profiles: int | None = None) -> int:
+    """Refuse before starting when the enumeration would exceed its budget."""
+    limit = MAX_PROFILES if max_profiles is None else max_profiles
+    total = profile_count(game)
+    if total > limit:
+        raise ModelError(f"'{game.scenario.id}' has {total:,} pure behaviour profiles; enumerating every "
+                         f"sequential equilibrium is limited to {limit:,} (raise it with --max-profiles {total}, "
+                         "or use --method nash or qre)")
+    if total * len(game.nodes) > MAX_WORK * max(1, limit // MAX_PROFILES):
+        raise ModelError(f"'{game.scenario.id}': {total:,} profiles x {len(game.nodes):,} nodes is more work than "
+                         f"the enumeration's budget ({MAX_WORK:,}); raise --max-profiles to allow more")
+    return total
+
+
+def pure_sequential_equilibria(game: ExtensiveGame, *, max_profiles: int | None = None,
+                               progress: Callable[[int, int], None] | None = None) -> list[Equilibrium]:
+    """Every pure profile that is sequentially rational for some consistent belief system."""
+    total = check_budget(game, max_profiles)
+    t = _tree(game)
+    one, zero = (Fraction(1), Fraction(0)) if t.exact else (1.0, 0.0)
+    sizes = [len(i.actions) for i in game.infosets]
+    out = []
+    for n, combo in enumerate(itertools.product(*[range(s) for s in sizes])):
+        if progress and n % 4096 == 0:
+            progress(n, total)
+        sigma = {j: tuple(one if a == c else zero for a in range(sizes[j])) for j, c in enumerate(combo)}
+        v = check(game, sigma, tree=t)
+        if v.sequential:
+            out.append(_equilibrium(t, sigma, v, "pure-sequential"))
+    if progress:
+        progress(total, total)
+    return out
+
+
+def _equilibrium(t: _Tree, sigma: Profile, v: Verdict, method: str, extra: Mapping[str, Any] | None = None
+                 ) -> Equilibrium:
+    g = t.game
+    val = _values(t, sigma)
+    w, dev = _weights(t, sigma)
+    reached = {n.index: w[n.index] for n in g.nodes if n.kind == "terminal" and not dev[n.index] and w[n.index] > 0}
+    behaviour = {i.label: dict(zip(i.actions, sigma[i.index])) for i in g.infosets}
+    return Equilibrium(method=method, behaviour=behaviour, beliefs=dict(v.beliefs),
+                       payoffs=dict(zip(g.players, val[0])),
+                       outcomes={g.nodes[i].id: p for i, p in reached.items()},
+                       label=outcome_label(g, reached, mixed=any(0 < p < 1 for s in sigma.values() for p in s)),
+                       path=path_label(g, reached), extra=dict(extra or {}),
+                       belief_ranges=tuple(v.ranges.values()))
+
+
+# ----------------------------------------------------------------------------------- refinements
+def profile_of(game: ExtensiveGame, eq: Equilibrium) -> tuple[dict[int, tuple[Number, ...]], list[int]]:
+    """An equilibrium's behaviour by infoset index, and the sets it leaves open (all zero: a reduced
+    strategic form says nothing where the player's own earlier move rules the set out)."""
+    exact = game.exact
+    sigma: dict[int, tuple[Number, ...]] = {}
+    open_sets = []
+    for info in game.infosets:
+        acts = eq.behaviour[info.label]
+        probs = tuple(_coerce(acts[a], exact) for a in info.actions)
+        if sum(probs) == 0:
+            open_sets.append(info.index)
+        sigma[info.index] = probs
+    return sigma, open_sets
+
+
+def _coerce(x: Any, exact: bool) -> Number:
+    if exact:
+        return x if isinstance(x, Fraction) else Fraction(x).limit_denominator(10**12)
+    return float(x)
+
+
+def _fills(game: ExtensiveGame, sigma: Mapping[int, tuple[Number, ...]], open_sets: Sequence[int]):
+    one, zero = (Fraction(1), Fraction(0)) if game.exact else (1.0, 0.0)
+    sizes = [len(game.infosets[j].actions) for j in open_sets]
+    for n, combo in enumerate(itertools.product(*[range(s) for s in sizes])):
+        if n >= MAX_FILLS:
+            return
+        filled = dict(sigma)
+        for j, c in zip(open_sets, combo):
+            filled[j] = tuple(one if a == c else zero for a in range(len(game.infosets[j].actions)))
+        yield filled
+
+
+def subgame_roots(game: ExtensiveGame) -> list[int]:
+    """Nodes that start a proper subgame (or the whole game): no information set straddles them."""
+    t = _tree(game)
+    roots = []
+    for n in game.nodes:
+        if n.kind == "terminal":
+            continue
+        if n.kind == "decision" and len(game.infosets[n.infoset].nodes) > 1:  # type: ignore[index]
+            continue
+        lo, hi = n.index, t.subtree_end[n.index]
+        inside = all(all(lo <= y < hi for y in game.infosets[game.nodes[x].infoset].nodes)  # type: ignore[index]
+                     for x in range(lo, hi) if game.nodes[x].kind == "decision")
+        if inside:
+            roots.append(n.index)
+    return roots
+
+
+def _best_reply_gain(t: _Tree, sigma: Profile, val: Sequence[tuple[Number, ...]], root: int, player: int) -> Number:
+    """How much ``player`` gains in the subgame at ``root`` by a best reply to the others' ``sigma``."""
+    g = t.game
+    w, _ = _weights(t, sigma, root, skip_player=player)
+    choice: dict[int, int] = {}
+    memo: dict[int, Number] = {}
+
+    def u(x: int) -> Number:
+        if x in memo:
+            return memo[x]
+        n = g.nodes[x]
+        if n.kind == "terminal":
+            r = t.payoffs[x][player]
+        elif n.kind == "chance":
+            r = sum((p * u(ch) for p, ch in zip(t.probs[x], n.children) if p), 0)
+        elif n.player != player:
+            r = sum((p * u(ch) for p, ch in zip(sigma[n.infoset], n.children) if p), 0)  # type: ignore[index]
+        else:
+            r = u(n.children[pick(n.infoset)])  # type: ignore[arg-type]
+        memo[x] = r
+        return r
+
+    def pick(j: int) -> int:
+        if j not in choice:
+            info = g.infosets[j]
+            nodes = [y for y in info.nodes if y in w]
+            scores = [sum((w[y] * u(g.nodes[y].children[a]) for y in nodes), 0) for a in range(len(info.actions))]
+            best = max(scores)
+            played = [a for a, p in enumerate(sigma[j]) if p > 0]
+            choice[j] = next((a for a in played if scores[a] >= best - t.tol), scores.index(best))
+        return choice[j]
+
+    return u(root) - val[root][player]
+
+
+def is_subgame_perfect(game: ExtensiveGame, sigma: Profile, tree: _Tree | None = None) -> bool:
+    t = tree or _tree(game)
+    val = _values(t, sigma)
+    for r in subgame_roots(game):
+        for p in range(len(game.players)):
+            if _best_reply_gain(t, sigma, val, r, p) > t.tol:
+                return False
+    return True
+
+
+def is_nash(game: ExtensiveGame, sigma: Profile) -> bool:
+    t = _tree(game)
+    val = _values(t, sigma)
+    return all(_best_reply_gain(t, sigma, val, 0, p) <= t.tol for p in range(len(game.players)))
+
+
+# ----------------------------------------------------------------------------------- intuitive criterion
+@dataclass(frozen=True)
+class SignalGame:
+    """A sender-receiver game: nature draws a type, the sender (knowing it) sends a message, the
+    receiver (seeing only the message) responds, and the game ends."""
+
+    sender: int
+    receiver: int
+    types: tuple[int, ...]                         # the sender's node per type
+    messages: tuple[str, ...]
+    response_sets: Mapping[str, int]               # message -> receiver's infoset index
+    prior: tuple[Number, ...]
+
+
+def signal_game(game: ExtensiveGame) -> SignalGame | None:
+    g = game
+    root = g.root
+    if root.kind != "chance" or len(root.children) < 2:
+        return None
+    senders = [g.nodes[c] for c in root.children]
+    if any(s.kind != "decision" or len(g.infosets[s.infoset].nodes) != 1 for s in senders):  # type: ignore[index]
+        return None
+    if len({s.player for s in senders}) != 1 or len({s.actions for s in senders}) != 1:
+        return None
+    sender = senders[0].player
+    messages = senders[0].actions
+    sets: dict[str, int] = {}
+    receiver = None
+    for s in senders:
+        for m, ch in zip(s.actions, s.children):
+            r = g.nodes[ch]
+            if r.kind != "decision" or r.player == sender or any(g.nodes[c].kind != "terminal" for c in r.children):
+                return None
+            if receiver is None:
+                receiver = r.player
+            if r.player != receiver or sets.setdefault(m, r.infoset) != r.infoset:  # type: ignore[arg-type]
+                return None
+    if len(set(sets.values())) != len(messages):
+        return None
+    for m, j in sets.items():
+        if len(g.infosets[j].nodes) != len(senders):
+            return None
+    assert sender is not None and receiver is not None
+    return SignalGame(sender, receiver, tuple(s.index for s in senders), messages, sets, tuple(root.probs))
+
+
+def passes_intuitive_criterion(game: ExtensiveGame, sigma: Profile, sg: SignalGame, tol: float = 0.0) -> bool:
+    """Cho and Kreps (1987): no off-path message that some type would gain by, once receivers
+    rule out the types for which it is equilibrium-dominated."""
+    g = game
+    t = _tree(game)
+    val = _values(t, sigma)
+    s, r = sg.sender, sg.receiver
+    u_star = [val[x][s] for x in sg.types]
+    for k, m in enumerate(sg.messages):
+        if any(sigma[g.nodes[x].infoset][k] > 0 for x in sg.types):   # type: ignore[index]
+            continue
+        j = sg.response_sets[m]
+        info = g.infosets[j]
+        node_of = {}
+        for ti, x in enumerate(sg.types):
+            node_of[ti] = g.nodes[x].children[k]
+        # u_S(type, m, response) and u_R(type, m, response)
+        us = [[t.payoffs[g.nodes[node_of[ti]].children[a]][s] for a in range(len(info.actions))]
+              for ti in range(len(sg.types))]
+        ur = [[t.payoffs[g.nodes[node_of[ti]].children[a]][r] for a in range(len(info.actions))]
+              for ti in range(len(sg.types))]
+        everyone = list(range(len(sg.types)))
+        br_all = _best_responses(ur, everyone, tol)
+        alive = [ti for ti in everyone if u_star[ti] <= max(us[ti][a] for a in br_all) + tol]
+        if not alive:
+            continue
+        br_alive = _best_responses(ur, alive, tol)
+        for ti in everyone:
+            if u_star[ti] < min(us[ti][a] for a in br_alive) - tol:
+                return False
+    return True
+
+
+def _best_responses(ur: Sequence[Sequence[Number]], types: Sequence[int], tol: float) -> list[int]:
+    """Receiver actions that are a best reply to some belief over ``types``."""
+    n_act = len(ur[0])
+    out = []
+    for a in range(n_act):
+        # exists belief p over types with sum_t p_t (ur[t][a] - ur[t][b]) >= 0 for every b
+        rows = []
+        for b in range(n_act):
+            if b != a:
+                rows.append(({("t", ti): ur[ti][a] - ur[ti][b] for ti in types}, ">="))
+        keys = [frozenset({("t", ti)}) for ti in types]
+        rows2 = [({frozenset({k}): v for k, v in coef.items()}, op) for coef, op in rows]
+        if _feasible(keys, rows2, tol):
+            out.append(a)
+    return out
+
+
+def label_refinements(game: ExtensiveGame, eq: Equilibrium) -> Equilibrium:
+    """``eq`` with ``refinements`` (subgame perfect, sequential, intuitive) and, if it is
+    sequential, its beliefs and belief ranges."""
+    sigma, open_sets = profile_of(game, eq)
+    t = _tree(game)
+    sg = signal_game(game)
+    spe = seq = False
+    intuitive: bool | None = None
+    verdict: Verdict | None = None
+    for filled in _fills(game, sigma, open_sets):
+        if not spe:
+            spe = is_subgame_perfect(game, filled, t)
+        if not seq:
+            v = check(game, filled, tree=t)
+            if v.sequential:
+                seq, verdict = True, v
+        if spe and seq:
+            break
+    if sg is not None:
+        intuitive = passes_intuitive_criterion(game, sigma, sg, t.tol) if not open_sets else None
+    refinements = {"subgame_perfect": spe, "sequential": seq, "intuitive": intuitive}
+    changes: dict[str, Any] = {"refinements": refinements}
+    if verdict is not None:
+        changes["belief_ranges"] = tuple(verdict.ranges.values())
+        changes["beliefs"] = {k: (v if v is not None else eq.beliefs.get(k)) for k, v in verdict.beliefs.items()}
+    return replace(eq, **changes)
+
+
+def rank(equilibria: Sequence[Equilibrium]) -> list[Equilibrium]:
+    """Sequential first, then those passing the intuitive criterion, keeping the order otherwise."""
+    def key(e: Equilibrium) -> tuple[int, int]:
+        r = e.refinements or {}
+        return (0 if r.get("sequential") else 1, {True: 0, None: 1, False: 2}[r.get("intuitive")])
+    return sorted(equilibria, key=key)
+
+
+def sequential_equilibria(game: ExtensiveGame, *, max_profiles: int | None = None,
+                          progress: Callable[[int, int], None] | None = None) -> tuple[list[Equilibrium], str]:
+    """Every pure sequential equilibrium, labelled and ranked; where there is none, the limit of
+    the logit QRE (a sequential equilibrium for generic games), labelled as such."""
+    pure = [label_refinements(game, e) for e in pure_sequential_equilibria(game, max_profiles=max_profiles,
+                                                                           progress=progress)]
+    if pure:
+        return rank(pure), "every pure-strategy sequential equilibrium (exact enumeration)"
+    from .gambit_bridge import limit_outcome
+    eq = limit_outcome(game)
+    eq = replace(eq, method="logit-limit")
+    float_game = game
+    if game.exact:
+        float_game = game.scenario.compile("sequential")
+    labelled = label_refinements(float_game, eq)
+    return [labelled], ("no pure-strategy sequential equilibrium exists; the limit of the logit QRE "
+                        "(a sequential equilibrium for generic games, in floating point)")
+
+
+__all__ = ["BeliefRange", "Constraint", "SignalGame", "Verdict", "check", "check_budget", "exact_text", "is_nash",
+           "is_subgame_perfect", "label_refinements", "passes_intuitive_criterion", "profile_count",
+           "pure_sequential_equilibria", "rank", "sequential_equilibria", "signal_game", "subgame_roots"]
