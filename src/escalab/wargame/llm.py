@@ -1,0 +1,141 @@
+"""A language model as a player: any OpenAI-compatible chat-completions endpoint behind the Agent protocol.
+
+A game with a model in it must still end: every way a call can fail - the endpoint down, slow,
+rate-limited, or answering with prose, broken JSON or a rung that is not legal now - ends in a
+move. Invalid replies are sent back with the reason (``reasks`` times), failed requests retried
+(see :mod:`escalab.wargame.llm_transport`); after that the agent raises
+:class:`~escalab.wargame.protocol.AgentFailure` and the engine plays the agent's declared
+fallback policy (``agent.fallback``) for that turn, with a ``fallback`` event saying why. Every
+attempt is handed to the engine on ``Move.calls`` (or ``AgentFailure.calls``) for an ``agent_call``
+event (messages, raw reply, tokens, latency, attempt, error); ``escalab replay GAME --agent-replies``
+feeds those back through :class:`ReplayTransport` to re-run a game exactly without the endpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import UsageError
+from ..scenario.scenario import Scenario
+from .agents import POLICY_KINDS, AgentContext, spec_kind
+from .llm_config import LLMConfig, load_file, parse_spec
+from .llm_prompt import ReplyError, parse_reply, reask_prompt, response_format, system_prompt, turn_prompt
+from .llm_transport import Caller, HttpTransport, ReplayMismatch, ReplayTransport, Transport
+from .policy_agents import turn_generator
+from .protocol import AgentFailure, Move, View
+
+__all__ = ["LLMAgent", "ReplayMismatch", "build_llm_agent", "check_llm_spec", "load_file", "make_llm_agent",
+           "persona_for"]
+JITTER_STREAM = 0x6C6C6D        # spawn key of the backoff jitter's stream, apart from the fallback's
+
+
+class LLMAgent:
+    """One side played by a model; stateless between turns (the view carries the history)."""
+
+    def __init__(self, config: LLMConfig, *, system: str, transport: Transport, seed: np.random.SeedSequence,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.config = config
+        self.name = config.label
+        self.fallback = config.fallback          # the policy the engine plays when this agent fails a turn
+        self.system = system
+        self.seed = seed
+        self.caller = Caller(transport, config.base_url, config.concurrency, config.retries, config.backoff,
+                             config.max_backoff, config.max_retry_after, np.random.default_rng(seed), sleep)
+
+    def act(self, view: View) -> Move:
+        calls: list[dict[str, Any]] = []
+        # the jitter of a turn depends on the seed and the turn only: a resumed game waits as the first run did
+        self.caller.rng = turn_generator(self.seed, view.turn)
+        try:
+            return self._ask(view, calls)
+        except (AgentFailure, ReplayMismatch):
+            raise
+        except Exception as exc:                 # a bug of ours must not end a game either: the engine falls back
+            raise AgentFailure(f"internal error: {type(exc).__name__}: {exc}", tuple(calls)) from exc
+
+    def _ask(self, view: View, calls: list[dict[str, Any]]) -> Move:
+        cfg = self.config
+        messages: list[dict[str, str]] = [{"role": "system", "content": self.system},
+                                          {"role": "user", "content": turn_prompt(view)}]
+        fmt = response_format(view, cfg.response_format)
+        reason = ""
+        for ask in range(1, cfg.reasks + 2):
+            payload: dict[str, Any] = {"model": cfg.model, "messages": list(messages),
+                                       "temperature": cfg.temperature, "max_tokens": cfg.max_tokens}
+            if fmt is not None:
+                payload["response_format"] = fmt
+            done = self.caller.complete(payload)
+            for rec in done.records:
+                if "response_format" not in rec["request"]:
+                    fmt = None                   # the server refused JSON mode: do not offer it again this turn
+                calls.append({"actor": view.actor, "agent": self.name, "turn": view.turn, "ask": ask, **rec})
+            if done.text is None:
+                raise AgentFailure(f"endpoint failed after {len(done.records)} attempt(s): {done.error}",
+                                   tuple(calls))
+            try:
+                choice = parse_reply(done.text, view, cfg.max_statement)
+            except ReplyError as exc:
+                reason = f"invalid reply after {ask} ask(s): {exc}"
+                calls[-1]["error"] = f"invalid reply: {exc}"
+                messages += [{"role": "assistant", "content": done.text},
+                             {"role": "user", "content": reask_prompt(str(exc))}]
+                continue
+            return Move(action=choice.action, signal=choice.signal, statement=choice.statement,
+                        reasoning=choice.reasoning, source="llm", calls=tuple(calls))
+        raise AgentFailure(reason, tuple(calls))
+
+
+def persona_for(scenario: Scenario, actor: str) -> tuple[str, str]:
+    """(system text, leader persona) a scenario gives one actor: its ``prompts`` block, else its actor entry."""
+    spec = scenario.spec
+    prompts = getattr(spec, "prompts", None)
+    system = prompts.system if prompts is not None else ""
+    persona = prompts.personas.get(actor, "") if prompts is not None else ""
+    if not persona and actor in spec.actors:
+        a = spec.actors[actor]
+        persona = f"You are the leadership of {a.name}" + (f", {a.role}" if a.role else "") + "." + (
+            f" {' '.join(a.doc.split())}" if a.doc else "")
+    return system, persona
+
+
+def check_llm_spec(spec: str, config: str | Path | None = None) -> LLMConfig:
+    """Validate an ``llm:`` spec (and its config file) before a game starts; no network."""
+    return parse_spec(spec, config)
+
+
+def make_llm_agent(spec: str, ctx: AgentContext) -> LLMAgent:
+    """The agent an ``llm:`` spec names for one side of one game (the builder :mod:`.agents` calls).
+
+    ``ctx.options["llm"]``: settings loaded from ``--llm-config`` (see :func:`load_file`), stored with
+    the game so a resumed game needs no file. ``ctx.replies``: stored ``agent_call`` payloads of this
+    actor - the agent then makes no request and waits no time.
+    """
+    settings = ctx.options.get("llm") if ctx.options else None
+    cfg = parse_spec(spec, settings=dict(settings) if settings else None)
+    if spec_kind(cfg.fallback) not in POLICY_KINDS:
+        raise UsageError(f"agent '{spec}': the fallback must be a policy ({', '.join(POLICY_KINDS)}), "
+                         f"got '{cfg.fallback}'")
+    ctx.policy_factory().check(cfg.fallback)    # a bad fallback is refused now, not at the first failure
+    jitter = np.random.SeedSequence(ctx.seed.entropy, spawn_key=(*ctx.seed.spawn_key, JITTER_STREAM))
+    transport = ReplayTransport(list(ctx.replies)) if ctx.replies is not None else None
+    return build_llm_agent(cfg, actor=ctx.actor, scenario=ctx.game.scenario, seed=jitter,
+                           transport=transport, sleep=(lambda s: None) if transport is not None else None)
+
+
+def build_llm_agent(cfg: LLMConfig, *, actor: str, scenario: Scenario, seed: int | np.random.SeedSequence,
+                    transport: Transport | None = None, sleep: Callable[[float], None] | None = None) -> LLMAgent:
+    """An LLM agent from a validated configuration; without ``transport``, HTTP to ``cfg.base_url``."""
+    system_text, persona = persona_for(scenario, actor)
+    system = system_prompt(scenario.title, scenario.spec.summary, cfg.system if cfg.system is not None
+                           else system_text, cfg.persona if cfg.persona is not None else persona)
+    if transport is None:
+        transport = HttpTransport(cfg.base_url, cfg.timeout, os.environ.get(cfg.key_env) or None)
+    if not isinstance(seed, np.random.SeedSequence):
+        seed = np.random.SeedSequence(seed)
+    return LLMAgent(cfg, system=system, transport=transport, seed=seed, sleep=sleep or time.sleep)

@@ -1,0 +1,137 @@
+"""Where a language-model player lives and how patiently it is asked: the ``llm:`` spec and its file.
+
+An evaluation team runs thousands of games against one endpoint, so everything about the endpoint
+(base URL, model, sampling, timeouts, retries, the concurrency limit, the fallback policy) is one
+validated value, built from an optional ``--llm-config`` file (TOML or YAML) and then the spec on
+the command line, which wins::
+
+    llm:MODEL[@BASE_URL][,key=value...]
+    llm:gpt-4o-mini
+    llm:qwen2.5:7b@http://localhost:11434/v1,temperature=0.2,fallback=logit:2
+
+The API key is never part of the configuration: only the *name* of the environment variable that
+holds it (``key_env``), so no spec, file or event log ever contains a key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import UsageError
+
+OPENAI_URL = "https://api.openai.com/v1"
+FILE_ONLY = ("system_file", "persona_file")
+
+
+class LLMConfig(BaseModel):
+    """One endpoint and how to ask it (see docs/play.md, "LLM agents")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field(min_length=1, description="The model name the endpoint knows.")
+    base_url: str = Field(default=OPENAI_URL, pattern=r"^https?://\S+$",
+                          description="The OpenAI-compatible API root (the part before /chat/completions).")
+    key_env: str = Field(default="OPENAI_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                         description="The environment variable holding the API key (unset: no key is sent).")
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=700, ge=16, le=100_000)
+    timeout: float = Field(default=60.0, gt=0.0, le=3600.0, description="Seconds per phase of one request.")
+    retries: int = Field(default=4, ge=0, le=20, description="Further attempts after a failed request.")
+    backoff: float = Field(default=1.0, ge=0.0, le=600.0, description="First backoff in seconds (doubles).")
+    max_backoff: float = Field(default=30.0, ge=0.0, le=3600.0)
+    max_retry_after: float = Field(default=60.0, ge=0.0, le=3600.0, description="Cap on a server's Retry-After.")
+    reasks: int = Field(default=2, ge=0, le=5, description="Re-asks after an invalid reply before the fallback.")
+    concurrency: int = Field(default=4, ge=1, le=1024, description="Requests in flight to this endpoint "
+                                                                    "at once, per process.")
+    fallback: str = Field(default="equilibrium", min_length=1, description="The policy that plays a turn the "
+                                                                           "model could not.")
+    response_format: Literal["json_object", "json_schema", "none"] = "json_object"
+    max_statement: int = Field(default=400, ge=0, le=10_000, description="Characters of a public statement kept.")
+    system: str | None = Field(default=None, description="System prompt text (replaces the scenario's).")
+    persona: str | None = Field(default=None, description="Leader persona text (replaces the scenario's).")
+
+    @property
+    def label(self) -> str:
+        return f"llm:{self.model}"
+
+
+def parse_spec(spec: str, config: str | Path | None = None, settings: dict[str, Any] | None = None) -> LLMConfig:
+    """The configuration an ``llm:`` agent spec names: the file's (or ``settings``), then the spec's own."""
+    settings = dict(settings or {})
+    if config is not None:
+        settings.update(load_file(Path(config)))
+    kind, sep, rest = spec.strip().partition(":")
+    if kind != "llm":
+        raise UsageError(f"agent '{spec}' is not an LLM spec (expected llm:MODEL[@BASE_URL][,key=value...])")
+    head, *options = rest.split(",") if rest else [""]
+    model, at, url = head.partition("@")
+    if model.strip():
+        settings["model"] = model.strip()
+    if at:
+        settings["base_url"] = url.strip()
+    for opt in options:
+        key, eq, value = opt.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise UsageError(f"agent '{spec}': option '{opt}' is not key=value")
+        if key in FILE_ONLY:
+            settings[key.removesuffix("_file")] = _read_text(Path(value.strip()), f"agent '{spec}': {key}")
+        elif key in ("model", "base_url", "system", "persona"):
+            raise UsageError(f"agent '{spec}': set '{key}' in the spec's head or the config file, not as an option")
+        else:
+            settings[key] = value.strip()
+    if "model" not in settings:
+        raise UsageError(f"agent '{spec}': no model named (write llm:MODEL, or set 'model' in --llm-config)")
+    return _validate(settings, f"agent '{spec}'")
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """Settings from a TOML or YAML file; ``system_file``/``persona_file`` are read relative to it."""
+    where = f"LLM config {path.name}"
+    text = _read_text(path, where)
+    try:
+        if path.suffix == ".toml":
+            data = tomllib.loads(text)
+        elif path.suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text)
+        else:
+            raise UsageError(f"{where}: expected a .toml, .yaml or .yml file")
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise UsageError(f"{where}: not valid {path.suffix[1:].upper()}: {exc}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise UsageError(f"{where}: expected a table of settings, got {type(data).__name__}")
+    out = dict(data)
+    for key in FILE_ONLY:
+        if key in out:
+            out[key.removesuffix("_file")] = _read_text(path.parent / str(out.pop(key)), f"{where}: {key}")
+    _validate({"model": "-", **out}, where)          # report bad keys against the file, not the spec
+    return out
+
+
+def _validate(settings: dict[str, Any], where: str) -> LLMConfig:
+    try:
+        return LLMConfig.model_validate(settings)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            if err["type"] == "extra_forbidden":
+                known = ", ".join(sorted(set(LLMConfig.model_fields) - {"system", "persona"}) + list(FILE_ONLY))
+                problems.append(f"unknown setting '{field}' (expected one of: {known})")
+            else:
+                problems.append(f"{field}: {err['msg'].lower()}, got {err['input']!r}")
+        raise UsageError(f"{where}: " + "; ".join(problems)) from None
+
+
+def _read_text(path: Path, where: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{where}: cannot read '{path.name}' ({exc.strerror or exc})") from None

@@ -1,0 +1,238 @@
+"""Getting one chat completion out of an unreliable endpoint, and keeping a record of every try.
+
+:class:`Caller` owns the patience: timeouts, retries with exponential backoff (jitter from a seeded
+generator, never the global one), HTTP 429 with its Retry-After honoured up to a cap, 5xx and
+dropped connections retried, other 4xx given up at once, and a per-process limit on requests in
+flight to one endpoint. What goes over the wire is a :class:`Transport`'s business: HTTP through
+httpx, or a replay of stored exchanges that makes no request at all and waits no time. Every
+attempt becomes a call record for the event log; the API key never does (it lives only in the
+HTTP transport's headers, and is scrubbed from anything a server echoes back).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+import httpx
+import numpy as np
+
+from ..errors import UsageError
+
+MAX_BODY = 20_000                  # characters of a server's reply kept in a record
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """What one request came back with: a status and body, or a transport error."""
+
+    status: int | None = None
+    body: str = ""
+    retry_after: float | None = None       # seconds, parsed from the header
+    error: str | None = None               # "timeout: ...", "connection: ..." (no status then)
+    latency_s: float = 0.0
+
+
+class Transport(Protocol):
+    def post(self, payload: dict[str, Any]) -> Exchange: ...
+
+
+class ReplayMismatch(UsageError):
+    """A replayed game asked for a call the stored log does not have (or not in this form)."""
+
+
+# ----------------------------------------------------------------------------- concurrency
+_limits: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_limits_lock = threading.Lock()
+
+
+def endpoint_limit(base_url: str, limit: int) -> threading.BoundedSemaphore:
+    """The process-wide semaphore of one endpoint (games in threads share it)."""
+    with _limits_lock:
+        return _limits.setdefault((base_url, limit), threading.BoundedSemaphore(limit))
+
+
+# ----------------------------------------------------------------------------- transports
+_clients: dict[tuple[str, float], httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def _client(base_url: str, timeout: float) -> httpx.Client:
+    # One pooled client per endpoint and timeout: httpx clients are thread-safe and keep connections alive.
+    with _clients_lock:
+        key = (base_url, timeout)
+        if key not in _clients:
+            _clients[key] = httpx.Client(base_url=base_url.rstrip("/") + "/", timeout=httpx.Timeout(timeout))
+        return _clients[key]
+
+
+def close_clients() -> None:
+    with _clients_lock:
+        for c in _clients.values():
+            c.close()
+        _clients.clear()
+
+
+class HttpTransport:
+    """POST {base_url}/chat/completions with the key (if any) as a bearer token."""
+
+    def __init__(self, base_url: str, timeout: float, key: str | None):
+        self.base_url = base_url
+        self.timeout = timeout
+        self._headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._key = key
+
+    def post(self, payload: dict[str, Any]) -> Exchange:
+        client = _client(self.base_url, self.timeout)
+        t0 = time.perf_counter()
+        try:
+            r = client.post("chat/completions", json=payload, headers=self._headers)
+        except httpx.TimeoutException as exc:
+            return Exchange(error=f"timeout: {type(exc).__name__} after {self.timeout:g} s",
+                            latency_s=time.perf_counter() - t0)
+        except httpx.TransportError as exc:
+            return Exchange(error=self.scrub(f"connection: {type(exc).__name__}: {exc}"),
+                            latency_s=time.perf_counter() - t0)
+        return Exchange(status=r.status_code, body=self.scrub(r.text[:MAX_BODY]),
+                        retry_after=parse_retry_after(r.headers.get("retry-after")),
+                        latency_s=time.perf_counter() - t0)
+
+    def scrub(self, text: str) -> str:
+        return text.replace(self._key, "[redacted]") if self._key else text
+
+
+class ReplayTransport:
+    """Serves the exchanges of stored call records in order, checking each request is the stored one."""
+
+    def __init__(self, records: list[dict[str, Any]]):
+        self.records = list(records)
+        self.served = 0
+
+    def post(self, payload: dict[str, Any]) -> Exchange:
+        if self.served >= len(self.records):
+            raise ReplayMismatch(f"the replay asks for call {self.served + 1}, but the log stores only "
+                                 f"{len(self.records)}: the game has diverged from the stored one")
+        rec = self.records[self.served]
+        self.served += 1
+        stored = rec.get("request", {})
+        if stored.get("messages") != payload.get("messages"):
+            raise ReplayMismatch(f"call {self.served} of the replay sends other messages than the stored "
+                                 f"call (turn {rec.get('turn', '?')}): the game has diverged from the stored one")
+        return Exchange(status=rec.get("status"), body=rec.get("reply") or "", retry_after=rec.get("retry_after"),
+                        error=rec.get("error") if rec.get("status") is None else None,
+                        latency_s=float(rec.get("latency_s") or 0.0))
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date (RFC 9110)."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+# ----------------------------------------------------------------------------- the retry loop
+@dataclass
+class Completion:
+    """The outcome of one request for a completion, after every retry it took."""
+
+    text: str | None                       # the assistant's content (None: no usable reply)
+    error: str | None                      # why there is no text
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Caller:
+    transport: Transport
+    base_url: str
+    concurrency: int
+    retries: int
+    backoff: float
+    max_backoff: float
+    max_retry_after: float
+    rng: np.random.Generator
+    sleep: Callable[[float], None] = time.sleep
+
+    def complete(self, payload: dict[str, Any]) -> Completion:
+        """Ask until a 200 with content comes back or the retries are spent; never raises for the endpoint."""
+        payload = dict(payload)
+        records: list[dict[str, Any]] = []
+        limit = endpoint_limit(self.base_url, self.concurrency)
+        attempt, failures = 0, 0
+        while True:
+            attempt += 1
+            with limit:
+                ex = self.transport.post(payload)
+            rec: dict[str, Any] = {"request": payload, "reply": ex.body if ex.status is not None else None,
+                                   "status": ex.status, "retry_after": ex.retry_after,
+                                   "tokens": {"prompt": None, "completion": None},
+                                   "latency_s": round(ex.latency_s, 6), "attempt": attempt, "error": ex.error,
+                                   "wait_s": 0.0}
+            records.append(rec)
+            text, retry, dropped_format = None, True, False
+            if ex.status == 200:
+                try:
+                    text, rec["tokens"] = _content(ex.body)
+                    return Completion(text, None, records)
+                except ValueError as exc:
+                    rec["error"] = f"malformed response: {exc}"
+            elif ex.status is not None:
+                rec["error"] = f"HTTP {ex.status}: {_snippet(ex.body)}"
+                if ex.status == 400 and "response_format" in payload and "response_format" in ex.body:
+                    # The server does not take JSON mode: ask again without it (the prompt still asks for JSON).
+                    payload = {k: v for k, v in payload.items() if k != "response_format"}
+                    dropped_format = True
+                else:
+                    retry = ex.status in (408, 409, 425, 429) or ex.status >= 500
+            if dropped_format:
+                continue
+            failures += 1
+            if not retry or failures > self.retries:
+                return Completion(text, rec["error"], records)
+            rec["wait_s"] = wait = self.wait(failures, ex)
+            self.sleep(wait)
+
+    def wait(self, failures: int, ex: Exchange) -> float:
+        """Retry-After when the server gives one (capped); else exponential backoff with equal jitter."""
+        d = min(self.max_backoff, self.backoff * 2 ** (failures - 1))
+        jittered = d / 2 + d / 2 * float(self.rng.random())
+        if ex.status == 429 and ex.retry_after is not None:
+            return round(min(ex.retry_after, self.max_retry_after), 6)
+        return round(jittered, 6)
+
+
+def _content(body: str) -> tuple[str, dict[str, int | None]]:
+    try:
+        data = json.loads(body)
+        message = data["choices"][0]["message"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise ValueError("not a chat completion (no choices[0].message)") from None
+    usage = data.get("usage") or {}
+    tokens = {"prompt": _int(usage.get("prompt_tokens")), "completion": _int(usage.get("completion_tokens"))}
+    content = message.get("content") if isinstance(message, dict) else None
+    return (content if isinstance(content, str) else ""), tokens
+
+
+def _int(x: Any) -> int | None:
+    return x if isinstance(x, int) and not isinstance(x, bool) else None
+
+
+def _snippet(body: str, n: int = 300) -> str:
+    text = " ".join(body.split())
+    return text if len(text) <= n else text[:n] + "..."
