@@ -150,7 +150,7 @@ class ExtensiveGame:
         parameter values is evaluated in one pass per expression. With ``exact``, numbers are
         turned into Fractions first, so thresholds can be checked without recompiling.
         """
-        env: dict[str, Any] = {**self.scenario.values, **values}
+        env: dict[str, Any] = {**self.scenario.env(), **values}
         if exact:
             env = {k: exact_value(v) for k, v in env.items()}
         try:
@@ -293,8 +293,14 @@ def compile_sequential(scenario: Scenario, exact: bool = False) -> ExtensiveGame
         spec = seq.nodes[node_id]
         if spec.chance is not None:
             actions = tuple(spec.chance)
-            exprs_probs = [value(("sequential", "nodes", node_id, "chance", a, "prob"))
+            types = dict(profile)
+            exprs_probs = [value(typed_path(("sequential", "nodes", node_id, "chance", a, "prob"),
+                                            spec.chance[a].prob, types, None))
                            for a in actions]
+            total = sum((v for _, v in exprs_probs), Fraction(0) if exact else 0.0)
+            if abs(float(total) - 1) > 1e-6:
+                raise ModelError(f"scenario '{scenario.id}': the chance probabilities of node '{node_id}' sum to "
+                                 f"{float(total):g} when {', '.join(f'{a} is {t}' for a, t in profile)}")
             children = tuple(
                 build_target(b.next, b.outcome, history + (a,), profile) for a, b in spec.chance.items())
             prob_exprs[index] = tuple(e for e, _ in exprs_probs)
@@ -327,9 +333,7 @@ def compile_sequential(scenario: Scenario, exact: bool = False) -> ExtensiveGame
         vals: list[Any] = []
         for actor in players:
             pay = out.payoffs[actor]
-            path: tuple[str | int, ...] = ("sequential", "outcomes", outcome, "payoffs", actor)
-            if isinstance(pay, dict):
-                path = path + (types[actor],)
+            path = typed_path(("sequential", "outcomes", outcome, "payoffs", actor), pay, types, actor)
             e, v = value(path)
             exprs.append(e)
             vals.append(v)
@@ -373,6 +377,16 @@ def compile_sequential(scenario: Scenario, exact: bool = False) -> ExtensiveGame
             by_index[m] = replace(by_index[m], infoset=idx)
     ordered = [by_index[i] for i in range(len(final_nodes))]
     return ExtensiveGame(scenario, ordered, infosets, payoff_exprs, prob_exprs, exact)
+
+
+def typed_path(path: tuple[str | int, ...], spec: Any, types: Mapping[str, str],
+               default: str | None) -> tuple[str | int, ...]:
+    """The expression a type-dependent payoff or probability takes when the types are ``types``:
+    each mapping is keyed by the types of its ``by`` actor (for a payoff, by default the payer)."""
+    while isinstance(spec, dict):
+        t = types[spec.get("by", default)]
+        path, spec, default = path + (t,), spec[t], None
+    return path
 
 
 def _product_expr(exprs: list[Expr]) -> Expr:

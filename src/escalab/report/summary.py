@@ -82,19 +82,23 @@ def move_tree(s: Scenario) -> Tree:
         out = seq.outcomes[outcome_id]
         parts = []
         for actor, pay in out.payoffs.items():
-            if isinstance(pay, dict):
-                parts.append(f"{actor}: " + " / ".join(
-                    f"{t} {_fmt(s.evaluate('sequential', 'outcomes', outcome_id, 'payoffs', actor, t))}" for t in pay))
-            else:
-                parts.append(f"{actor}: {_fmt(s.evaluate('sequential', 'outcomes', outcome_id, 'payoffs', actor))}")
+            parts.append(f"{actor}: " + typed_text(pay, ("sequential", "outcomes", outcome_id, "payoffs", actor)))
         return ", ".join(parts)
+
+    def typed_text(spec: object, path: tuple) -> str:
+        """'weak 1 / strong 0' for a payoff by type (with 'if <actor>' when it is another actor's)."""
+        if not isinstance(spec, dict):
+            return _fmt(s.evaluate(*path))
+        by = f"if {spec['by']} " if "by" in spec else ""
+        inner = [f"{t} {typed_text(v, path + (t,))}" for t, v in spec.items() if t != "by"]
+        return "(" + by + " / ".join(inner) + ")" if by or len(path) > 5 else " / ".join(inner)
 
     def add(branch: Tree, node_id: str) -> None:
         node = seq.nodes[node_id]
         if node.chance is not None:
             sub = branch.add(Text(f"chance: {node.label or node_id}", style="cyan"))
             for k, b in node.chance.items():
-                p = _fmt(s.evaluate("sequential", "nodes", node_id, "chance", k, "prob"))
+                p = typed_text(b.prob, ("sequential", "nodes", node_id, "chance", k, "prob"))
                 add_target(sub, f"{k} (p={p})", b.next, b.outcome)
             return
         info = f" [infoset {node.infoset}]" if node.infoset else ""

@@ -88,7 +88,8 @@ class Scenario:
     def env(self, exact: bool = False) -> dict[str, Any]:
         if exact:
             return {k: exact_value(v) for k, v in self.values.items()}
-        return dict(self.values)
+        # a value given as a fraction (--set p=8/11) is exact only where exactness is asked for
+        return {k: float(v) if isinstance(v, Fraction) else v for k, v in self.values.items()}
 
     # -------------------------------------------------------------- changes
     def with_params(self, values: Mapping[str, Any] | None = None, **kwargs: Any) -> "Scenario":
@@ -105,7 +106,7 @@ class Scenario:
                 raise UsageError(f"parameter '{name}' needs a finite number, got {value!r}")
             rng = self.spec.parameters[name].range
             if rng is not None and not rng[0] <= value <= rng[1]:
-                raise UsageError(f"parameter '{name}' = {value:g} lies outside its range [{rng[0]:g}, {rng[1]:g}]")
+                raise UsageError(f"parameter '{name}' = {float(value):g} lies outside its range [{rng[0]:g}, {rng[1]:g}]")
             new[name] = value
         scenario = replace(self, values=new)
         scenario.check_probabilities()
@@ -127,8 +128,9 @@ class Scenario:
             group = _distribution_group(path)
             if group is not None:
                 groups.setdefault(group, []).append(v)
+        typed_nodes = {p[:4] for p in self.exprs if len(p) > 6 and p[0] == "sequential" and p[3] == "chance"}
         for key, probs in groups.items():
-            if abs(sum(probs) - 1) > 1e-6:
+            if key not in typed_nodes and abs(sum(probs) - 1) > 1e-6:
                 raise UsageError(f"{format_path(key)}: probabilities sum to {sum(probs):g} at these parameter values")
         crisis = self.spec.ladder_crisis
         for band in (crisis.accidents if crisis is not None else {}):
@@ -172,7 +174,7 @@ def _distribution_group(path: PathT) -> PathT | None:
     if len(path) == 4 and path[0] == "actors" and path[2] == "types":
         return path[:3]
     if len(path) == 6 and path[0] == "sequential" and path[3] == "chance" and path[5] == "prob":
-        return path[:4]
+        return path[:4]     # (a chance node whose probabilities depend on types is checked when compiled)
     if len(path) == 4 and path[0] == "indicators" and path[2] == "prior":
         return path[:3]
     return None
@@ -181,7 +183,7 @@ def _distribution_group(path: PathT) -> PathT | None:
 def _is_probability_path(path: PathT) -> bool:
     if len(path) >= 3 and path[0] == "actors" and path[2] == "types":
         return True
-    if path and path[-1] == "prob":
+    if path and path[-1] == "prob" or (len(path) > 6 and path[0] == "sequential" and path[5] == "prob"):
         return True
     if "indicators" == (path[0] if path else None) and len(path) >= 3 and path[2] in ("prior", "persistence",
                                                                                       "signs", "declarations"):

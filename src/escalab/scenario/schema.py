@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
+from typing_extensions import TypeAliasType
+
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
 
 SCHEMA_VERSION = 1
@@ -139,7 +141,8 @@ class Move(Spec):
 
 
 class ChanceBranch(Spec):
-    prob: ExprText
+    prob: TypedExpr = Field(description="A probability: an expression, or a mapping 'by: <actor>' from "
+                                        "that actor's types to expressions.")
     next: Id | None = None
     outcome: Id | None = None
     label: str = ""
@@ -158,11 +161,15 @@ class Node(Spec):
 
 
 PayoffSpec = Union[ExprText, dict[Id, ExprText]]
+# A value that may depend on private types: an expression, or a mapping from one actor's types to
+# such values; 'by: <actor>' names the actor (default: the payer, for payoffs). Nest for several actors.
+TypedExpr = TypeAliasType("TypedExpr", Union[StrictInt, FiniteFloat, StrictStr, dict[Id, "TypedExpr"]])
 
 
 class Outcome(Spec):
-    payoffs: dict[Id, PayoffSpec] = Field(
-        description="Per actor: an expression, or a mapping from the actor's types to expressions.")
+    payoffs: dict[Id, TypedExpr] = Field(
+        description="Per actor: an expression, or a mapping from types to expressions: the payer's own "
+                    "types, or another actor's with 'by: <actor>' (nested mappings for several actors).")
     rung: Id | None = None
     label: str = ""
     doc: str = ""

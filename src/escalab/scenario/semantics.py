@@ -9,6 +9,7 @@ the first, so an author can fix a file in one pass.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -149,6 +150,9 @@ def check_scenario(spec: ScenarioSpec, doc: Document, ladder: LadderSpec | None,
             if len(actor.types) < 2:
                 c.add("an actor with private types needs at least two types", ("actors", actor_id, "types"))
             c.distribution(actor.types, ("actors", actor_id, "types"), "type probabilities")
+            if "by" in actor.types:
+                c.add("'by' is reserved (it names the actor in a mapping by type); choose another type id",
+                      ("actors", actor_id, "types", "by"), at_key=True)
 
     if spec.sequential is not None:
         _check_sequential(spec, c, ladder)
@@ -207,7 +211,10 @@ def _check_sequential(spec: ScenarioSpec, c: Checker, ladder: LadderSpec | None)
             if not node.chance:
                 c.add("a chance node needs at least one branch", path + ("chance",))
             probs = {k: b.prob for k, b in node.chance.items()}
-            c.distribution(probs, path + ("chance",), "chance probabilities", ("prob",))
+            if any(isinstance(p, dict) for p in probs.values()):
+                _check_typed_distribution(spec, c, probs, path + ("chance",))
+            else:
+                c.distribution(probs, path + ("chance",), "chance probabilities", ("prob",))
             for k, b in node.chance.items():
                 check_target(b.next, b.outcome, path + ("chance", k))
             continue
@@ -247,24 +254,76 @@ def _check_sequential(spec: ScenarioSpec, c: Checker, ladder: LadderSpec | None)
             if actor_id not in spec.actors:
                 c.add(f"unknown actor '{actor_id}' (known actors: {', '.join(spec.actors)})", ppath, at_key=True)
                 continue
-            if isinstance(pay, dict):
-                types = spec.actors[actor_id].types
-                if not types:
-                    c.add(f"payoffs per type, but actor '{actor_id}' declares no types", ppath)
-                    continue
-                for t in types:
-                    if t not in pay:
-                        c.add(f"missing payoff for type '{t}' of actor '{actor_id}'", ppath)
-                for t, src in pay.items():
-                    if t not in types:
-                        c.add(f"unknown type '{t}' (types of '{actor_id}': {', '.join(types)})", ppath + (t,),
-                              at_key=True)
-                    else:
-                        c.value(src, ppath + (t,))
-            else:
-                c.value(pay, ppath)
+            _check_typed(spec, c, pay, ppath, actor_id, "payoff", c.value)
 
     _check_acyclic(seq, c, base)
+
+
+def _check_typed(spec: ScenarioSpec, c: Checker, src: Any, path: PathT, default: str | None, what: str,
+                 leaf: Any, used: frozenset[str] = frozenset()) -> dict[PathT, Any]:
+    """Check a value that may depend on private types (a mapping by one actor's types, nested for
+    several); ``leaf`` checks each expression. Returns every leaf's path and value."""
+    if not isinstance(src, dict):
+        return {path: leaf(src, path)}
+    by = src.get("by", default)
+    if by is None:
+        c.add(f"a {what} given per type needs 'by: <actor>' naming whose type it depends on", path)
+        return {}
+    if not isinstance(by, str) or by not in spec.actors:
+        c.add(f"'by' names unknown actor '{by}' (known actors: {', '.join(spec.actors)})",
+              path + ("by",) if "by" in src else path)
+        return {}
+    types = spec.actors[by].types
+    if not types:
+        c.add(f"{what}s per type, but actor '{by}' declares no types", path)
+        return {}
+    if by in used:
+        c.add(f"{what}s depend on the type of '{by}' twice in one nested mapping", path)
+        return {}
+    out: dict[PathT, Any] = {}
+    for t in types:
+        if t not in src:
+            c.add(f"missing {what} for type '{t}' of actor '{by}'", path)
+    inner = default if default not in used | {by} else None
+    for t, sub in src.items():
+        if t == "by":
+            continue
+        if t not in types:
+            c.add(f"unknown type '{t}' (types of '{by}': {', '.join(types)})", path + (t,), at_key=True)
+        else:
+            out.update(_check_typed(spec, c, sub, path + (t,), inner, what, leaf, used | {by}))
+    return out
+
+
+def _resolve_typed(src: Any, path: PathT, profile: Mapping[str, str], default: str | None) -> PathT:
+    """The path of the expression a type-dependent value takes under one type profile."""
+    while isinstance(src, dict):
+        by = src.get("by", default)
+        t = profile[by]
+        path, src, default = path + (t,), src[t], None
+    return path
+
+
+def _check_typed_distribution(spec: ScenarioSpec, c: Checker, probs: Mapping[str, Any], path: PathT) -> None:
+    """Chance probabilities that depend on types must sum to 1 under every type profile."""
+    values: dict[PathT, Any] = {}
+    for k, src in probs.items():
+        values.update(_check_typed(spec, c, src, path + (k, "prob"), None, "probability", c.probability))
+    if any(v is None for v in values.values()):
+        return
+    typed = [(a, list(actor.types)) for a, actor in spec.actors.items() if actor.types]
+    for combo in itertools.product(*[ts for _, ts in typed]):
+        profile = {a: t for (a, _), t in zip(typed, combo)}
+        try:
+            total = sum(float(values[_resolve_typed(src, path + (k, "prob"), profile, None)])
+                        for k, src in probs.items())
+        except KeyError:
+            return
+        if abs(total - 1) > 1e-6:
+            shown = ", ".join(f"{a} {t}" for a, t in profile.items())
+            c.add(f"chance probabilities must sum to 1, but sum to {total:g} at the default parameters "
+                  f"when {shown}", path)
+            return
 
 
 def _check_acyclic(seq: Any, c: Checker, base: PathT) -> None:
