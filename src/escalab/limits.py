@@ -154,6 +154,8 @@ STATE_SPACE = _define("state-space", 20_000_000, "the number of array cells for 
                       doc="states x turns x rungs; one float each (160 MB at the default)")
 
 # --- running ------------------------------------------------------------------------------------------
+TOURNAMENT_GAMES = _define("tournament-games", 1_000_000, "the number of games in a tournament", flag="--games",
+                           doc="pairings x games per pairing; every game is played turn by turn and stored")
 MC_RUNS = _define("mc-runs", 100_000_000, "the number of Monte Carlo runs", flag="--runs",
                   doc="runs are simulated in chunks; time grows linearly")
 GRID_POINTS = _define("grid-points", 1_000_000, "the number of grid points in a sweep",
