@@ -16,7 +16,7 @@ from ..report import run as run_report
 from ..report.summary import ladder_table, scale_table, scenario_overview
 from ..scenario import LadderSpec, ReadinessScaleSpec, library, load, load_ladder, load_scale, validate_file
 from ..scenario.schema import DOCUMENT_KINDS
-from . import analysis_cmds, simulate_cmds, solve_cmds
+from . import analysis_cmds, play_cmds, simulate_cmds, solve_cmds
 from .errors import handled
 from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
 
@@ -144,6 +144,7 @@ def run(name: ScenarioArg = DEFAULT_SCENARIO, set_: SetOpt = None,
 
 solve_cmds.register(app)
 simulate_cmds.register(app)
+play_cmds.register(app)
 analysis_cmds.register(app)
 
 

@@ -87,8 +87,9 @@ def make_agent(spec: str, ctx: AgentContext) -> Agent:
                      f"e.g. logit:2, level:1, doctrine:NAME, human, llm:MODEL, script:RUNG,RUNG)")
 
 
-def parse_agent_options(items: Sequence[str] | None, actors: Sequence[str]) -> dict[str, str]:
-    """``state_a=logit:2`` -> {'state_a': 'logit:2'}; every actor must be named exactly once."""
+def parse_agent_options(items: Sequence[str] | None, actors: Sequence[str], require_all: bool = True) -> dict[str, str]:
+    """``state_a=logit:2`` -> {'state_a': 'logit:2'}; each actor at most once (with ``require_all``,
+    exactly once)."""
     out: dict[str, str] = {}
     for item in items or []:
         actor, eq, spec = item.partition("=")
@@ -101,7 +102,7 @@ def parse_agent_options(items: Sequence[str] | None, actors: Sequence[str]) -> d
             raise UsageError(f"--agent gives actor '{actor}' twice")
         out[actor] = spec
     missing = [a for a in actors if a not in out]
-    if missing:
+    if missing and require_all:
         raise UsageError(f"no agent for {', '.join(missing)}: give --agent {missing[0]}=SPEC "
                          f"(e.g. equilibrium, logit:2, human)")
     return out

@@ -225,8 +225,12 @@ def _validate_agents(game: LadderGame, agents: Mapping[str, str]) -> dict[str, s
 
 def create_game(store: EventStore, scenario: Scenario, agents: Mapping[str, str], seed: int, *,
                 game_id: str | None = None, fallback: str = DEFAULT_FALLBACK,
-                options: Mapping[str, Any] | None = None) -> GameRecord:
-    """Store a new game: its scenario, agents and seed, and chance's draw of the private types."""
+                options: Mapping[str, Any] | None = None, shared: dict[str, Any] | None = None) -> GameRecord:
+    """Store a new game: its scenario, agents and seed, and chance's draw of the private types.
+
+    Every agent spec and the fallback are built once first, so a bad spec is refused before
+    anything is stored (``shared``: the per-scenario cache :func:`play` will use too).
+    """
     if scenario.spec.ladder_crisis is None:
         raise UsageError(f"scenario '{scenario.id}' has no ladder crisis to play "
                          f"(it has: {', '.join(scenario.forms) or 'nothing'})")
@@ -234,6 +238,7 @@ def create_game(store: EventStore, scenario: Scenario, agents: Mapping[str, str]
         raise UsageError(f"--seed must be a whole number >= 0, got {seed!r}")
     game: LadderGame = scenario.compile("ladder")
     specs = _validate_agents(game, agents)
+    check_agents(game, specs, fallback, options or {}, {} if shared is None else shared)
     dist = game.initial_distribution()
     start = sample(dist, np.random.default_rng(stream(seed, STREAM_TYPES)))
     gid = game_id or new_game_id()
@@ -243,6 +248,15 @@ def create_game(store: EventStore, scenario: Scenario, agents: Mapping[str, str]
     items += [(0, "type_draw", a, {"actor": a, "type": game.type_names[i][start.types[i]]})
               for i, a in enumerate(game.actors)]
     return store.create_game(GameRecord(gid, scenario.id, dump_scenario(scenario), seed, specs), items)
+
+
+def check_agents(game: LadderGame, specs: Mapping[str, str], fallback: str, options: Mapping[str, Any],
+                 shared: dict[str, Any]) -> None:
+    """Build each side's agent once (no move is asked): bad specs fail here, with exit code 2."""
+    for i, actor in enumerate(game.actors):
+        ctx = AgentContext(game, actor, stream(0, STREAM_AGENT, i), options=options, shared=shared)
+        agent = make_agent(specs[actor], ctx)
+        make_fallback_check(getattr(agent, "fallback", None) or fallback, ctx)
 
 
 def _values(scenario: Scenario) -> dict[str, float]:
@@ -315,8 +329,9 @@ def build_sides(log: GameLog, *, io: Any = None, shared: dict[str, Any] | None =
                                 {e.turn: e.payload for e in mine if e.kind == "fallback"})
         else:
             agent = make_agent(specs[actor], ctx)
-        make_fallback_check(fallback, ctx)
-        sides.append(Side(agent, fallback, ctx))
+        own = getattr(agent, "fallback", None)         # an agent may declare its own (llm:M,fallback=logit:2)
+        make_fallback_check(own or fallback, ctx)
+        sides.append(Side(agent, own or fallback, ctx))
     return sides[0], sides[1]
 
 
@@ -353,8 +368,9 @@ class Engine:
     """Plays one stored game forward, turn by turn, until it ends (or a player quits)."""
 
     def __init__(self, store: EventStore, log: GameLog, sides: tuple[Side, Side], *, pace: float = 0.0,
-                 on_turn: TurnCallback | None = None):
+                 on_turn: TurnCallback | None = None, strict: bool = False):
         self.store, self.log, self.sides = store, log, sides
+        self.strict = strict            # a re-run: an agent's error other than AgentFailure stops it
         self.pace = pace
         self.on_turn = on_turn
         self.info = ladder_info(log.game)
@@ -418,6 +434,8 @@ class Engine:
         except AgentFailure as exc:
             calls, problem = tuple(exc.calls), exc.reason
         except Exception as exc:  # noqa: BLE001 - a failing player never crashes the game: its fallback plays
+            if self.strict:
+                raise
             problem = f"{type(exc).__name__}: {exc}"
         items: list[EventItem] = [(t, "agent_call", actor, {"actor": actor, "agent": side.agent.name, **c})
                                   for c in calls]
@@ -472,7 +490,8 @@ def play(store: EventStore, game_id: str, *, io: Any = None, shared: dict[str, A
 def new_game(store: EventStore, scenario: Scenario, agents: Mapping[str, str], seed: int, **kw: Any) -> GameLog:
     """Create and play a game in one call (what tests, tournaments and benchmarks use)."""
     play_kw = {k: kw.pop(k) for k in ("io", "shared", "pace", "on_turn") if k in kw}
-    rec = create_game(store, scenario, agents, seed, **kw)
+    play_kw.setdefault("shared", {})
+    rec = create_game(store, scenario, agents, seed, shared=play_kw["shared"], **kw)
     return play(store, rec.game_id, **play_kw)
 
 
@@ -505,9 +524,9 @@ def rerun(store: EventStore, game_id: str) -> Rerun:
     log = read_game(mem, game_id)
     sides = build_sides(log, stored=events)
     try:
-        Engine(mem, log, sides).run()
-    except AgentQuit as exc:
-        return Rerun(False, len(log.turns), str(exc))
+        Engine(mem, log, sides, strict=True).run()
+    except (AgentQuit, UsageError) as exc:         # e.g. a language model asked for a call never stored
+        return Rerun(False, len(log.turns), f"turn {log.state.turn + 1}: {exc}")
     a, b = outcome(events), outcome(mem.events(game_id))
     for x, y in zip(a, b):
         if x != y:

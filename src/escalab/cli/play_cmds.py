@@ -1,0 +1,235 @@
+"""``escalab play``, ``resume``, ``replay``, ``fork``, ``export`` and ``games`` (issue 9).
+
+Everything heavy (the engine, the solvers behind policy agents, the language-model client) is
+imported inside the commands, so ``escalab --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Column, Table
+
+from ..errors import UsageError
+from .errors import handled
+from .options import ScenarioArg, SetOpt, load_with_sets
+from .progress import console
+
+if TYPE_CHECKING:
+    from ..wargame.engine import GameLog, PlayedTurn
+    from ..wargame.store import SqliteStore
+
+DbOpt = Annotated[Path | None, typer.Option(
+    "--db", help="The game store, a SQLite file (default: $ESCALAB_DB, else escalab-games.sqlite here).")]
+AgentOpt = Annotated[list[str] | None, typer.Option(
+    "--agent", "-a", help="ACTOR=SPEC (one per actor): equilibrium, logit:LAMBDA, level:K, doctrine:NAME, "
+                          "uniform, human, llm:MODEL[@URL][,key=value...], script:RUNG,RUNG,...")]
+SeedOpt = Annotated[int | None, typer.Option(
+    "--seed", help="Seed of chance and of random agents (default: a fresh one, stored with the game).")]
+GameArg = Annotated[str, typer.Argument(help="A game id (see 'escalab games').")]
+EXIT_RERUN_DIFFERS = 3
+
+
+def _store(db: Path | None, must_exist: bool = True) -> SqliteStore:
+    from ..wargame.store import open_store
+    return open_store(db, must_exist=must_exist)
+
+
+def _fresh_seed() -> int:
+    """A new seed for a game given none; it is stored and printed, so the game stays reproducible."""
+    import numpy as np
+    return int(np.random.SeedSequence().entropy % (2 ** 32))
+
+
+def _has_human(agents: dict[str, str]) -> bool:
+    return any(s.strip() == "human" for s in agents.values())
+
+
+def turn_line(log: GameLog, p: PlayedTurn) -> str:
+    """One played turn in a line (everything, as a referee sees it)."""
+    names = log.game.ladder.rungs
+    parts = []
+    for i, actor in enumerate(log.game.actors):
+        m, executed = p.moves[i], p.state.positions[i]
+        said = "" if m.signal is None else f" declared {names[m.signal].id},"
+        acc = f" -> executed {names[executed].id} (accident)" if executed != m.action else ""
+        fb = " [fallback]" if m.source.startswith("fallback:") else ""
+        parts.append(f"{escape(actor)}{said} {names[m.action].id}{acc}{fb}")
+    end = f" · [bold]{p.state.ending}[/]" if p.state.ending else ""
+    return f"turn {p.turn}: " + " · ".join(parts) + f" · balance {p.state.balance:+d}{end}"
+
+
+def _finish(log: GameLog) -> None:
+    s = log.state
+    rets = ", ".join(f"{escape(a)} {r:+.3g}" for a, r in zip(log.game.actors, log.game.returns(s)))
+    console.print(f"game [bold]{log.game_id}[/] ended: [bold]{s.ending}[/] after {s.turn} turn(s), peak "
+                  f"'{escape(log.game.ladder.rungs[s.peak].name)}'; payoffs {rets}")
+
+
+def _run(store: Any, game_id: str, agents: dict[str, str], pace: float, shared: dict[str, Any]) -> None:
+    from ..wargame.engine import play as play_game
+    from ..wargame.protocol import AgentQuit
+    quiet = _has_human(agents)          # a human must not see the true state turn by turn
+    on_turn = None if quiet else (lambda log, p: console.print(turn_line(log, p)))
+    try:
+        log = play_game(store, game_id, shared=shared, pace=pace, on_turn=on_turn)
+    except (AgentQuit, KeyboardInterrupt) as exc:
+        why = "interrupted" if isinstance(exc, KeyboardInterrupt) else escape(str(exc))
+        console.print(f"game [bold]{game_id}[/] paused ({why}); continue it with: escalab resume {game_id}")
+        raise typer.Exit(130 if isinstance(exc, KeyboardInterrupt) else 0) from None
+    if quiet:
+        console.print(replay_table(log))
+    _finish(log)
+
+
+def play(
+    name: ScenarioArg,
+    agent: AgentOpt = None,
+    seed: SeedOpt = None,
+    db: DbOpt = None,
+    set_: SetOpt = None,
+    fallback: Annotated[str, typer.Option(
+        help="The policy that plays a turn an agent fails (illegal move, error); an agent may name its own.")
+    ] = "equilibrium",
+    llm_config: Annotated[Path | None, typer.Option(
+        "--llm-config", help="Settings for llm: agents (TOML or YAML); stored with the game, keys never.")] = None,
+    pace: Annotated[float, typer.Option(help="Seconds to wait after each move (to watch programs play).")] = 0.0,
+    game_id: Annotated[str | None, typer.Option("--id", help="Id for the new game (default: a fresh one).")] = None,
+) -> None:
+    """Play a ladder crisis with any mix of agents; every event is stored. Prints the game id."""
+    from ..wargame.agents import parse_agent_options
+    from ..wargame.engine import create_game
+    scenario = load_with_sets(name, set_)
+    if scenario.spec.ladder_crisis is None:
+        raise UsageError(f"scenario '{scenario.id}' has no ladder crisis to play "
+                         f"(it has: {', '.join(scenario.forms) or 'nothing'})")
+    agents = parse_agent_options(agent, scenario.spec.ladder_crisis.actors)
+    if pace < 0:
+        raise UsageError(f"--pace must be >= 0 seconds, got {pace:g}")
+    if game_id is not None and not (game_id.replace("-", "").replace("_", "").isalnum() and len(game_id) <= 64):
+        raise UsageError(f"--id must be letters, digits, '-' or '_' (at most 64), got '{game_id}'")
+    options: dict[str, Any] = {}
+    if llm_config is not None:
+        from ..wargame.llm_config import load_file
+        options["llm"] = load_file(llm_config)
+    seed = _fresh_seed() if seed is None else seed
+    shared: dict[str, Any] = {}
+    store = _store(db, must_exist=False)
+    rec = create_game(store, scenario, agents, seed, game_id=game_id, fallback=fallback, options=options,
+                      shared=shared)
+    console.print(f"game [bold]{rec.game_id}[/] · {escape(scenario.id)} · seed {seed} · "
+                  + " vs ".join(f"{escape(a)}={escape(s)}" for a, s in agents.items()))
+    _run(store, rec.game_id, agents, pace, shared)
+
+
+def resume(game: GameArg, db: DbOpt = None,
+           pace: Annotated[float, typer.Option(help="Seconds to wait after each move.")] = 0.0) -> None:
+    """Continue a stored game where it stopped (moves already made are kept, not asked again)."""
+    from ..wargame.engine import read_game
+    store = _store(db)
+    log = read_game(store, game)
+    if log.ended:
+        console.print(f"game [bold]{game}[/] has already ended ({log.state.ending} after {log.state.turn} turns)")
+        return
+    console.print(f"game [bold]{game}[/] resumes at turn {log.state.turn + 1}"
+                  + (f" ({len(log.pending)} move(s) of that turn already made)" if log.pending else ""))
+    _run(store, game, log.agents, pace, {})
+
+
+def replay_table(log: GameLog) -> Table:
+    """A stored game turn by turn, everything shown (a debrief: chosen, executed and perceived rungs)."""
+    rungs = log.game.ladder.rungs
+    t = Table("turn", "side", "declared", "ordered", "executed", "seen by the other as", "said", "balance",
+              title=f"game {log.game_id} · {escape(log.scenario.id)} · seed {log.record.seed}", title_justify="left")
+    for p in log.turns:
+        for i, actor in enumerate(log.game.actors):
+            m, x = p.moves[i], p.state.positions[i]
+            t.add_row(str(p.turn) if i == 0 else "", escape(actor), "-" if m.signal is None else rungs[m.signal].id,
+                      rungs[m.action].id + (" [yellow](fallback)[/]" if m.source.startswith("fallback:") else ""),
+                      rungs[x].id + (" [red](accident)[/]" if x != m.action else ""),
+                      rungs[p.state.perceived[1 - i]].id, escape(m.statement),
+                      f"{p.state.balance if i == 0 else -p.state.balance:+d}", end_section=i == 1)
+    return t
+
+
+def replay(game: GameArg, db: DbOpt = None,
+           agent_replies: Annotated[bool, typer.Option(
+               "--agent-replies", help="Re-run the game from the stored agent replies (no model is called) and "
+                                       f"check it comes out identical (exit {EXIT_RERUN_DIFFERS} if not).")] = False
+           ) -> None:
+    """Show a stored game turn by turn."""
+    from ..wargame.engine import read_game, rerun
+    store = _store(db)
+    log = read_game(store, game)
+    console.print(replay_table(log))
+    if log.ended:
+        _finish(log)
+    else:
+        console.print(f"game [bold]{game}[/] has not ended (it stopped after turn {log.state.turn}).")
+    if agent_replies:
+        result = rerun(store, game)
+        if result.identical:
+            console.print(f"re-run from the stored replies: identical ({result.turns} turns)")
+        else:
+            console.print(f"[red]re-run from the stored replies differs[/]: {escape(result.difference)}")
+            raise typer.Exit(EXIT_RERUN_DIFFERS)
+
+
+def fork(game: GameArg,
+         turn: Annotated[int, typer.Option("--turn", help="The turn the new game starts at (1 = the start).")],
+         agent: AgentOpt = None, seed: SeedOpt = None, db: DbOpt = None,
+         no_play: Annotated[bool, typer.Option("--no-play", help="Only create the new game.")] = False,
+         pace: Annotated[float, typer.Option(help="Seconds to wait after each move.")] = 0.0) -> None:
+    """Start a new game from the state of a stored game at the start of turn N (other agents or seed
+    allowed; with the same ones the fork replays the original)."""
+    from ..wargame.agents import parse_agent_options
+    from ..wargame.engine import fork_game, read_game
+    store = _store(db)
+    parent = read_game(store, game)
+    given = parse_agent_options(agent, parent.game.actors, require_all=False)
+    rec = fork_game(store, game, turn, agents=given, seed=seed)
+    console.print(f"game [bold]{rec.game_id}[/] · fork of {game} at turn {turn} · seed {rec.seed} · "
+                  + " vs ".join(f"{escape(a)}={escape(s)}" for a, s in rec.agents.items()))
+    if not no_play:
+        _run(store, rec.game_id, rec.agents, pace, {})
+
+
+def export(games: Annotated[list[str], typer.Argument(help="Game ids (see 'escalab games').")],
+           out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the files.")],
+           db: DbOpt = None) -> None:
+    """Write stored games as transcript.jsonl (the plain format 'escalab score' reads), turns.csv,
+    games.csv and events.jsonl; all files appear together or not at all."""
+    from ..wargame.export import export_games
+    store = _store(db)
+    for g in games:
+        store.game(g)                    # an unknown id fails before anything is written
+    for path in export_games(store, games, out):
+        console.print(f"[dim]wrote {escape(path)}[/]")
+
+
+def games(db: DbOpt = None,
+          status: Annotated[str | None, typer.Option(help="Only games with this status: running or finished.")]
+          = None) -> None:
+    """List the stored games."""
+    if status is not None and status not in ("running", "finished"):
+        raise UsageError(f"--status must be running or finished, got '{status}'")
+    store = _store(db)
+    t = Table("scenario", "agents", "seed", "status", "turns", "ending", "fork of", "created")
+    t.columns.insert(0, Column("game", no_wrap=True, min_width=12))
+    for rec in store.games(status):
+        events = store.events(rec.game_id, ("turn_end", "game_end"))
+        end = next((e.payload for e in events if e.kind == "game_end"), {})
+        turns = max((e.turn for e in events if e.kind == "turn_end"), default=0)
+        t.add_row(rec.game_id, escape(rec.scenario), escape(", ".join(f"{a}={s}" for a, s in rec.agents.items())),
+                  str(rec.seed), rec.status, str(turns), end.get("ending", ""),
+                  "" if rec.parent_game is None else f"{rec.parent_game}@{rec.parent_turn}", rec.created_at[:19])
+    console.print(t)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the play commands to the app."""
+    for fn in (play, resume, replay, fork, export, games):
+        app.command(fn.__name__)(handled(fn))
