@@ -69,6 +69,13 @@ def play_highest(request: dict[str, Any]) -> Reply:
                   "reasoning": "Highest legal rung."})
 
 
+def play_middle(request: dict[str, Any]) -> Reply:
+    """A valid reply: the middle legal action, declaring the top one (a crisis that goes on)."""
+    legal = legal_actions(request)
+    return Reply({"signal": legal[-1], "action": legal[len(legal) // 2], "statement": "Do not test us.",
+                  "reasoning": "Keep the pressure below the nuclear threshold."})
+
+
 @dataclass
 class FakeOpenAI:
     script: list[Step] = field(default_factory=list)

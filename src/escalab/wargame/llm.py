@@ -42,7 +42,7 @@ class LLMAgent:
                  sleep: Callable[[float], None] = time.sleep):
         self.config = config
         self.name = config.label
-        self.fallback = config.fallback          # the policy the engine plays when this agent fails a turn
+        self.fallback = config.fallback          # the policy the engine plays when this agent fails (None: the game's)
         self.system = system
         self.seed = seed
         self.caller = Caller(transport, config.base_url, config.concurrency, config.retries, config.backoff,
@@ -118,10 +118,11 @@ def make_llm_agent(spec: str, ctx: AgentContext) -> LLMAgent:
     """
     settings = ctx.options.get("llm") if ctx.options else None
     cfg = parse_spec(spec, settings=dict(settings) if settings else None)
-    if spec_kind(cfg.fallback) not in POLICY_KINDS:
-        raise UsageError(f"agent '{spec}': the fallback must be a policy ({', '.join(POLICY_KINDS)}), "
-                         f"got '{cfg.fallback}'")
-    ctx.policy_factory().check(cfg.fallback)    # a bad fallback is refused now, not at the first failure
+    if cfg.fallback is not None:                # a bad fallback is refused now, not at the first failure
+        if spec_kind(cfg.fallback) not in POLICY_KINDS:
+            raise UsageError(f"agent '{spec}': the fallback must be a simulation policy "
+                             f"({', '.join(POLICY_KINDS)}), got '{cfg.fallback}'")
+        ctx.policy_factory().check(cfg.fallback)
     jitter = np.random.SeedSequence(ctx.seed.entropy, spawn_key=(*ctx.seed.spawn_key, JITTER_STREAM))
     transport = ReplayTransport(list(ctx.replies)) if ctx.replies is not None else None
     return build_llm_agent(cfg, actor=ctx.actor, scenario=ctx.game.scenario, seed=jitter,

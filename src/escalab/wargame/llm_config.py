@@ -48,8 +48,8 @@ class LLMConfig(BaseModel):
     reasks: int = Field(default=2, ge=0, le=5, description="Re-asks after an invalid reply before the fallback.")
     concurrency: int = Field(default=4, ge=1, le=1024, description="Requests in flight to this endpoint "
                                                                     "at once, per process.")
-    fallback: str = Field(default="equilibrium", min_length=1, description="The policy that plays a turn the "
-                                                                           "model could not.")
+    fallback: str | None = Field(default=None, min_length=1, description="The policy that plays a turn the "
+                                 "model could not (default: the game's --fallback, itself 'equilibrium').")
     response_format: Literal["json_object", "json_schema", "none"] = "json_object"
     max_statement: int = Field(default=400, ge=0, le=10_000, description="Characters of a public statement kept.")
     system: str | None = Field(default=None, description="System prompt text (replaces the scenario's).")
