@@ -354,6 +354,7 @@ def play_from_events(game_id: str, events: Sequence[Any], rung_ids: Sequence[str
     if created is not None:
         sides = list(created.payload.get("agents", {}))
     moves: dict[int, dict[str, dict[str, Any]]] = {}
+    ended: set[int] = set()
     ending = None
     types: dict[str, str] = {}
     for e in events:
@@ -370,12 +371,14 @@ def play_from_events(game_id: str, events: Sequence[Any], rung_ids: Sequence[str
             moves.setdefault(e.turn, {}).setdefault(actor, {})["observed"] = rung(e.payload["opponent_observed"])
         elif e.kind == "type_draw":
             types[actor] = e.payload["type"]
+        elif e.kind == "turn_end":
+            ended.add(e.turn)
         elif e.kind == "game_end":
             ending = e.payload.get("ending")
     turns = []
     for t in sorted(moves):
         row = moves[t]
-        if not all(s in row and "action" in row[s] for s in sides):
+        if t not in ended or not all(s in row and "action" in row[s] for s in sides):
             break                        # a turn cut short (the game was interrupted): not played
         turns.append(tuple(SidePlay(action=row[s]["action"], signal=row[s].get("signal"),
                                     executed=row[s].get("executed"), observed=row[s].get("observed"),
