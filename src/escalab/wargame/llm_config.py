@@ -26,6 +26,8 @@ from ..errors import UsageError
 
 OPENAI_URL = "https://api.openai.com/v1"
 FILE_ONLY = ("system_file", "persona_file")
+EXPECTED = {"base_url": "an http:// or https:// URL such as http://localhost:8000/v1",
+            "key_env": "the name of an environment variable (letters, digits and '_')"}
 
 
 class LLMConfig(BaseModel):
@@ -125,6 +127,8 @@ def _validate(settings: dict[str, Any], where: str) -> LLMConfig:
             if err["type"] == "extra_forbidden":
                 known = ", ".join(sorted(set(LLMConfig.model_fields) - {"system", "persona"}) + list(FILE_ONLY))
                 problems.append(f"unknown setting '{field}' (expected one of: {known})")
+            elif err["type"] == "string_pattern_mismatch" and field in EXPECTED:
+                problems.append(f"{field}: expected {EXPECTED[field]}, got {err['input']!r}")
             else:
                 problems.append(f"{field}: {err['msg'].lower()}, got {err['input']!r}")
         raise UsageError(f"{where}: " + "; ".join(problems)) from None

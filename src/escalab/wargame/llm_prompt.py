@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
 from .protocol import View
 
@@ -38,15 +38,19 @@ DEFAULT_SYSTEM = (
 )
 
 
+EXPECTED = {"action": "a rung id (text)", "signal": "a rung id (text) or null", "statement": "text",
+            "reasoning": "text"}
+
+
 class Reply(BaseModel):
     """The JSON a model must return; unknown keys are ignored, missing ones are errors."""
 
     model_config = ConfigDict(extra="ignore")
 
-    action: str | int
-    signal: str | int | None = None
-    statement: str = ""
-    reasoning: str = ""
+    action: StrictStr | StrictInt
+    signal: StrictStr | StrictInt | None = None
+    statement: StrictStr = ""
+    reasoning: StrictStr = ""
 
 
 @dataclass(frozen=True)
@@ -139,11 +143,12 @@ def parse_reply(text: str | None, view: View, max_statement: int = 400) -> Choic
     try:
         reply = Reply.model_validate(data)
     except ValidationError as exc:
-        problems = []
+        problems: dict[str, str] = {}
         for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "reply"
-            problems.append(f"key '{where}' is missing" if err["type"] == "missing" else f"'{where}': {err['msg']}")
-        raise ReplyError("; ".join(problems)) from None
+            key = str(err["loc"][0]) if err["loc"] else "reply"
+            problems.setdefault(key, f"key '{key}' is missing" if err["type"] == "missing" else
+                                f"'{key}' must be {EXPECTED.get(key, 'valid')}, got {json.dumps(err['input'])}")
+        raise ReplyError("; ".join(problems.values())) from None
     action = _rung(view, reply.action, "action")
     if action not in view.legal_actions:
         raise ReplyError(f"action '{view.ladder.rung_ids[action]}' is not one of your legal actions now ("
