@@ -40,8 +40,11 @@ class HumanIO:
         self.console.print(prompt, end="", markup=True)
         line = self.input.readline()
         if line == "":
+            self.console.print()
             raise AgentQuit("the input was closed")
         text = line.strip()
+        if not self.input.isatty():        # piped answers are echoed, so the session reads like a dialogue
+            self.console.print(text, markup=False, highlight=False)
         if text.lower() in QUIT_WORDS:
             raise AgentQuit("the player quit")
         return text
