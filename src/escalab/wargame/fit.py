@@ -119,7 +119,8 @@ def fit_logit(d: Decisions, lam_max: float = LAMBDA_MAX) -> LogitFit:
     at_bound = False
     if score(0.0) <= 0:
         lam = 0.0
-    elif score(lam_max) >= 0:
+    elif score(lam_max) >= -1e-9 * len(d):
+        # Still rising (or flat to rounding) at the bound: the choices are best replies, ties split evenly.
         lam, at_bound = lam_max, True
     else:
         lam = brentq(score, 0.0, lam_max, xtol=1e-10, rtol=1e-12)
@@ -156,7 +157,6 @@ def level_probabilities(d: Decisions, reference: Reference, max_level: int) -> n
 
     factory = PolicyFactory(reference.game, reference.arrays)
     out = np.zeros((len(d), max_level + 1))
-    rows = np.arange(len(d))
     for k in range(max_level + 1):
         table = factory.level(d.player, k)
         for t in sorted({o.turn for o in d.obs}):
@@ -167,7 +167,6 @@ def level_probabilities(d: Decisions, reference: Reference, max_level: int) -> n
             p = np.where(d.legal[idx], p, 0.0)
             p = p / p.sum(axis=1, keepdims=True)
             out[idx, k] = p[np.arange(len(idx)), d.chosen[idx]]
-    del rows
     return out
 
 
