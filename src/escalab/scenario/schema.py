@@ -268,6 +268,13 @@ class AnalysisSpec(Spec):
 
 
 # ----------------------------------------------------------------------------- scenario
+class PromptsSpec(Spec):
+    """What language-model players are told (``llm:`` agents of escalab play); the reply format is always added."""
+
+    system: str = Field(default="", description="Replaces the default system prompt of language-model players.")
+    personas: dict[Id, str] = Field(default={}, description="Per actor: the leader a language-model player plays.")
+
+
 class ScenarioSpec(Spec):
     escalab: Version = Field(description="Schema version of the scenario language.")
     kind: Literal["scenario"] = "scenario"
@@ -285,6 +292,7 @@ class ScenarioSpec(Spec):
     indicators: dict[Id, ActorIndicators] = {}
     remove_moves: list[str] = Field(default=[], description="Moves to delete, as 'node.move' (used with extends).")
     analysis: AnalysisSpec | None = Field(default=None, description="What the report draws (escalab run).")
+    prompts: PromptsSpec | None = Field(default=None, description="Text for language-model players (escalab play).")
 
 
 DOCUMENT_KINDS: dict[str, type[Spec]] = {

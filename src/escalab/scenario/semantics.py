@@ -161,6 +161,7 @@ def check_scenario(spec: ScenarioSpec, doc: Document, ladder: LadderSpec | None,
     for did, doctrine in spec.doctrines.items():
         _check_doctrine(did, doctrine, c, crisis_ladder)
     _check_indicators(spec, c, scales)
+    _check_prompts(spec, c)
     if spec.sequential is None and spec.ladder_crisis is None:
         c.add("a scenario needs a 'sequential' tree, a 'ladder_crisis', or both", ())
     return c
@@ -519,3 +520,15 @@ def _check_analysis(spec: ScenarioSpec, c: Checker) -> None:
         own = spec.parameters[name].range
         if own is not None and (lo < own[0] or hi > own[1]):
             c.add(f"scan range [{lo:g}, {hi:g}] leaves the parameter's range [{own[0]:g}, {own[1]:g}]", path)
+
+
+def _check_prompts(spec: ScenarioSpec, c: Checker) -> None:
+    """Personas belong to declared actors and say something."""
+    if spec.prompts is None:
+        return
+    for actor, text in spec.prompts.personas.items():
+        path: PathT = ("prompts", "personas", actor)
+        if actor not in spec.actors:
+            c.add(f"unknown actor '{actor}' (known actors: {', '.join(spec.actors)})", path, at_key=True)
+        elif not text.strip():
+            c.add(f"the persona of '{actor}' is empty (describe the leader, or leave the actor out)", path)

@@ -94,7 +94,7 @@ class LLMAgent:
 def persona_for(scenario: Scenario, actor: str) -> tuple[str, str]:
     """(system text, leader persona) a scenario gives one actor: its ``prompts`` block, else its actor entry."""
     spec = scenario.spec
-    prompts = getattr(spec, "prompts", None)
+    prompts = spec.prompts
     system = prompts.system if prompts is not None else ""
     persona = prompts.personas.get(actor, "") if prompts is not None else ""
     if not persona and actor in spec.actors:
