@@ -1,0 +1,107 @@
+"""Tournaments: identical tables on 1 and 2 workers, resumption without replaying finished games."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from escalab import load
+from escalab.errors import UsageError
+from escalab.wargame.engine import create_game
+from escalab.wargame.store import MemoryStore, SqliteStore
+from escalab.wargame.tournament import make_plan, run_tournament
+
+AGENTS = {"eq": "equilibrium", "lg": "logit:0.5", "bm": "doctrine:brinkmanship"}
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load("kahn-game-compact")
+
+
+def test_same_table_on_one_and_two_workers(scenario, tmp_path: Path) -> None:
+    plan = make_plan(scenario, AGENTS, games=3, seed=11)
+    tables = []
+    for workers in (1, 2):
+        db = tmp_path / f"w{workers}.sqlite"
+        store = SqliteStore(db)
+        tables.append(json.dumps(run_tournament(plan, store, db=str(db), workers=workers).to_dict(), sort_keys=True))
+        assert len(store.games("finished")) == 9 * 3
+        store.close()
+    assert tables[0] == tables[1]
+    data = json.loads(tables[0])
+    assert [r["pairing"] for r in data["pairings"]] == [f"{a} v {b}" for a in AGENTS for b in AGENTS]
+    for row in data["pairings"]:
+        assert row["games"] == 3
+        assert sum(e["p"] for e in row["endings"].values()) == pytest.approx(1.0)
+
+
+def test_seeds_depend_on_pairing_and_index_only(scenario) -> None:
+    a = make_plan(scenario, AGENTS, games=2, seed=5).tasks()
+    b = make_plan(scenario, AGENTS, games=4, seed=5).tasks()
+    seeds = {(t.pairing, t.index): t.seed for t in b}
+    assert all(seeds[(t.pairing, t.index)] == t.seed for t in a)
+    assert len({t.seed for t in b}) == len(b)
+    assert make_plan(scenario, AGENTS, games=2, seed=6).tasks()[0].seed != a[0].seed
+
+
+def test_resume_after_interruption(scenario) -> None:
+    plan = make_plan(scenario, {"eq": "equilibrium", "u": "uniform"}, games=3, seed=2)
+    whole = run_tournament(plan, MemoryStore()).to_dict()
+
+    store = MemoryStore()
+
+    def stop_after_five(done: int, total: int) -> None:
+        if done >= 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_tournament(plan, store, progress=stop_after_five)
+    finished = {g.game_id: store.events(g.game_id) for g in store.games("finished")}
+    assert len(finished) == 5
+    # A game cut off before its first turn: stored, never played.
+    cut = plan.tasks()[5]
+    create_game(store, scenario, dict(cut.agents), cut.seed, game_id=cut.game_id)
+    seen: list[int] = []
+    resumed = run_tournament(plan, store, progress=lambda done, total: seen.append(done)).to_dict()
+    assert seen[0] == 5                     # the finished games were found, not played again
+    for gid, events in finished.items():
+        assert store.events(gid) == events  # untouched: not one event added
+    assert len(store.games("finished")) == 12
+    assert json.dumps(resumed, sort_keys=True) == json.dumps(whole, sort_keys=True)
+
+
+def test_bad_tournaments_are_refused(scenario) -> None:
+    with pytest.raises(UsageError, match="--games must be at least 1"):
+        make_plan(scenario, AGENTS, games=0, seed=1)
+    with pytest.raises(UsageError, match="unknown policy 'logit:x'|expected a rationality"):
+        make_plan(scenario, {"a": "logit:x"}, games=1, seed=1)
+    with pytest.raises(UsageError, match="cannot wait for a human"):
+        make_plan(scenario, {"a": "human"}, games=1, seed=1)
+    with pytest.raises(UsageError, match="no pairing"):
+        make_plan(scenario, {"a": "uniform"}, games=1, seed=1, self_play=False)
+    from escalab import limits
+    with limits.raised(tournament_games=10), pytest.raises(UsageError, match="tournament-games"):
+        make_plan(scenario, AGENTS, games=2, seed=1)
+
+
+def test_tournament_cli_writes_and_resumes(invoke, tmp_path: Path) -> None:
+    db, out = tmp_path / "t.sqlite", tmp_path / "out"
+    args = ("tournament", "kahn-game-compact", "--agent", "eq=equilibrium", "--agent", "u=uniform", "--games", "2",
+            "--seed", "4", "--db", str(db), "--out", str(out))
+    r = invoke(*args)
+    assert r.exit_code == 0, r.output
+    first = (out / "results.json").read_text()
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert [r["pairing"] for r in rows] == ["eq v eq", "eq v u", "u v eq", "u v u"]
+    assert (out / "summary.png").read_bytes()[:4] == b"\x89PNG"
+    created = {g.game_id: g.created_at for g in SqliteStore(db).games()}
+    r = invoke(*args)
+    assert r.exit_code == 0, r.output
+    assert (out / "results.json").read_text() == first
+    assert {g.game_id: g.created_at for g in SqliteStore(db).games()} == created
+    r = invoke("tournament", "kahn-game-compact", "--agent", "eq", "--db", str(db))
+    assert r.exit_code == 2 and "NAME=SPEC" in r.stderr
