@@ -29,6 +29,7 @@ class Reply:
     content: Any
     prompt_tokens: int = 100
     completion_tokens: int = 20
+    finish_reason: str = "stop"
 
 
 @dataclass
@@ -151,7 +152,7 @@ class FakeOpenAI:
             return self._send(h, step.code, step.body, headers)
         content = step.content if isinstance(step.content, str) else json.dumps(step.content)
         reply = {"id": "chatcmpl-fake", "object": "chat.completion", "model": request.get("model", ""),
-                 "choices": [{"index": 0, "finish_reason": "stop",
+                 "choices": [{"index": 0, "finish_reason": step.finish_reason,
                               "message": {"role": "assistant", "content": content}}],
                  "usage": {"prompt_tokens": step.prompt_tokens, "completion_tokens": step.completion_tokens,
                            "total_tokens": step.prompt_tokens + step.completion_tokens}}

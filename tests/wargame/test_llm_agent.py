@@ -153,6 +153,33 @@ def test_a_server_without_json_mode_is_asked_again_without_it() -> None:
     assert IDS[move.action] == "nuclear_posturing" and move.calls[1]["wait_s"] == 0.0
 
 
+def test_refused_parameters_are_renamed_or_dropped_and_remembered() -> None:
+    # what OpenAI's reasoning models answer to max_tokens and temperature
+    script = [Status(400, '{"error": {"message": "Unsupported parameter: \'max_tokens\' is not supported with this '
+                          'model. Use \'max_completion_tokens\' instead."}}'),
+              Status(400, '{"error": {"message": "Unsupported value: \'temperature\' does not support 0.7"}}'),
+              valid("nuclear_posturing"), valid("nuclear_posturing")]
+    with FakeOpenAI(script) as fake:
+        a = agent(fake.base_url, "retries=0")
+        a.act(VIEW)
+        a.act(VIEW)                                     # the next turn sends the adapted request at once
+    sent = [r["json"] for r in fake.chat_requests]
+    assert len(sent) == 4
+    assert ("max_tokens" in sent[0], "max_completion_tokens" in sent[1], "temperature" in sent[1]) == (True, True, True)
+    for later in sent[2:]:
+        assert "max_tokens" not in later and "temperature" not in later
+        assert later["max_completion_tokens"] == 700
+
+
+def test_a_reply_cut_off_at_the_token_limit_is_reasked_with_that_reason() -> None:
+    with FakeOpenAI([Reply('{"reasoning": "First, the balance of resolve is', finish_reason="length"),
+                     valid("nuclear_posturing")]) as fake:
+        move = agent(fake.base_url).act(VIEW)
+    assert "cut off at max_tokens=700: keep the reasoning short" in move.calls[0]["error"]
+    assert "cut off at max_tokens=700" in fake.chat_requests[1]["json"]["messages"][-1]["content"]
+    assert IDS[move.action] == "nuclear_posturing"
+
+
 def test_json_schema_mode_offers_exactly_the_legal_rungs() -> None:
     with FakeOpenAI([valid("nuclear_posturing")]) as fake:
         agent(fake.base_url, "response_format=json_schema").act(VIEW)

@@ -28,6 +28,10 @@ def reply(**kw: object) -> str:
     (reply(action="nuclear_posturing", signal="", extra="ignored"), "nuclear_posturing", None),
     ('```\n{"action": "nuclear_posturing"}\n```', "nuclear_posturing", None),
     ('Sure! {"action": "nuclear_posturing", "signal": null} Hope this helps.', "nuclear_posturing", None),
+    ('<think>Options {a, b}. {"action": "strategic_nuclear_war"} would be mad.</think>\n'
+     '{"action": "nuclear_posturing"}', "nuclear_posturing", None),
+    ('My analysis: {"threat": "high"}. Decision: {"action": "nuclear_posturing", "signal": null}.',
+     "nuclear_posturing", None),
 ])
 def test_replies_models_give_are_read(text: str, action: str, signal: str | None) -> None:
     choice = parse_reply(text, VIEW)

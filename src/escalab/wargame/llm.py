@@ -71,20 +71,20 @@ class LLMAgent:
             if fmt is not None:
                 payload["response_format"] = fmt
             done = self.caller.complete(payload)
-            for rec in done.records:
-                if "response_format" not in rec["request"]:
-                    fmt = None                   # the server refused JSON mode: do not offer it again this turn
-                calls.append({"actor": view.actor, "agent": self.name, "turn": view.turn, "ask": ask, **rec})
+            calls += [{"actor": view.actor, "agent": self.name, "turn": view.turn, "ask": ask, **rec}
+                      for rec in done.records]
             if done.text is None:
                 raise AgentFailure(f"endpoint failed after {len(done.records)} attempt(s): {done.error}",
                                    tuple(calls))
             try:
                 choice = parse_reply(done.text, view, cfg.max_statement)
             except ReplyError as exc:
-                reason = f"invalid reply after {ask} ask(s): {exc}"
-                calls[-1]["error"] = f"invalid reply: {exc}"
+                error = str(exc) + (f" (the reply was cut off at max_tokens={cfg.max_tokens}: keep the reasoning "
+                                    "short)" if done.truncated else "")
+                reason = f"invalid reply after {ask} ask(s): {error}"
+                calls[-1]["error"] = f"invalid reply: {error}"
                 messages += [{"role": "assistant", "content": done.text},
-                             {"role": "user", "content": reask_prompt(str(exc))}]
+                             {"role": "user", "content": reask_prompt(error)}]
                 continue
             return Move(action=choice.action, signal=choice.signal, statement=choice.statement,
                         reasoning=choice.reasoning, source="llm", calls=tuple(calls))

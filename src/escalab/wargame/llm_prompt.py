@@ -169,21 +169,34 @@ def _sig(view: View, signal: int | None) -> str:
 
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
+_THINK = re.compile(r"<think>.*?</think>", re.DOTALL)     # reasoning models (DeepSeek-R1, Qwen3) think aloud
+MAX_SCAN = 200                                             # '{' positions tried in a reply full of prose
 
 
 def _json_object(text: str) -> Any:
-    """The JSON object in a reply: bare, inside a code fence, or between the first '{' and last '}'."""
-    candidates = [text.strip()] + [m.group(1).strip() for m in _FENCE.finditer(text)]
-    start, end = text.find("{"), text.rfind("}")
-    if 0 <= start < end:
-        candidates.append(text[start:end + 1])
-    for candidate in candidates:
+    """The JSON object in a reply: bare, in a code fence, or the first one in prose that names an action."""
+    text = _THINK.sub("", text)
+    for candidate in [text.strip()] + [m.group(1).strip() for m in _FENCE.finditer(text)]:
         try:
             data = json.loads(candidate)
         except ValueError:
             continue
         if isinstance(data, dict):
             return data
+    decoder, first = json.JSONDecoder(), None
+    for k, m in enumerate(re.finditer(r"\{", text)):
+        if k >= MAX_SCAN:
+            break
+        try:
+            data, _ = decoder.raw_decode(text, m.start())
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            if "action" in data:
+                return data
+            first = data if first is None else first
+    if first is not None:
+        return first
     if not text.strip():
         raise ReplyError("the reply was empty; expected a JSON object")
     raise ReplyError("the reply is not a JSON object (expected {\"signal\": ..., \"action\": ..., "

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import email.utils
 import json
+import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -48,25 +50,26 @@ class ReplayMismatch(UsageError):
 
 
 # ----------------------------------------------------------------------------- concurrency
-_limits: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_limits: dict[tuple[int, str, int], threading.BoundedSemaphore] = {}
 _limits_lock = threading.Lock()
 
 
 def endpoint_limit(base_url: str, limit: int) -> threading.BoundedSemaphore:
-    """The process-wide semaphore of one endpoint (games in threads share it)."""
+    """The process-wide semaphore of one endpoint (games in threads share it; a forked worker gets its own)."""
     with _limits_lock:
-        return _limits.setdefault((base_url, limit), threading.BoundedSemaphore(limit))
+        return _limits.setdefault((os.getpid(), base_url, limit), threading.BoundedSemaphore(limit))
 
 
 # ----------------------------------------------------------------------------- transports
-_clients: dict[tuple[str, float], httpx.Client] = {}
+_clients: dict[tuple[int, str, float], httpx.Client] = {}
 _clients_lock = threading.Lock()
 
 
 def _client(base_url: str, timeout: float) -> httpx.Client:
-    # One pooled client per endpoint and timeout: httpx clients are thread-safe and keep connections alive.
+    # One pooled client per process, endpoint and timeout: httpx clients are thread-safe and keep connections
+    # alive, but a client's sockets must not be shared with a forked worker.
     with _clients_lock:
-        key = (base_url, timeout)
+        key = (os.getpid(), base_url, timeout)
         if key not in _clients:
             _clients[key] = httpx.Client(base_url=base_url.rstrip("/") + "/", timeout=httpx.Timeout(timeout))
         return _clients[key]
@@ -148,6 +151,13 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 # ----------------------------------------------------------------------------- the retry loop
+# Request fields some servers refuse with a 400 naming them, and what to send instead (None: leave out).
+# OpenAI's reasoning models want max_completion_tokens and no temperature; older vLLM, llama.cpp and
+# Ollama builds may not take response_format. Each is adapted once and remembered by the caller.
+ADAPTABLE: dict[str, str | None] = {"response_format": None, "max_tokens": "max_completion_tokens",
+                                    "temperature": None}
+
+
 @dataclass
 class Completion:
     """The outcome of one request for a completion, after every retry it took."""
@@ -155,6 +165,7 @@ class Completion:
     text: str | None                       # the assistant's content (None: no usable reply)
     error: str | None                      # why there is no text
     records: list[dict[str, Any]] = field(default_factory=list)
+    truncated: bool = False                # the server stopped at the token limit (finish_reason "length")
 
 
 @dataclass
@@ -168,43 +179,51 @@ class Caller:
     max_retry_after: float
     rng: np.random.Generator
     sleep: Callable[[float], None] = time.sleep
+    adapted: dict[str, str | None] = field(default_factory=dict)   # refused fields -> their replacement
+
+    def adapt(self, payload: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for k, v in payload.items():
+            if k not in self.adapted:
+                out[k] = v
+            elif self.adapted[k] is not None:
+                out[self.adapted[k]] = v
+        return out
 
     def complete(self, payload: dict[str, Any]) -> Completion:
         """Ask until a 200 with content comes back or the retries are spent; never raises for the endpoint."""
-        payload = dict(payload)
         records: list[dict[str, Any]] = []
         limit = endpoint_limit(self.base_url, self.concurrency)
         attempt, failures = 0, 0
         while True:
             attempt += 1
+            sent = self.adapt(payload)
             with limit:
-                ex = self.transport.post(payload)
-            rec: dict[str, Any] = {"request": payload, "reply": ex.body if ex.status is not None else None,
+                ex = self.transport.post(sent)
+            rec: dict[str, Any] = {"request": sent, "reply": ex.body if ex.status is not None else None,
                                    "status": ex.status, "retry_after": ex.retry_after,
                                    "tokens": {"prompt": None, "completion": None},
                                    "latency_s": round(ex.latency_s, 6), "attempt": attempt, "error": ex.error,
                                    "wait_s": 0.0}
             records.append(rec)
-            text, retry, dropped_format = None, True, False
+            retry = True
             if ex.status == 200:
                 try:
-                    text, rec["tokens"] = _content(ex.body)
-                    return Completion(text, None, records)
+                    text, rec["tokens"], finish = _content(ex.body)
+                    return Completion(text, None, records, truncated=finish == "length")
                 except ValueError as exc:
                     rec["error"] = f"malformed response: {exc}"
             elif ex.status is not None:
                 rec["error"] = f"HTTP {ex.status}: {_snippet(ex.body)}"
-                if ex.status == 400 and "response_format" in payload and "response_format" in ex.body:
-                    # The server does not take JSON mode: ask again without it (the prompt still asks for JSON).
-                    payload = {k: v for k, v in payload.items() if k != "response_format"}
-                    dropped_format = True
-                else:
-                    retry = ex.status in (408, 409, 425, 429) or ex.status >= 500
-            if dropped_format:
-                continue
+                refused = [k for k in ADAPTABLE if k in sent and ex.status == 400
+                           and re.search(rf"\b{k}\b", ex.body)]
+                if refused:                      # ask again at once without (or with the other name of) it
+                    self.adapted.update({k: ADAPTABLE[k] for k in refused})
+                    continue
+                retry = ex.status in (408, 409, 425, 429) or ex.status >= 500
             failures += 1
             if not retry or failures > self.retries:
-                return Completion(text, rec["error"], records)
+                return Completion(None, rec["error"], records)
             rec["wait_s"] = wait = self.wait(failures, ex)
             self.sleep(wait)
 
@@ -217,16 +236,18 @@ class Caller:
         return round(jittered, 6)
 
 
-def _content(body: str) -> tuple[str, dict[str, int | None]]:
+def _content(body: str) -> tuple[str, dict[str, int | None], str | None]:
     try:
         data = json.loads(body)
-        message = data["choices"][0]["message"]
+        choice = data["choices"][0]
+        message = choice["message"]
     except (ValueError, KeyError, IndexError, TypeError):
         raise ValueError("not a chat completion (no choices[0].message)") from None
-    usage = data.get("usage") or {}
+    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
     tokens = {"prompt": _int(usage.get("prompt_tokens")), "completion": _int(usage.get("completion_tokens"))}
     content = message.get("content") if isinstance(message, dict) else None
-    return (content if isinstance(content, str) else ""), tokens
+    finish = choice.get("finish_reason") if isinstance(choice, dict) else None
+    return (content if isinstance(content, str) else ""), tokens, finish
 
 
 def _int(x: Any) -> int | None:
