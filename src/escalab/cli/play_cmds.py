@@ -217,15 +217,15 @@ def games(db: DbOpt = None,
     if status is not None and status not in ("running", "finished"):
         raise UsageError(f"--status must be running or finished, got '{status}'")
     store = _store(db)
-    t = Table("scenario", "agents", "seed", "status", "turns", "ending", "fork of", "created")
-    t.columns.insert(0, Column("game", no_wrap=True, min_width=12))
+    t = Table(Column("game", no_wrap=True), Column("scenario", no_wrap=True), "status", "turns",
+              Column("ending", overflow="fold"), Column("agents", overflow="fold"), box=None)
     for rec in store.games(status):
         events = store.events(rec.game_id, ("turn_end", "game_end"))
         end = next((e.payload for e in events if e.kind == "game_end"), {})
         turns = max((e.turn for e in events if e.kind == "turn_end"), default=0)
-        t.add_row(rec.game_id, escape(rec.scenario), escape(", ".join(f"{a}={s}" for a, s in rec.agents.items())),
-                  str(rec.seed), rec.status, str(turns), end.get("ending", ""),
-                  "" if rec.parent_game is None else f"{rec.parent_game}@{rec.parent_turn}", rec.created_at[:19])
+        fork = "" if rec.parent_game is None else f" (fork of {rec.parent_game} at turn {rec.parent_turn})"
+        t.add_row(rec.game_id, escape(rec.scenario), rec.status, str(turns), end.get("ending", ""),
+                  escape(" ".join(f"{a}={s}" for a, s in rec.agents.items()) + fork))
     console.print(t)
 
 
