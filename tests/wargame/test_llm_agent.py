@@ -108,7 +108,8 @@ def test_5xx_and_dropped_connections_are_retried_with_growing_backoff() -> None:
 
 
 def test_429_retry_after_is_honoured_and_capped() -> None:
-    with FakeOpenAI([Status(429, retry_after="0.3"), Status(429, retry_after="3600"), valid("nuclear_posturing")]) as fake:
+    script = [Status(429, retry_after="0.3"), Status(429, retry_after="3600"), valid("nuclear_posturing")]
+    with FakeOpenAI(script) as fake:
         move = agent(fake.base_url, "max_retry_after=0.4").act(VIEW)
     first, second, third = move.calls
     assert (first["status"], first["retry_after"], first["wait_s"]) == (429, 0.3, 0.3)
