@@ -145,8 +145,10 @@ def test_a_client_error_is_not_retried() -> None:
     assert "HTTP 404" in info.value.reason and "model test-model not found" in info.value.reason
 
 
-def test_a_server_without_json_mode_is_asked_again_without_it() -> None:
-    refuse = Status(400, '{"error": {"message": "unsupported parameter: response_format"}}')
+@pytest.mark.parametrize("message", ["unsupported parameter: response_format",
+                                     'Either \\"json_schema\\" or \\"grammar\\" can be specified, but not both'])
+def test_a_server_without_json_mode_is_asked_again_without_it(message: str) -> None:
+    refuse = Status(400, '{"error": {"message": "%s"}}' % message)
     with FakeOpenAI([refuse, valid("nuclear_posturing")]) as fake:
         move = agent(fake.base_url, "retries=0").act(VIEW)
     assert "response_format" in fake.chat_requests[0]["json"]

@@ -156,6 +156,8 @@ def parse_retry_after(value: str | None) -> float | None:
 # Ollama builds may not take response_format. Each is adapted once and remembered by the caller.
 ADAPTABLE: dict[str, str | None] = {"response_format": None, "max_tokens": "max_completion_tokens",
                                     "temperature": None}
+REFUSAL = {k: re.compile(rf"\b{k}\b") for k in ADAPTABLE}
+REFUSAL["response_format"] = re.compile(r"\b(response_format|json_schema|json_object)\b")   # llama.cpp says json_schema
 
 
 @dataclass
@@ -215,8 +217,7 @@ class Caller:
                     rec["error"] = f"malformed response: {exc}"
             elif ex.status is not None:
                 rec["error"] = f"HTTP {ex.status}: {_snippet(ex.body)}"
-                refused = [k for k in ADAPTABLE if k in sent and ex.status == 400
-                           and re.search(rf"\b{k}\b", ex.body)]
+                refused = [k for k in ADAPTABLE if k in sent and ex.status == 400 and REFUSAL[k].search(ex.body)]
                 if refused:                      # ask again at once without (or with the other name of) it
                     self.adapted.update({k: ADAPTABLE[k] for k in refused})
                     continue
