@@ -105,3 +105,19 @@ def test_tournament_cli_writes_and_resumes(invoke, tmp_path: Path) -> None:
     assert {g.game_id: g.created_at for g in SqliteStore(db).games()} == created
     r = invoke("tournament", "kahn-game-compact", "--agent", "eq", "--db", str(db))
     assert r.exit_code == 2 and "NAME=SPEC" in r.stderr
+
+
+def test_dask_cluster_gives_the_same_table(scenario) -> None:
+    from distributed import Client, LocalCluster
+
+    plan = make_plan(scenario, {"eq": "equilibrium", "lg": "logit:0.5"}, games=2, seed=9)
+    local = json.dumps(run_tournament(plan, MemoryStore()).to_dict(), sort_keys=True)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        store = MemoryStore()
+        remote = json.dumps(run_tournament(plan, store, scheduler=client).to_dict(), sort_keys=True)
+        assert len(store.games("finished")) == 8
+        # Run again on the cluster: nothing is left to play, and the table is the same.
+        again = json.dumps(run_tournament(plan, store, scheduler=cluster.scheduler_address).to_dict(),
+                           sort_keys=True)
+    assert remote == local == again

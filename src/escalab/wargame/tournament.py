@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,15 +117,14 @@ class _Worker:
         self.game = game
 
 
-_WORKER: dict[tuple[str, str], _Worker] = {}
+_WORKER = threading.local()       # a Dask worker may run several games at once, one per thread
 
 
 def _worker(scenario_json: str, reference: str) -> _Worker:
     key = (scenario_json, reference)
-    if key not in _WORKER:
-        _WORKER.clear()
-        _WORKER[key] = _Worker(scenario_json, reference)
-    return _WORKER[key]
+    if getattr(_WORKER, "key", None) != key:
+        _WORKER.key, _WORKER.value = key, _Worker(scenario_json, reference)
+    return _WORKER.value  # type: ignore[no-any-return]
 
 
 def play_task(task: Task, scenario_json: str, reference: str, store: EventStore) -> dict[str, Any]:
