@@ -23,8 +23,11 @@ from escalab.wargame.store import SqliteStore
 KEY = "sk-live-do-not-log-7f3a9c"
 
 
-def chaos() -> Any:
-    """A responder cycling through every way an endpoint goes wrong, with valid replies in between."""
+def chaos(down_for: str | None = None) -> Any:
+    """A responder cycling through every way an endpoint goes wrong, with valid replies in between.
+
+    With ``down_for``, every request of that actor on turn 1 gets a 500 (a fallback in every game).
+    """
     steps = itertools.cycle([
         Reply("Let me think... we escalate."),                       # no JSON at all
         Reply({"signal": None, "action": "total_victory"}),          # not a rung
@@ -39,6 +42,9 @@ def chaos() -> Any:
     lock = threading.Lock()
 
     def step(request: dict[str, Any]) -> Any:
+        user = request["messages"][1]["content"]
+        if down_for is not None and user.startswith(f"Turn 1 of at most 6. You play {down_for} "):
+            return Status(500, "overloaded")
         with lock:
             return next(steps)
     return step
@@ -55,7 +61,7 @@ def test_concurrent_games_against_a_flaky_endpoint_all_finish(tmp_path: Path, mo
     scenario = game().scenario
     errors: list[BaseException] = []
     ids: list[str] = []
-    with FakeOpenAI(default=chaos()) as fake:
+    with FakeOpenAI(default=chaos(down_for="state_b")) as fake:
         a, b = scenario.spec.ladder_crisis.actors
 
         def one(seed: int) -> None:
@@ -81,9 +87,12 @@ def test_concurrent_games_against_a_flaky_endpoint_all_finish(tmp_path: Path, mo
         fell = [e for e in events if e.kind == "fallback"]
         # every fallback is logged with its reason, and only fallen-back moves say so
         assert len(fell) == sum(m.payload["source"].startswith("fallback:") for m in moves)
-        for f in fell:
-            assert f.payload["reason"] and f.payload["policy"] in ("equilibrium", "uniform")
-            assert ("invalid reply" in f.payload["reason"]) or ("endpoint failed" in f.payload["reason"])
+        for f in fell:                                      # each side's declared fallback, with the reason
+            assert f.payload["policy"] == {a: "equilibrium", b: "uniform"}[f.actor]
+            assert f.payload["reason"].startswith(("invalid reply after 3 ask(s): ", "endpoint failed after "))
+        first_b = next(f for f in fell if f.actor == b)
+        assert (first_b.turn, first_b.payload["reason"]) == (1, "endpoint failed after 3 attempt(s): HTTP 500: "
+                                                                "overloaded")
         for m in moves:
             assert m.payload["source"] in ("llm", "fallback:equilibrium", "fallback:uniform")
         agent_calls = [e for e in events if e.kind == "agent_call"]
@@ -94,7 +103,6 @@ def test_concurrent_games_against_a_flaky_endpoint_all_finish(tmp_path: Path, mo
         fallbacks += len(fell)
         calls += len(agent_calls)
     assert calls == len(fake.chat_requests)                 # every request the server saw is in a log
-    assert fallbacks > 0                                    # the chaos did reach the fallback
     store.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     assert KEY.encode() not in raw                          # the key is in no event, no table, no WAL
