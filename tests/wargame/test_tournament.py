@@ -105,6 +105,9 @@ def test_tournament_cli_writes_and_resumes(invoke, tmp_path: Path) -> None:
     assert {g.game_id: g.created_at for g in SqliteStore(db).games()} == created
     r = invoke("tournament", "kahn-game-compact", "--agent", "eq", "--db", str(db))
     assert r.exit_code == 2 and "NAME=SPEC" in r.stderr
+    r = invoke("tournament", "kahn-game-compact", "--agent", "eq=equilibrium", "--db", str(db),
+               "--scheduler", "tcp://nowhere:99999")
+    assert r.exit_code == 2 and "scheduler" in r.stderr
 
 
 def test_dask_cluster_gives_the_same_table(scenario) -> None:

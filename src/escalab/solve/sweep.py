@@ -13,10 +13,11 @@ values), not the Scenario itself: compiled expressions are closures and do not p
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -120,6 +121,28 @@ def check_scheduler_address(address: str) -> None:
     except (ValueError, TypeError) as exc:
         raise UsageError(f"--scheduler '{address}': expected a Dask scheduler address such as "
                          f"tcp://127.0.0.1:8786 ({exc})") from None
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: Any) -> Iterator[Any]:
+    """A Client for ``scheduler`` (an address, checked first, or a Client, used as is); a Client made
+    here is closed on the way out. A scheduler that cannot be reached is the user's input: UsageError."""
+    from distributed import Client
+
+    from ..limits import DASK_TIMEOUT
+
+    if not isinstance(scheduler, str):
+        yield scheduler
+        return
+    check_scheduler_address(scheduler)
+    try:
+        client = Client(scheduler, timeout=f"{DASK_TIMEOUT.value()}s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 # ------------------------------------------------------------------------------ recipes

@@ -213,26 +213,16 @@ def run_tournament(plan: Plan, store: EventStore, db: str | None = None, workers
 
 def _run_dask(plan: Plan, todo: Sequence[Task], store: EventStore, scheduler: Any,
               finish: Callable[[str, dict[str, Any]], None]) -> None:
-    from distributed import Client, as_completed
+    from distributed import as_completed
 
-    from ..solve.sweep import check_scheduler_address
+    from ..solve.sweep import dask_client
 
-    own = isinstance(scheduler, str)
-    if own:
-        check_scheduler_address(scheduler)
-    try:
-        client = Client(scheduler, timeout="10s") if own else scheduler
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-    try:
+    with dask_client(scheduler) as client:
         futures = [client.submit(_memory_task, t, plan.scenario_json, plan.reference, pure=False) for t in todo]
         for f in as_completed(futures):
             record, events, result = f.result()
             store.create_game(record, events)
             finish(record.game_id, result)
-    finally:
-        if own:
-            client.close()
 
 
 # ----------------------------------------------------------------------------- results
