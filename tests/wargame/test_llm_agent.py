@@ -259,3 +259,15 @@ def test_the_prompt_comes_from_the_view_only() -> None:
     assert '"action": RUNG_ID' in system
     assert legal_actions(fake.chat_requests[0]["json"]) == [IDS[a] for a in VIEW.legal_actions]
     assert "you are here; the opponent appears here" in user
+
+
+def test_retry_after_in_seconds_or_as_an_http_date() -> None:
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from escalab.wargame.llm_transport import parse_retry_after
+    assert parse_retry_after("7") == 7.0 and parse_retry_after(" 0.5 ") == 0.5 and parse_retry_after("-3") == 0.0
+    soon = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= parse_retry_after(soon) <= 30
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0          # in the past: go now
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
