@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -122,14 +123,20 @@ def _start_state(game: LadderGame, types: Mapping[str, str]) -> LadderState:
     raise ModelError(f"stored types {dict(types)} are not a start state of this crisis")
 
 
+@lru_cache(maxsize=32)
+def compiled(scenario_json: str) -> tuple[Scenario, LadderGame]:
+    """A stored scenario and its ladder form, parsed and compiled once per process (both immutable)."""
+    scenario = restore_scenario(scenario_json)
+    return scenario, scenario.compile("ladder")
+
+
 def read_game(store: EventStore, game_id: str, verify: bool = True) -> GameLog:
     """Rebuild a game from its events. With ``verify``, each stored outcome must be one the rules allow."""
     record = store.game(game_id)
     events = store.events(game_id)
     if not events or events[0].kind != "game_created":
         raise ModelError(f"game '{game_id}' has no game_created event; the store is damaged")
-    scenario = restore_scenario(record.scenario_json)
-    game: LadderGame = scenario.compile("ladder")
+    scenario, game = compiled(record.scenario_json)
     params = dict(events[0].payload.get("params", {}))
     types: dict[str, str] = {}
     moves: dict[int, dict[int, Move]] = {}
@@ -236,7 +243,8 @@ def create_game(store: EventStore, scenario: Scenario, agents: Mapping[str, str]
                          f"(it has: {', '.join(scenario.forms) or 'nothing'})")
     if not isinstance(seed, int) or seed < 0:
         raise UsageError(f"--seed must be a whole number >= 0, got {seed!r}")
-    game: LadderGame = scenario.compile("ladder")
+    text = dump_scenario(scenario)
+    game = compiled(text)[1]           # the game as it will be read back (and a check that it can be)
     specs = _validate_agents(game, agents)
     check_agents(game, specs, fallback, options or {}, {} if shared is None else shared)
     dist = game.initial_distribution()
@@ -247,7 +255,7 @@ def create_game(store: EventStore, scenario: Scenario, agents: Mapping[str, str]
                                {"scenario": scenario.id, "seed": seed, "agents": specs, "params": params})]
     items += [(0, "type_draw", a, {"actor": a, "type": game.type_names[i][start.types[i]]})
               for i, a in enumerate(game.actors)]
-    return store.create_game(GameRecord(gid, scenario.id, dump_scenario(scenario), seed, specs), items)
+    return store.create_game(GameRecord(gid, scenario.id, text, seed, specs), items)
 
 
 def check_agents(game: LadderGame, specs: Mapping[str, str], fallback: str, options: Mapping[str, Any],
@@ -450,9 +458,7 @@ class Engine:
 
 def _stored_view(v: View) -> dict[str, Any]:
     """A view as stored: everything but the static ladder (stored once, with the scenario)."""
-    d = v.to_json()
-    d.pop("ladder")
-    return d
+    return v.to_json(ladder=False)
 
 
 def check_move(move: Any, view: View) -> str | None:

@@ -7,7 +7,7 @@ and for language-model prompts, and so a test can check field by field that noth
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -85,9 +85,19 @@ class View:
     ladder: LadderInfo
     text: str                       # plain-language description for humans and language models
 
-    def to_json(self) -> dict[str, Any]:
-        """Plain JSON-ready data (lists for tuples)."""
-        return _jsonable(asdict(self))
+    def to_json(self, ladder: bool = True) -> dict[str, Any]:
+        """Plain JSON-ready data (lists for tuples); ``ladder=False`` leaves out the static ladder."""
+        d: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "history":
+                d["history"] = [dict(zip(_SEEN, (getattr(h, k) for k in _SEEN))) for h in self.history]
+            elif f.name == "ladder":
+                if ladder:
+                    d["ladder"] = _jsonable(asdict(self.ladder))
+            else:
+                v = getattr(self, f.name)
+                d[f.name] = list(v) if isinstance(v, tuple) else v
+        return d
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> View:
@@ -101,6 +111,9 @@ class View:
         d["legal_actions"] = tuple(d["legal_actions"])
         d["legal_signals"] = tuple(d["legal_signals"])
         return cls(**d)
+
+
+_SEEN = tuple(f.name for f in fields(SeenTurn))
 
 
 @runtime_checkable
