@@ -138,7 +138,7 @@ def play_task(task: Task, scenario_json: str, reference: str, store: EventStore)
     except UsageError:
         rec = None
     if rec is None:
-        create_game(store, w.scenario, dict(task.agents), task.seed, game_id=task.game_id)
+        create_game(store, w.scenario, dict(task.agents), task.seed, game_id=task.game_id, shared=w.shared)
     if rec is None or rec.status != "finished":
         play(store, task.game_id, shared=w.shared)
     events = store.events(task.game_id)
