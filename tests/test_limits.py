@@ -12,7 +12,7 @@ def test_refusal_names_limit_size_and_how_to_raise() -> None:
         limits.GRID_POINTS.check(10**9, where="--grid")
     text = str(info.value)
     assert "--grid: the number of grid points in a sweep is 1,000,000,000" in text
-    assert "'grid-points' of 1,000,000" in text
+    assert "'grid-points' of 20,000,000" in text
     assert "--limit grid-points=N" in text and "ESCALAB_LIMIT_GRID_POINTS=N" in text
     assert isinstance(info.value, UsageError)
 

@@ -122,8 +122,8 @@ def _define(name: str, default: int, what: str, flag: str | None = None, doc: st
 
 
 # --- reading input ------------------------------------------------------------------------------
-FILE_BYTES = _define("file-bytes", 8 * 1024 * 1024, "the file size in bytes",
-                     doc="scenario, ladder, scale and .efg files; read no further than this")
+FILE_BYTES = _define("file-bytes", 2 * 1024 * 1024, "the file size in bytes",
+                     doc="scenario, ladder, scale and .efg files (the largest built-in is 14 kB); read no further")
 YAML_ALIASES = _define("yaml-aliases", 100, "the number of YAML aliases (*name and << merges)",
                        doc="aliases can multiply a small file into a huge document")
 YAML_NODES = _define("yaml-nodes", 200_000, "the number of YAML values after aliases and merges are expanded",
@@ -144,6 +144,8 @@ EFG_DIGITS = _define("efg-digits", 400, "the digits in an .efg payoff")
 # --- building games ---------------------------------------------------------------------------------
 TREE_NODES = _define("tree-nodes", 200_000, "the number of nodes in the expanded game tree",
                      doc="computed before expansion; moves that share `next:` nodes multiply")
+TREE_DEPTH = _define("tree-depth", 2_000, "the depth of the expanded game tree (moves on the longest play)",
+                     doc="every node records its history, so memory grows with depth squared on a long chain")
 TYPES_PER_ACTOR = _define("types-per-actor", 32, "the number of private types of one actor",
                           doc="type profiles multiply across actors")
 TURN_LIMIT = _define("turn-limit", 10_000, "the turn limit",
@@ -158,7 +160,7 @@ TOURNAMENT_GAMES = _define("tournament-games", 1_000_000, "the number of games i
                            doc="pairings x games per pairing; every game is played turn by turn and stored")
 MC_RUNS = _define("mc-runs", 100_000_000, "the number of Monte Carlo runs", flag="--runs",
                   doc="runs are simulated in chunks; time grows linearly")
-GRID_POINTS = _define("grid-points", 1_000_000, "the number of grid points in a sweep",
+GRID_POINTS = _define("grid-points", 20_000_000, "the number of grid points in a sweep",
                       doc="the product of the sizes of every --grid")
 FIGURE_NODES = _define("figure-nodes", 400, "the number of nodes drawn in a game-tree figure",
                        doc="a bigger tree is refused for drawing (solve and --efg still work)")

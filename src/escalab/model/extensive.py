@@ -287,8 +287,21 @@ def compile_sequential(scenario: Scenario, exact: bool = False) -> ExtensiveGame
 
     typed = [(a, list(spec.types)) for a, spec in scenario.spec.actors.items() if spec.types]
 
-    def build(node_id: str, history: tuple[str, ...], profile: tuple[tuple[str, str], ...]) -> int:
+    # The tree is expanded with an explicit stack, not recursion: a chain of thousands of moves must
+    # not hit Python's recursion limit. Nodes are still numbered in pre-order; each node is created
+    # with its children's indices filled in once they exist.
+    kids: dict[int, list[int]] = {}
+    Task = tuple[str | None, str | None, tuple[str, ...], tuple[tuple[str, str], ...], int | None]
+
+    def enter(node_id: str | None, outcome: str | None, history: tuple[str, ...],
+              profile: tuple[tuple[str, str], ...], parent: int | None) -> list[Task]:
         index = len(nodes)
+        if parent is not None:
+            kids.setdefault(parent, []).append(index)
+        if node_id is None:
+            assert outcome is not None
+            terminal(index, outcome, history, profile)
+            return []
         nodes.append(None)
         spec = seq.nodes[node_id]
         if spec.chance is not None:
@@ -301,12 +314,10 @@ def compile_sequential(scenario: Scenario, exact: bool = False) -> ExtensiveGame
             if abs(float(total) - 1) > 1e-6:
                 raise ModelError(f"scenario '{scenario.id}': the chance probabilities of node '{node_id}' sum to "
                                  f"{float(total):g} when {', '.join(f'{a} is {t}' for a, t in profile)}")
-            children = tuple(
-                build_target(b.next, b.outcome, history + (a,), profile) for a, b in spec.chance.items())
             prob_exprs[index] = tuple(e for e, _ in exprs_probs)
-            nodes[index] = Node(index, "chance", history, node_id, actions=actions, children=children,
+            nodes[index] = Node(index, "chance", history, node_id, actions=actions,
                                 probs=tuple(v for _, v in exprs_probs), type_profile=profile)
-            return index
+            return [(b.next, b.outcome, history + (a,), profile, index) for a, b in spec.chance.items()]
         assert spec.actor is not None and spec.moves is not None
         moves = {m: mv for m, mv in spec.moves.items() if (node_id, m) not in removed}
         actions = tuple(moves)
@@ -315,18 +326,11 @@ def compile_sequential(scenario: Scenario, exact: bool = False) -> ExtensiveGame
         key = (spec.infoset or node_id, own_type)
         infoset_members.setdefault(key, []).append(index)
         infoset_meta.setdefault(key, (player, actions, spec.infoset or node_id))
-        children = tuple(build_target(mv.next, mv.outcome, history + (m,), profile) for m, mv in moves.items())
         nodes[index] = Node(index, "decision", history, node_id, player=player, actions=actions,
-                            children=children, type_profile=profile,
-                            rungs=tuple(mv.rung for mv in moves.values()))
-        return index
+                            type_profile=profile, rungs=tuple(mv.rung for mv in moves.values()))
+        return [(mv.next, mv.outcome, history + (m,), profile, index) for m, mv in moves.items()]
 
-    def build_target(nxt: str | None, outcome: str | None, history: tuple[str, ...],
-                     profile: tuple[tuple[str, str], ...]) -> int:
-        if nxt is not None:
-            return build(nxt, history, profile)
-        assert outcome is not None
-        index = len(nodes)
+    def terminal(index: int, outcome: str, history: tuple[str, ...], profile: tuple[tuple[str, str], ...]) -> None:
         types = dict(profile)
         out = seq.outcomes[outcome]
         exprs: list[Expr] = []
@@ -340,13 +344,22 @@ def compile_sequential(scenario: Scenario, exact: bool = False) -> ExtensiveGame
         payoff_exprs[index] = tuple(exprs)
         nodes.append(Node(index, "terminal", history, outcome, outcome=outcome, payoffs=tuple(vals),
                           type_profile=profile))
-        return index
 
+    def expand(tasks: list[Task]) -> None:
+        stack = list(reversed(tasks))
+        while stack:
+            stack.extend(reversed(enter(*stack.pop())))
+
+    from ..scenario.size import check_budgets
+    over_budget = check_budgets(scenario.spec, lambda m, p: Problem(m, ".".join(map(str, p)), scenario.source))
+    if over_budget:      # a scenario built in memory, not through the loader, is checked here
+        raise ScenarioError(over_budget)
     if typed:
         profiles = list(itertools.product(*[[(a, t) for t in ts] for a, ts in typed]))
         root = len(nodes)
         nodes.append(None)
-        labels, children, probs, exprs_p = [], [], [], []
+        labels, probs, exprs_p = [], [], []
+        tasks: list[Task] = []
         for profile in profiles:
             label = ",".join(t for _, t in profile) if len(typed) == 1 else ",".join(f"{a}:{t}" for a, t in profile)
             p: Any = Fraction(1) if exact else 1.0
@@ -358,12 +371,14 @@ def compile_sequential(scenario: Scenario, exact: bool = False) -> ExtensiveGame
             labels.append(label)
             probs.append(p)
             exprs_p.append(_product_expr(pexprs))
-            children.append(build(seq.root, (label,), tuple(profile)))
+            tasks.append((seq.root, None, (label,), tuple(profile), root))
         prob_exprs[root] = tuple(exprs_p)
-        nodes[root] = Node(root, "chance", (), TYPES_NODE, actions=tuple(labels), children=tuple(children),
-                           probs=tuple(probs))
+        nodes[root] = Node(root, "chance", (), TYPES_NODE, actions=tuple(labels), probs=tuple(probs))
+        expand(tasks)
     else:
-        build(seq.root, (), ())
+        expand([(seq.root, None, (), (), None)])
+    for parent, children in kids.items():
+        nodes[parent] = replace(nodes[parent], children=tuple(children))  # type: ignore[arg-type]
 
     infosets: list[InfoSet] = []
     final_nodes: list[Node] = [n for n in nodes if n is not None]

@@ -93,30 +93,42 @@ def move_tree(s: Scenario) -> Tree:
         inner = [f"{t} {typed_text(v, path + (t,))}" for t, v in spec.items() if t != "by"]
         return "(" + by + " / ".join(inner) + ")" if by or len(path) > 5 else " / ".join(inner)
 
-    def add(branch: Tree, node_id: str) -> None:
+    # Walked with an explicit stack (a chain of thousands of moves must not hit the recursion limit);
+    # nesting deeper than SHOWN_DEPTH is summarised, since each level indents every line below it.
+    stack: list[tuple[Tree, str, int]] = [(root, seq.root, 0)]
+    cut = False
+    while stack:
+        branch, node_id, depth = stack.pop()
+        if depth >= SHOWN_DEPTH:
+            branch.add(Text(f"… {node_id} and below", style="dim"))
+            cut = True
+            continue
         node = seq.nodes[node_id]
+        targets: list[tuple[str, str | None, str | None]] = []
         if node.chance is not None:
             sub = branch.add(Text(f"chance: {node.label or node_id}", style="cyan"))
             for k, b in node.chance.items():
                 p = typed_text(b.prob, ("sequential", "nodes", node_id, "chance", k, "prob"))
-                add_target(sub, f"{k} (p={p})", b.next, b.outcome)
-            return
-        info = f" [infoset {node.infoset}]" if node.infoset else ""
-        sub = branch.add(Text(f"{node.actor}: {node.label or node_id}{info}", style="bold blue"))
-        for m, mv in (node.moves or {}).items():
-            if f"{node_id}.{m}" in removed:
-                continue
-            add_target(sub, mv.label or m, mv.next, mv.outcome)
-
-    def add_target(branch: Tree, label: str, nxt: str | None, outcome: str | None) -> None:
-        if nxt is not None:
-            add(branch.add(Text(label)), nxt)
-        elif outcome is not None:
-            out = seq.outcomes[outcome]
-            branch.add(Text.assemble(label, " → ", (out.label or outcome, "green"), f"  ({payoff_text(outcome)})"))
-
-    add(root, seq.root)
+                targets.append((f"{k} (p={p})", b.next, b.outcome))
+        else:
+            info = f" [infoset {node.infoset}]" if node.infoset else ""
+            sub = branch.add(Text(f"{node.actor}: {node.label or node_id}{info}", style="bold blue"))
+            targets = [(mv.label or m, mv.next, mv.outcome) for m, mv in (node.moves or {}).items()
+                       if f"{node_id}.{m}" not in removed]
+        later: list[tuple[Tree, str, int]] = []
+        for label, nxt, outcome in targets:
+            if nxt is not None:
+                later.append((sub.add(Text(label)), nxt, depth + 1))
+            elif outcome is not None:
+                out = seq.outcomes[outcome]
+                sub.add(Text.assemble(label, " → ", (out.label or outcome, "green"), f"  ({payoff_text(outcome)})"))
+        stack.extend(reversed(later))
+    if cut and isinstance(root.label, Text):
+        root.label.append(f"  (… moves deeper than {SHOWN_DEPTH} levels are not shown)", style="dim")
     return root
+
+
+SHOWN_DEPTH = 12
 
 
 def game_facts(game: ExtensiveGame) -> Table:

@@ -16,6 +16,7 @@ from . import library, shape
 from .scenario import Scenario
 from .schema import DOCUMENT_KINDS, LadderSpec, ReadinessScaleSpec, ScenarioSpec
 from .semantics import check_ladder, check_scale, check_scenario
+from .size import check_budgets
 from .source import Document, PathT, parse_text, read_file
 
 KIND_WORDS = {"scenario": "scenario", "ladder": "ladder", "readiness_scale": "readiness scale"}
@@ -187,6 +188,9 @@ def scenario_from_document(doc: Document) -> Scenario:
     checker = check_scenario(spec, doc, ladder, crisis_ladder, scales)
     if checker.problems:
         raise ScenarioError(checker.problems)
+    over_budget = check_budgets(spec, doc.problem)   # before anything is expanded (docs/limits.md)
+    if over_budget:
+        raise ScenarioError(over_budget)
     return Scenario(spec=spec, source=doc.file, ladder=ladder, crisis_ladder=crisis_ladder, scales=scales,
                     values={name: p.default for name, p in spec.parameters.items()}, exprs=checker.exprs)
 

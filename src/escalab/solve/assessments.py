@@ -559,26 +559,54 @@ def _best_reply_gain(t: _Tree, sigma: Profile, val: Sequence[tuple[Number, ...]]
     choice: dict[int, int] = {}
     memo: dict[int, Number] = {}
 
-    def u(x: int) -> Number:
-        if x in memo:
-            return memo[x]
+    def in_w(j: int) -> list[int]:
+        return [y for y in g.infosets[j].nodes if y in w]
+
+    def needs(x: int) -> list[int]:
         n = g.nodes[x]
         if n.kind == "terminal":
-            r = t.payoffs[x][player]
-        elif n.kind == "chance":
-            r = sum((p * u(ch) for p, ch in zip(t.probs[x], n.children) if p), 0)
-        elif n.player != player:
-            r = sum((p * u(ch) for p, ch in zip(sigma[n.infoset], n.children) if p), 0)  # type: ignore[index]
-        else:
-            r = u(n.children[pick(n.infoset)])  # type: ignore[arg-type]
-        memo[x] = r
-        return r
+            return []
+        if n.kind == "chance":
+            return [ch for p, ch in zip(t.probs[x], n.children) if p]
+        if n.player != player:
+            return [ch for p, ch in zip(sigma[n.infoset], n.children) if p]  # type: ignore[index]
+        j = n.infoset
+        if j in choice:
+            return [n.children[choice[j]]]
+        return [g.nodes[y].children[a] for y in in_w(j) for a in range(len(g.infosets[j].actions))] \
+            + list(n.children)  # type: ignore[index]
+
+    def compute(x: int) -> Number:
+        n = g.nodes[x]
+        if n.kind == "terminal":
+            return t.payoffs[x][player]
+        if n.kind == "chance":
+            return sum((p * memo[ch] for p, ch in zip(t.probs[x], n.children) if p), 0)
+        if n.player != player:
+            return sum((p * memo[ch] for p, ch in zip(sigma[n.infoset], n.children) if p), 0)  # type: ignore[index]
+        return memo[n.children[pick(n.infoset)]]  # type: ignore[arg-type]
+
+    def u(x: int) -> Number:
+        # demand-driven with an explicit stack, not recursion: a chain of hundreds of moves is valid input
+        stack = [x]
+        while stack:
+            y = stack[-1]
+            if y in memo:
+                stack.pop()
+                continue
+            missing = [d for d in needs(y) if d not in memo]
+            if missing:
+                stack.extend(missing)
+                continue
+            memo[y] = compute(y)
+            stack.pop()
+        return memo[x]
 
     def pick(j: int) -> int:
         if j not in choice:
             info = g.infosets[j]
-            nodes = [y for y in info.nodes if y in w]
-            scores = [sum((w[y] * u(g.nodes[y].children[a]) for y in nodes), 0) for a in range(len(info.actions))]
+            nodes = in_w(j)
+            scores = [sum((w[y] * memo[g.nodes[y].children[a]] for y in nodes), 0) for a in range(len(info.actions))]
             best = max(scores)
             played = [a for a, p in enumerate(sigma[j]) if p > 0]
             choice[j] = next((a for a in played if scores[a] >= best - t.tol), scores.index(best))
