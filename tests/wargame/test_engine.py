@@ -273,3 +273,33 @@ def test_policy_agents_draw_from_their_own_seeded_stream(foggy):
         draws.append([agent.act(dataclasses.replace(view, turn=t)).action for t in range(1, 30)])
     assert draws[0] == draws[1] != draws[2]
     assert set(draws[0]) <= set(view.legal_actions) and len(set(draws[0])) > 3
+
+
+def test_private_types_are_drawn_from_the_prior_and_seen_only_by_their_owner():
+    scenario = escalab.load("escalate-to-deescalate")
+    game = scenario.compile("ladder")
+    typed = [i for i in (0, 1) if len(game.type_names[i]) > 1]
+    if not typed:
+        pytest.skip("this scenario's ladder crisis has no private types in the model yet")
+    i = typed[0]
+    actor, other = game.actors[i], game.actors[1 - i]
+    prior = {game.type_names[i][s.types[i]]: p for p, s in game.initial_distribution()}
+    agents = {game.actors[0]: "script:4", game.actors[1]: "script:4"}
+    mem = MemoryStore()
+    n = 400
+    drawn: dict[str, list[str]] = {t: [] for t in prior}
+    for seed in range(n):
+        rec = create_game(mem, scenario, agents, seed)
+        draw = {e.actor: e.payload["type"] for e in mem.events(rec.game_id, ("type_draw",))}
+        assert draw[other] == "default"
+        drawn[draw[actor]].append(rec.game_id)
+    for t, p in prior.items():
+        assert abs(len(drawn[t]) / n - p) < 4 * (p * (1 - p) / n) ** 0.5, (t, len(drawn[t]), p)
+    for t, ids in drawn.items():
+        log = play(mem, ids[0])
+        views = mem.events(log.game_id, ("view_sent",))
+        assert {e.payload["view"]["own_type"] for e in views if e.actor == actor} == {t}
+        for e in views:
+            if e.actor == other:
+                assert e.payload["view"]["own_type"] == "default"
+                assert not any(name in json.dumps(e.payload) for name in prior)
