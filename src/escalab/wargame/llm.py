@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,13 +29,13 @@ from .llm_transport import Caller, HttpTransport, ReplayMismatch, ReplayTranspor
 from .policy_agents import turn_generator
 from .protocol import AgentFailure, Move, View
 
-__all__ = ["LLMAgent", "ReplayMismatch", "build_llm_agent", "check_llm_spec", "load_file", "make_llm_agent",
-           "persona_for"]
+__all__ = ["LLMAgent", "ReplayMismatch", "build_llm_agent", "load_file", "make_llm_agent", "persona_for"]
 JITTER_STREAM = 0x6C6C6D        # spawn key of the backoff jitter's stream, apart from the fallback's
 
 
 class LLMAgent:
-    """One side played by a model; stateless between turns (the view carries the history)."""
+    """One side played by a model. Each turn is asked afresh from the view (which carries the history);
+    only the request fields the server refused are remembered between turns."""
 
     def __init__(self, config: LLMConfig, *, system: str, transport: Transport, seed: np.random.SeedSequence,
                  sleep: Callable[[float], None] = time.sleep):
@@ -102,11 +101,6 @@ def persona_for(scenario: Scenario, actor: str) -> tuple[str, str]:
         persona = f"You are the leadership of {a.name}" + (f", {a.role}" if a.role else "") + "." + (
             f" {' '.join(a.doc.split())}" if a.doc else "")
     return system, persona
-
-
-def check_llm_spec(spec: str, config: str | Path | None = None) -> LLMConfig:
-    """Validate an ``llm:`` spec (and its config file) before a game starts; no network."""
-    return parse_spec(spec, config)
 
 
 def make_llm_agent(spec: str, ctx: AgentContext) -> LLMAgent:

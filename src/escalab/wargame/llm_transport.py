@@ -75,13 +75,6 @@ def _client(base_url: str, timeout: float) -> httpx.Client:
         return _clients[key]
 
 
-def close_clients() -> None:
-    with _clients_lock:
-        for c in _clients.values():
-            c.close()
-        _clients.clear()
-
-
 class HttpTransport:
     """POST {base_url}/chat/completions with the key (if any) as a bearer token."""
 
