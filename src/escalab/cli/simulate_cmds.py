@@ -9,8 +9,6 @@ import typer
 
 from .. import DEFAULT_SCENARIO
 from ..errors import UsageError
-from ..report.simulate_tables import assessment_table, simulation_view
-from ..simulate import Crisis, forward, indicator_model, parse_look, parse_policy_options
 from .errors import handled
 from .progress import console, progress_bar
 from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
@@ -36,6 +34,9 @@ def simulate(
     out: OutOpt = None,
 ) -> None:
     """Simulate a ladder crisis: how it ends, how high it climbs, how long it lasts."""
+    # Imported here, not at the top: `escalab --help` must not pay for SciPy or numba (see S_IMPORTS.md).
+    from ..report.simulate_tables import simulation_view
+    from ..simulate import Crisis, parse_policy_options
     scenario = load_with_sets(name, set_)
     specs = parse_policy_options(policy)
     if runs < 1:
@@ -75,6 +76,8 @@ def assess(
     set_: SetOpt = None,
 ) -> None:
     """Infer an actor's readiness level from observed indicators and declarations (Bayes; HMM over time)."""
+    from ..report.simulate_tables import assessment_table
+    from ..simulate import forward, indicator_model, parse_look
     scenario = load_with_sets(name, set_)
     model = indicator_model(scenario, actor)
     looks = []

@@ -10,17 +10,6 @@ import typer
 
 from .. import DEFAULT_SCENARIO
 from ..errors import UsageError
-from ..report.game_tree import plot_game_tree
-from ..report.phase_diagram import plot_phase_diagram
-from ..report.solve_tables import (credibility_table, equilibrium_table, equilibrium_title, qre_path_table,
-                                   regions_table, sweep_table)
-from ..solve import gambit_bridge
-from ..solve.assessment import Equilibrium
-from ..solve.backward import subgame_perfect
-from ..solve.credibility import credibility, decision_regions, threat_regions
-from ..solve.efg import efg_to_yaml, export_efg, import_efg
-from ..solve.sequential import sequential_equilibrium, solve_sequential, structure
-from ..solve.sweep import parse_axis, sweep
 from .errors import handled
 from .progress import console, progress_bar
 from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
@@ -55,6 +44,13 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON.")] = None,
     ) -> None:
         """Solve a sequential scenario: subgame-perfect, sequential, Nash or logit QRE equilibria."""
+        # Imported here, not at the top: `escalab --help` must not pay for pygambit (see S_IMPORTS.md).
+        from ..report.solve_tables import (credibility_table, equilibrium_table, equilibrium_title, qre_path_table,
+                                           regions_table)
+        from ..solve import gambit_bridge
+        from ..solve.backward import subgame_perfect
+        from ..solve.credibility import credibility, decision_regions, threat_regions
+        from ..solve.sequential import sequential_equilibrium, solve_sequential, structure
         if method not in METHODS:
             raise UsageError(f"--method must be one of: {', '.join(METHODS)}; got '{method}'")
         if lam is not None and method != "qre":
@@ -70,7 +66,7 @@ def register(app: typer.Typer) -> None:
                 method = "sequential"
             else:
                 method = "nash"
-        equilibria: list[Equilibrium] = []
+        equilibria: list = []
         if method == "spe":
             result = subgame_perfect(game)
             equilibria.append(result.equilibrium)
@@ -121,9 +117,11 @@ def register(app: typer.Typer) -> None:
                 record.setdefault("thresholds", {})[p] = {  # type: ignore[index]
                     "regions": [r.to_dict() for r in regions], "threats": [t.to_dict() for t in threats]}
         if tree is not None:
+            from ..report.game_tree import plot_game_tree
             plot_game_tree(game, tree, equilibria[0] if equilibria else None)
             console.print(f"[dim]wrote {tree}[/]")
         if efg is not None:
+            from ..solve.efg import export_efg
             export_efg(game, efg)
             console.print(f"[dim]wrote {efg}[/]")
         if json_out is not None:
@@ -143,6 +141,9 @@ def register(app: typer.Typer) -> None:
         chunk: Annotated[int, typer.Option(help="Points per work unit.")] = 16_384,
     ) -> None:
         """Solve a scenario over a parameter grid; write a CSV table and a phase diagram."""
+        from ..report.phase_diagram import plot_phase_diagram
+        from ..report.solve_tables import sweep_table
+        from ..solve.sweep import parse_axis, sweep
         if not grid:
             raise UsageError("give at least one --grid name=start:stop:num (e.g. --grid p_resolute=0:1:101)")
         if chunk < 1:
@@ -170,6 +171,7 @@ def register(app: typer.Typer) -> None:
         scenario_id: Annotated[str | None, typer.Option("--id", help="Scenario id (default: the file name).")] = None,
     ) -> None:
         """Convert a Gambit .efg game into an escalab scenario (YAML)."""
+        from ..solve.efg import efg_to_yaml, import_efg
         if out is None:
             typer.echo(efg_to_yaml(file, scenario_id))
             return
