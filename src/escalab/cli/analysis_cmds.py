@@ -84,7 +84,7 @@ def score(
     from ..wargame.transcript import read_transcript
 
     results = []
-    files = [t for t in targets if t.endswith(".jsonl") or Path(t).is_file()]
+    files = [t for t in targets if Path(t).suffix in (".jsonl", ".json", ".ndjson", ".txt") or Path(t).is_file()]
     ids = [t for t in targets if t not in files]
     if files:
         game = None

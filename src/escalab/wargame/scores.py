@@ -90,7 +90,6 @@ class Reference:
 
     game: LadderGame
     spec: str = "equilibrium"
-    _tables: Any = None
 
     def __post_init__(self) -> None:
         from ..simulate.policies import PolicyFactory
