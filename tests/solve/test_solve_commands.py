@@ -22,7 +22,9 @@ def test_solve_default_reports_the_sequential_equilibrium(tmp_path, invoke):
     record = json.loads(out.read_text())
     eq = record["equilibria"][0]
     assert eq["behaviour"]["russia_decides"]["limited_use"] == 1.0
-    assert eq["beliefs"]["russia_decides"] == {"resolute": 0.3, "irresolute": 0.7}
+    assert eq["beliefs"]["russia_decides"] == {"resolute": "3/10", "irresolute": "7/10"}   # exact text
+    assert eq["refinements"] == {"subgame_perfect": True, "sequential": True, "intuitive": None}
+    assert record["method"] == "sequential" and "128 pure profiles" in record["method_reason"]
 
 
 def test_solve_spe_with_set_tree_and_efg(tmp_path, invoke):
@@ -72,8 +74,9 @@ def test_solve_qre_path_without_lambda(tmp_path, invoke):
     assert concede == sorted(concede) and concede[-1] > 0.99
 
 
-def test_auto_method_falls_back_to_nash_for_simultaneous_moves(invoke):
-    r = invoke("solve", "chicken")
+def test_auto_lists_pure_sequential_then_the_mixed_equilibrium_for_simultaneous_moves(invoke, tmp_path):
+    out = tmp_path / "c.json"
+    r = invoke("solve", "chicken", "--json", str(out))
     assert r.exit_code == 0, r.stderr
     assert "nash:enummixed: 3 equilibria" in " ".join(r.stdout.split())
 

@@ -141,27 +141,32 @@ sequential:
 """
 
 
-def test_off_path_threat_is_judged_with_the_sequential_equilibrium_beliefs():
-    """B's information set spans A's two types. By hand, with mu = P(tough), fighting is worth
-    -2 mu + (1 - mu) = 1 - 3 mu to B and yielding 0. At mu = 3/10 both types stay quiet (fighting
-    costs A 1 + 1 = 2 against quiet), so B's set is off the path; both types reach it by one
-    deviation, so the consistent (uniform-tremble) belief there is the prior: fighting is worth
-    1/10 > 0 and the threat to fight is credible with gap exactly 1/10. At mu = 2/5 it is worth
-    -1/5: B yields and both types provoke; the Nash equilibrium in which both stay quiet because B
-    would fight still exists, but its threat is now empty (gap -1/5)."""
+def test_off_path_threat_is_judged_with_every_consistent_belief():
+    """B's information set spans A's two types. By hand, with b = P(tough) at B's set, fighting
+    is worth -2 b + (1 - b) = 1 - 3 b to B and yielding 0. At mu = 3/10 both types stay quiet
+    (fighting costs A 1 + 1 = 2 against quiet), so B's set is off the path; each type reaches it
+    by its own deviation (A's types are different information sets), so consistency leaves b
+    free: fighting is a best reply iff b <= 1/3, and the threat is credible. The gap is measured
+    at the uniform-tremble belief (the prior): 1/10. At mu = 2/5 B yields on the path and both
+    types provoke; the Nash equilibrium in which both stay quiet because B would fight is still
+    sequential -- on the off-path belief b <= 1/3, as in Cho and Kreps's Beer-Quiche -- so the
+    threat is credible there too, although at the prior it would cost B 1/5."""
     s = escalab.loads(OFF_PATH_BELIEF)
     report = credibility(s.compile("sequential", exact=True))
     assert report.sequential.label == "quiet"
-    assert report.sequential.beliefs["b"] == {"tough/provoke": Fraction(3, 10), "weak/provoke": Fraction(7, 10)}
+    assert report.sequential.beliefs["b"] is None
+    (rng,) = [r for r in report.sequential.belief_ranges if r.infoset == "b"]
+    assert rng.interval == (0, Fraction(1, 3)) and rng.group == ("tough/provoke",)
+    assert rng.texts == ("belief tough|b <= 1/3",)
     fight = [t for t in report.threats if t.infoset == "b" and t.action == "fight"]
     assert len(fight) == 1 and fight[0].credible and fight[0].best == ("fight",)
     assert fight[0].gap == pytest.approx(1 / 10)
     assert not [t for t in report.threats if t.action == "yield"]     # no equilibrium rests on yielding
     other = credibility(s.with_params(mu=0.4).compile("sequential", exact=True))
     assert other.sequential.choice("b") == "yield" and other.sequential.path == "provoke > yield"
-    empty = [t for t in other.threats if t.infoset == "b"]
-    assert [(t.action, t.credible) for t in empty] == [("fight", False)]
-    assert empty[0].gap == pytest.approx(-1 / 5) and empty[0].equilibria == ("nash:enumpure: quiet",)
+    held = [t for t in other.threats if t.infoset == "b"]
+    assert [(t.action, t.credible) for t in held] == [("fight", True)]
+    assert held[0].gap == pytest.approx(-1 / 5) and held[0].equilibria == ("nash:enumpure: quiet",)
     # the threshold mu* = 1/3 where 1 - 3 mu = 0, exact
     r = {x.infoset: x for x in decision_regions(s, "mu")}["b"]
     assert [b.value for b in r.boundaries] == [Fraction(1, 3)]

@@ -42,15 +42,17 @@ def register(app: typer.Typer) -> None:
             help="Draw the game tree with the equilibrium path (.png/.svg).")] = None,
         efg: Annotated[Path | None, typer.Option(help="Write the game as a Gambit .efg file.")] = None,
         json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON.")] = None,
+        max_profiles: Annotated[int | None, typer.Option(
+            help="Budget of pure profiles --method sequential enumerates (default 65536).")] = None,
     ) -> None:
         """Solve a sequential scenario: subgame-perfect, sequential, Nash or logit QRE equilibria."""
         # Imported here, not at the top: `escalab --help` must not pay for pygambit (see S_IMPORTS.md).
-        from ..report.solve_tables import (credibility_table, equilibrium_table, equilibrium_title, qre_path_table,
+        from ..report.solve_tables import (credibility_table, equilibrium_table, qre_path_table,
                                            regions_table)
         from ..solve import gambit_bridge
         from ..solve.backward import subgame_perfect
         from ..solve.credibility import credibility, decision_regions, threat_regions
-        from ..solve.sequential import sequential_equilibrium, solve_sequential, structure
+        from ..solve.assessments import label_refinements, rank, sequential_equilibria
         if method not in METHODS:
             raise UsageError(f"--method must be one of: {', '.join(METHODS)}; got '{method}'")
         if lam is not None and method != "qre":
@@ -59,26 +61,41 @@ def register(app: typer.Typer) -> None:
         game = scenario.compile("sequential", exact=exact)
         record: dict[str, object] = {"scenario": scenario.id,
                                      "parameters": {k: float(v) for k, v in scenario.values.items()}}
+        if max_profiles is not None and max_profiles < 1:
+            raise UsageError(f"--max-profiles must be at least 1, got {max_profiles}")
         if method == "auto":
-            if game.info.perfect_information:
-                method = "spe"
-            elif structure(game).applies and bool(solve_sequential(game).converged[0]):
-                method = "sequential"
-            else:
-                method = "nash"
+            method, reason = _auto_method(game, max_profiles)
+            console.print(f"[dim]auto: {method} - {reason}[/]")
+            record["method"], record["method_reason"] = method, reason
         equilibria: list = []
         if method == "spe":
             result = subgame_perfect(game)
-            equilibria.append(result.equilibrium)
-            console.print(equilibrium_table(game, result.equilibrium,
-                                            "Subgame-perfect equilibrium (backward induction)"))
+            spe_eq = label_refinements(game, result.equilibrium)
+            equilibria.append(spe_eq)
+            console.print(equilibrium_table(game, spe_eq, "Subgame-perfect equilibrium (backward induction)"))
             if result.ties:
                 console.print(f"[yellow]ties:[/] {len(result.ties)} node(s) with several best actions; the profile "
                               "takes the first of each (another choice gives another SPE)")
         elif method == "sequential":
-            eq = sequential_equilibrium(game)
-            equilibria.append(eq)
-            console.print(equilibrium_table(game, eq, equilibrium_title(game)))
+            with progress_bar("pure profiles") as cb:
+                found, note = sequential_equilibria(game, max_profiles=max_profiles, progress=cb)
+            count = f"{len(found)} equilibri{'um' if len(found) == 1 else 'a'}"
+            console.print(f"[bold]sequential[/]: {count} [dim]({note}; best-refined first)[/]")
+            for k, eq in enumerate(found, 1):
+                console.print(equilibrium_table(game, eq, f"Sequential equilibrium #{k}"))
+            equilibria.extend(found)
+            if record.get("method") == "sequential" and len(game.players) == 2 and \
+                    gambit_bridge.strategy_profile_count(game) <= gambit_bridge.MAX_STRATEGY_PROFILES:
+                # auto: the mixed equilibria too, labelled, so nothing a Nash listing shows is hidden
+                res = gambit_bridge.nash(game, "enummixed")
+                rest = rank([e for e in (label_refinements(game, e) for e in res.equilibria)
+                             if not e.is_pure or not any(_same_play(e, f) for f in found)])
+                console.print(f"[bold]{res.method}[/]: {len(res.equilibria)} equilibri"
+                              f"{'um' if len(res.equilibria) == 1 else 'a'} [dim]({res.note}); "
+                              f"{len(rest)} not listed above, sequential first[/]")
+                for k, eq in enumerate(rest, 1):
+                    console.print(equilibrium_table(game, eq, f"{res.method} #{k}"))
+                equilibria.extend(rest)
         elif method == "nash":
             methods = ["enumpure", "enummixed", "lcp"] if nash_method == "all" else [nash_method]
             if nash_method == "all" and len(game.players) != 2:
@@ -89,12 +106,16 @@ def register(app: typer.Typer) -> None:
             record["nash"] = []
             for m in methods:
                 res = gambit_bridge.nash(game, m)
-                count = f"{len(res.equilibria)} equilibri{'um' if len(res.equilibria) == 1 else 'a'}"
+                labelled = [label_refinements(game, e) for e in res.equilibria]
+                if record.get("method") == "nash":        # auto fell back to Nash: sequential ones first
+                    labelled = rank(labelled)
+                count = f"{len(labelled)} equilibri{'um' if len(labelled) == 1 else 'a'}"
                 console.print(f"[bold]{res.method}[/]: {count} [dim]({res.note})[/]")
-                for k, eq in enumerate(res.equilibria, 1):
+                for k, eq in enumerate(labelled, 1):
                     console.print(equilibrium_table(game, eq, f"{res.method} #{k}"))
-                equilibria.extend(res.equilibria)
-                record["nash"].append(res.to_dict())  # type: ignore[union-attr]
+                equilibria.extend(labelled)
+                record["nash"].append({"method": res.method, "note": res.note,  # type: ignore[union-attr]
+                                       "equilibria": [e.to_dict() for e in labelled]})
         elif lam is not None:
             eq = gambit_bridge.qre(game, lam)
             equilibria.append(eq)
@@ -179,6 +200,30 @@ def register(app: typer.Typer) -> None:
         game = scenario.compile("sequential")
         console.print(f"[green]ok[/] wrote {out}: scenario '{scenario.id}' with {len(scenario.actors)} actors, "
                       f"{game.info.num_nodes} nodes, {len(game.infosets)} information sets")
+
+
+def _same_play(a: object, b: object) -> bool:
+    """Two pure equilibria that choose alike wherever both choose (a reduced strategy leaves sets open)."""
+    for label, acts in a.behaviour.items():  # type: ignore[attr-defined]
+        x, y = a.choice(label), b.choice(label)  # type: ignore[attr-defined]
+        if x is not None and y is not None and x != y:
+            return False
+    return True
+
+
+def _auto_method(game: object, max_profiles: int | None) -> tuple[str, str]:
+    """Which method ``--method auto`` uses for this game, and why (printed and recorded)."""
+    from ..errors import ModelError
+    from ..solve.assessments import check_budget
+    if game.info.perfect_information:  # type: ignore[attr-defined]
+        return "spe", ("perfect information: backward induction gives the subgame-perfect equilibrium, "
+                       "which is sequential here")
+    try:
+        n = check_budget(game, max_profiles)  # type: ignore[arg-type]
+    except ModelError as exc:
+        return "nash", f"{exc}; Nash equilibria by pygambit instead, sequential ones first"
+    return "sequential", (f"imperfect information: all {n} pure profiles checked for a consistent belief "
+                          "system that makes them sequentially rational")
 
 
 def num_text(v: object) -> str:

@@ -51,16 +51,29 @@ def equilibrium_table(game: ExtensiveGame, eq: Equilibrium, title: str | None = 
     if eq.extra:
         shown = [f"{k} = {v}" if isinstance(v, bool) else f"{k} = {num(v)}" for k, v in eq.extra.items()]
         head.append("\n" + ", ".join(shown), style="dim")
+    if eq.refinements is not None:
+        head.append("\n" + refinements_text(eq.refinements), style="dim")
+    ranges = {r.infoset: r for r in eq.belief_ranges}
     t = Table(show_header=True, header_style="bold")
     for col in ("information set", "actor", "plays", "beliefs over its nodes", "ties"):
         t.add_column(col, overflow="fold")
     for info in game.infosets:
         beliefs = eq.beliefs.get(info.label)
         belief_text = "-" if beliefs is not None and len(beliefs) == 1 else _dist(beliefs)
+        if beliefs is None and info.label in ranges:
+            belief_text = "off the path: " + ("; ".join(ranges[info.label].texts) or "-")
         ties = ", ".join(eq.ties.get(info.label, ())) or ""
         t.add_row(info.label, game.players[info.player], _dist(dict(eq.behaviour[info.label]), True), belief_text,
                   ties)
     return Group(head, t)
+
+
+def refinements_text(ref: Any) -> str:
+    """E.g. "subgame perfect: yes · sequential: no · intuitive criterion: does not apply"."""
+    def yn(v: Any) -> str:
+        return "does not apply" if v is None else ("yes" if v else "no")
+    return (f"subgame perfect: {yn(ref.get('subgame_perfect'))} · sequential: {yn(ref.get('sequential'))} · "
+            f"intuitive criterion: {yn(ref.get('intuitive'))}")
 
 
 def qre_path_table(game: ExtensiveGame, path: Sequence[Equilibrium]) -> Table:
@@ -84,10 +97,12 @@ def credibility_table(report: CredibilityReport) -> RenderableType:
     for col in ("actor", "information set", "threat", "credible?", "gap", "best reply there", "held by"):
         t.add_column(col, overflow="fold")
     for th in report.threats:
-        t.add_row(th.actor, th.infoset, th.action, Text("yes" if th.credible else "no",
-                                                        style="green" if th.credible else "red"),
+        verdict = ("yes" if th.credible else "no") + (f" ({'; '.join(th.support)})" if th.support else "")
+        t.add_row(th.actor, th.infoset, th.action, Text(verdict, style="green" if th.credible else "red"),
                   f"{th.gap:+.4g}", ", ".join(th.best), "; ".join(th.equilibria))
     parts: list[RenderableType] = [t]
+    parts.append(Text("credible: a best reply there for some belief consistent with the equilibrium holding it; "
+                      "gap and best reply: at the uniform-tremble beliefs", style="dim"))
     if report.note:
         parts.append(Text(report.note, style="dim"))
     return Group(*parts)

@@ -730,6 +730,8 @@ def _best_responses(ur: Sequence[Sequence[Number]], types: Sequence[int], tol: f
 def label_refinements(game: ExtensiveGame, eq: Equilibrium) -> Equilibrium:
     """``eq`` with ``refinements`` (subgame perfect, sequential, intuitive) and, if it is
     sequential, its beliefs and belief ranges."""
+    if game.exact and any(isinstance(p, float) for acts in eq.behaviour.values() for p in acts.values()):
+        game = game.scenario.compile("sequential")     # a floating-point profile is judged with tolerance
     sigma, open_sets = profile_of(game, eq)
     t = _tree(game)
     sg = signal_game(game)
@@ -755,12 +757,27 @@ def label_refinements(game: ExtensiveGame, eq: Equilibrium) -> Equilibrium:
     return replace(eq, **changes)
 
 
-def rank(equilibria: Sequence[Equilibrium]) -> list[Equilibrium]:
-    """Sequential first, then those passing the intuitive criterion, keeping the order otherwise."""
-    def key(e: Equilibrium) -> tuple[int, int]:
+def rank(equilibria: Sequence[Equilibrium], prefer: Mapping[str, str] | None = None) -> list[Equilibrium]:
+    """Sequential first, then those passing the intuitive criterion; among equals the one whose
+    choices are ``prefer`` (the vectorised solver's, so the sweeps and the headline agree), then
+    the order given."""
+    def key(e: Equilibrium) -> tuple[int, int, int]:
         r = e.refinements or {}
-        return (0 if r.get("sequential") else 1, {True: 0, None: 1, False: 2}[r.get("intuitive")])
+        same = prefer is not None and all(e.choice(k) == v for k, v in prefer.items())
+        return (0 if r.get("sequential") else 1, {True: 0, None: 1, False: 2}[r.get("intuitive")], 0 if same else 1)
     return sorted(equilibria, key=key)
+
+
+def _vectorised_choices(game: ExtensiveGame) -> dict[str, str] | None:
+    from ..errors import EscalabError
+    from .sequential import solve_sequential
+    try:
+        sol = solve_sequential(game)
+    except EscalabError:
+        return None
+    if not bool(sol.converged[0]):
+        return None
+    return {i.label: i.actions[int(sol.choice[i.index][0])] for i in game.infosets}
 
 
 def sequential_equilibria(game: ExtensiveGame, *, max_profiles: int | None = None,
@@ -770,15 +787,10 @@ def sequential_equilibria(game: ExtensiveGame, *, max_profiles: int | None = Non
     pure = [label_refinements(game, e) for e in pure_sequential_equilibria(game, max_profiles=max_profiles,
                                                                            progress=progress)]
     if pure:
-        return rank(pure), "every pure-strategy sequential equilibrium (exact enumeration)"
+        return rank(pure, _vectorised_choices(game)), "every pure-strategy sequential equilibrium (exact enumeration)"
     from .gambit_bridge import limit_outcome
-    eq = limit_outcome(game)
-    eq = replace(eq, method="logit-limit")
-    float_game = game
-    if game.exact:
-        float_game = game.scenario.compile("sequential")
-    labelled = label_refinements(float_game, eq)
-    return [labelled], ("no pure-strategy sequential equilibrium exists; the limit of the logit QRE "
+    eq = replace(limit_outcome(game), method="logit-limit")
+    return [label_refinements(game, eq)], ("no pure-strategy sequential equilibrium exists; the limit of the logit QRE "
                         "(a sequential equilibrium for generic games, in floating point)")
 
 

@@ -26,6 +26,7 @@ from ..errors import ModelError, UsageError
 from ..model import ExtensiveGame
 from ..scenario import Scenario
 from ..scenario.scenario import exact_value
+from . import assessments
 from .assessment import Equilibrium
 from .gambit_bridge import nash, strategy_profile_count
 from .sequential import SequentialSolution, solve_sequential, structure
@@ -46,10 +47,12 @@ class Threat:
     gap: float                     # payoff of carrying it out minus the best alternative, once there
     best: tuple[str, ...]          # what the sequential equilibrium plays there (all maximisers)
     equilibria: tuple[str, ...]    # labels of the equilibria that rely on it
+    support: tuple[str, ...] = ()  # the consistent beliefs under which carrying it out is a best reply
 
     def to_dict(self) -> dict[str, Any]:
         return {"actor": self.actor, "infoset": self.infoset, "action": self.action, "credible": self.credible,
-                "gap": self.gap, "best": list(self.best), "equilibria": list(self.equilibria)}
+                "gap": self.gap, "best": list(self.best), "equilibria": list(self.equilibria),
+                "support": list(self.support)}
 
 
 @dataclass(frozen=True)
@@ -89,13 +92,14 @@ def _profile_indices(game: ExtensiveGame, eq: Equilibrium, fill: Equilibrium) ->
 
 
 def credibility(game: ExtensiveGame) -> CredibilityReport:
-    """Threats in the pure Nash equilibria (pygambit) and the sequential equilibrium, judged credible or not."""
-    se = solve_sequential(game)
-    if not bool(se.converged[0]):
-        raise ModelError(f"'{game.scenario.id}' has no pure sequential equilibrium that backward induction "
-                         "with beliefs finds; credibility needs one")
-    reference = se.equilibrium(0)
-    note = ""
+    """Threats in the pure Nash equilibria (pygambit) and the sequential equilibrium, judged credible or not.
+
+    A threat is credible when carrying it out is a best reply at its information set for some
+    belief there that is consistent with the equilibrium relying on it (:mod:`.assessments`); the
+    ``gap`` is its payoff there minus the best alternative's, under that equilibrium's continuation
+    and its uniform-tremble beliefs.
+    """
+    reference, note = _reference(game)
     if strategy_profile_count(game) <= MAX_STRATEGY_PROFILES:
         nash_eqs = nash(game, "enumpure").equilibria
     else:
@@ -109,29 +113,60 @@ def credibility(game: ExtensiveGame) -> CredibilityReport:
             candidates.append((eq, got[0], got[1]))
     stacked = {j: np.array([c[1][j] for c in candidates]) for j in range(len(game.infosets))}
     evaluated = solve_sequential(game, profiles=stacked)
-    found: dict[tuple[int, int], list[str]] = {}
-    for k, (eq, _, open_sets) in enumerate(candidates):
+    one, zero = (Fraction(1), Fraction(0)) if game.exact else (1.0, 0.0)
+    found: dict[tuple[int, int], list[tuple[str, int, bool]]] = {}
+    support: dict[tuple[int, int], list[str]] = {}
+    for k, (eq, idx, open_sets) in enumerate(candidates):
         reached = _reached_infosets(evaluated, k)
+        sigma = {j: tuple(one if a == c else zero for a in range(len(game.infosets[j].actions)))
+                 for j, c in idx.items()}
+        verdict = assessments.check(game, sigma, stop_early=False)
+        local = verdict.local
         for info in game.infosets:
             if info.index in reached or info.index in open_sets:
                 continue
             a = int(stacked[info.index][k])
             tags = found.setdefault((info.index, a), [])
             tag = f"{eq.method}: {eq.label}"
-            if tag not in tags:
-                tags.append(tag)
+            if tag not in [t for t, _, _ in tags]:
+                ok = local.get(info.label, False)
+                tags.append((tag, k, ok))
+                rng = verdict.ranges.get(info.label)
+                if ok and rng is not None and len(rng.nodes) > 1:
+                    support.setdefault((info.index, a), []).extend(
+                        x for x in rng.texts if x not in support.get((info.index, a), []))
+    ref_q = {j: [v[0] for v in evaluated.action_values[j]] for j in range(len(game.infosets))}
     threats = []
     for (j, a), tags in sorted(found.items()):
         info = game.infosets[j]
-        q = [float(v[0]) for v in se.action_values[j]]
+        q = [float(v) for v in ref_q[j]]
         best = max(q)
         tol = 1e-9 * max(1.0, abs(best))
         maxi = tuple(info.actions[i] for i, v in enumerate(q) if best - v <= tol)
-        others = [v for i, v in enumerate(q) if i != a]
-        gap = q[a] - (max(others) if others else q[a])
+        k = tags[0][1]
+        own = [float(v[k]) for v in evaluated.action_values[j]]
+        others = [v for i, v in enumerate(own) if i != a]
+        gap = own[a] - (max(others) if others else own[a])
+        credible = any(ok for _, _, ok in tags)
         threats.append(Threat(game.players[info.player], info.label, info.actions[a],
-                              info.actions[a] in maxi, gap, maxi, tuple(tags)))
+                              credible, gap, maxi, tuple(t for t, _, _ in tags), tuple(support.get((j, a), ()))))
     return CredibilityReport(game.scenario.id, reference, tuple(nash_eqs), tuple(threats), note)
+
+
+def _reference(game: ExtensiveGame) -> tuple[Equilibrium, str]:
+    """The sequential equilibrium threats are judged against: the best-ranked pure one."""
+    try:
+        ranked, _ = assessments.sequential_equilibria(game)
+    except ModelError as exc:        # over the enumeration's budget: the vectorised solver's, if it settles
+        se = solve_sequential(game)
+        if not bool(se.converged[0]):
+            raise ModelError(f"'{game.scenario.id}': {exc}; and backward induction with beliefs does not "
+                             "settle on a pure profile, which credibility needs") from None
+        return se.equilibrium(0), "the sequential equilibrium of backward induction with uniform-tremble beliefs"
+    if not ranked[0].is_pure or ranked[0].method == "logit-limit":
+        raise ModelError(f"'{game.scenario.id}' has no pure sequential equilibrium; threats are judged against "
+                         "one (see --method sequential for the mixed one)")
+    return ranked[0], ""
 
 
 def _reached_infosets(sol: SequentialSolution, k: int) -> set[int]:
