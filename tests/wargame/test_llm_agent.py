@@ -271,3 +271,26 @@ def test_retry_after_in_seconds_or_as_an_http_date() -> None:
     assert 25 <= parse_retry_after(soon) <= 30
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0          # in the past: go now
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+def test_each_ask_sends_a_seed_that_depends_only_on_the_agent_seed_turn_and_ask() -> None:
+    from dataclasses import replace
+    script = [valid("nuclear_posturing"), Reply("no json"), valid("nuclear_posturing"), valid("nuclear_posturing"),
+              valid("nuclear_posturing")]
+    with FakeOpenAI(script) as fake:
+        agent(fake.base_url, seed=3).act(VIEW)
+        agent(fake.base_url, seed=3).act(VIEW)        # turn 1 again: a reply without JSON, then a re-ask
+        agent(fake.base_url, seed=3).act(replace(VIEW, turn=2))
+        agent(fake.base_url, seed=4).act(VIEW)
+    seeds = [r["json"]["seed"] for r in fake.chat_requests]
+    assert seeds[0] == seeds[1] and len(set(seeds)) == 4 and all(0 <= s < 2 ** 31 for s in seeds)
+    with FakeOpenAI([valid("nuclear_posturing")]) as fake:
+        agent(fake.base_url, "send_seed=false").act(VIEW)
+    assert "seed" not in fake.chat_requests[0]["json"]
+
+
+def test_a_server_refusing_the_seed_is_asked_without_it() -> None:
+    with FakeOpenAI([Status(400, '{"error": {"message": "Unrecognized request argument supplied: seed"}}'),
+                     valid("nuclear_posturing")]) as fake:
+        agent(fake.base_url).act(VIEW)
+    assert "seed" in fake.chat_requests[0]["json"] and "seed" not in fake.chat_requests[1]["json"]

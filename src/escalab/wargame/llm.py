@@ -69,6 +69,8 @@ class LLMAgent:
                                        "temperature": cfg.temperature, "max_tokens": cfg.max_tokens}
             if fmt is not None:
                 payload["response_format"] = fmt
+            if cfg.send_seed:
+                payload["seed"] = request_seed(self.seed, view.turn, ask)
             done = self.caller.complete(payload)
             calls += [{"actor": view.actor, "agent": self.name, "turn": view.turn, "ask": ask, **rec}
                       for rec in done.records]
@@ -88,6 +90,12 @@ class LLMAgent:
             return Move(action=choice.action, signal=choice.signal, statement=choice.statement,
                         reasoning=choice.reasoning, source="llm", calls=tuple(calls))
         raise AgentFailure(reason, tuple(calls))
+
+
+def request_seed(seed: np.random.SeedSequence, turn: int, ask: int) -> int:
+    """The sampling seed sent with one ask: a function of the agent's seed, the turn and the ask only."""
+    return int(np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, turn, ask)).generate_state(1)[0]
+               % 2 ** 31)
 
 
 def persona_for(scenario: Scenario, actor: str) -> tuple[str, str]:

@@ -53,6 +53,8 @@ class LLMConfig(BaseModel):
     fallback: str | None = Field(default=None, min_length=1, description="The policy that plays a turn the "
                                  "model could not (default: the game's --fallback, itself 'equilibrium').")
     response_format: Literal["json_object", "json_schema", "none"] = "json_object"
+    send_seed: bool = Field(default=True, description="Send a request seed derived from the game's seed, the turn "
+                                                     "and the ask (servers that take one sample reproducibly).")
     max_statement: int = Field(default=400, ge=0, le=10_000, description="Characters of a public statement kept.")
     system: str | None = Field(default=None, description="System prompt text (replaces the scenario's).")
     persona: str | None = Field(default=None, description="Leader persona text (replaces the scenario's).")

@@ -146,9 +146,9 @@ def parse_retry_after(value: str | None) -> float | None:
 # ----------------------------------------------------------------------------- the retry loop
 # Request fields some servers refuse with a 400 naming them, and what to send instead (None: leave out).
 # OpenAI's reasoning models want max_completion_tokens and no temperature; older vLLM, llama.cpp and
-# Ollama builds may not take response_format. Each is adapted once and remembered by the caller.
+# Ollama builds may not take response_format, some servers no seed. Each is adapted once and remembered by the caller.
 ADAPTABLE: dict[str, str | None] = {"response_format": None, "max_tokens": "max_completion_tokens",
-                                    "temperature": None}
+                                    "temperature": None, "seed": None}
 REFUSAL = {k: re.compile(rf"\b{k}\b") for k in ADAPTABLE}
 REFUSAL["response_format"] = re.compile(r"\b(response_format|json_schema|json_object)\b")   # llama.cpp says json_schema
 
