@@ -78,7 +78,14 @@ def test_auto_lists_pure_sequential_then_the_mixed_equilibrium_for_simultaneous_
     out = tmp_path / "c.json"
     r = invoke("solve", "chicken", "--json", str(out))
     assert r.exit_code == 0, r.stderr
-    assert "nash:enummixed: 3 equilibria" in " ".join(r.stdout.split())
+    text = " ".join(r.stdout.split())
+    assert "auto: sequential" in text and "sequential: 2 equilibria" in text
+    assert "nash:enummixed: 3 equilibria" in text and "1 not listed above" in text
+    eqs = json.loads(out.read_text())["equilibria"]
+    assert len(eqs) == 3 and all(e["refinements"]["sequential"] for e in eqs)
+    mixed = eqs[2]     # each goes straight with q = (T - R) / (T - R + S - P) = 1/10
+    assert mixed["behaviour"]["row_decides"]["straight"] == pytest.approx(0.1)
+    assert mixed["beliefs"]["col_decides"] == {"swerve": "9/10", "straight": "1/10"}
 
 
 def test_solve_qre(invoke):
