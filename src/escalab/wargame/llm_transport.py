@@ -27,7 +27,8 @@ import numpy as np
 
 from ..errors import UsageError
 
-MAX_BODY = 20_000                  # characters of a server's reply kept in a record
+MAX_ERROR_BODY = 20_000            # characters of an error reply kept in a record
+MAX_BODY = 2_000_000               # a completion is bounded by max_tokens; this only stops a runaway server
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,9 @@ class HttpTransport:
         except httpx.TransportError as exc:
             return Exchange(error=self.scrub(f"connection: {type(exc).__name__}: {exc}"),
                             latency_s=time.perf_counter() - t0)
-        return Exchange(status=r.status_code, body=self.scrub(r.text[:MAX_BODY]),
+        # a completion is kept whole, so that replaying it parses exactly as it did live
+        body = r.text[:MAX_BODY if r.status_code == 200 else MAX_ERROR_BODY]
+        return Exchange(status=r.status_code, body=self.scrub(body),
                         retry_after=parse_retry_after(r.headers.get("retry-after")),
                         latency_s=time.perf_counter() - t0)
 
