@@ -359,16 +359,18 @@ def draw_summary(results: Results, path: Path) -> None:
 
     rows = results.rows
     labels = [r["pairing"] for r in rows]
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 0.5 * len(rows) + 2.2), sharey=True)
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 0.5 * len(rows) + 3.0), sharey=True)
     left = np.zeros(len(rows))
     for e in results.endings:
         v = np.array([r["endings"][e]["p"] for r in rows])
         ax0.barh(labels, v, left=left, label=e.replace("_", " "))
         left += v
     ax0.set_xlim(0, 1)
+    ax0.invert_yaxis()                      # the first pairing on top, as in the table
     ax0.set_xlabel("share of games")
+    ax0.set_ylabel(f"{results.plan.actors[0]} v {results.plan.actors[1]}")
     ax0.set_title("How the games ended")
-    ax0.legend(fontsize=7, loc="lower right")
+    ax0.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
     means = [r["peak_value"]["mean"] if r["peak_value"] else 0.0 for r in rows]
     err = [[m - (r["peak_value"]["ci95"] or [m, m])[0] for m, r in zip(means, rows)],
            [(r["peak_value"]["ci95"] or [m, m])[1] - m for m, r in zip(means, rows)]] if rows else None
