@@ -54,7 +54,7 @@ class GameRecord:
     seed: int
     agents: dict[str, str]              # actor -> agent spec
     created_at: str = ""
-    status: str = "running"             # running | finished | failed
+    status: str = "running"             # running (or stopped, resumable) | finished
     parent_game: str | None = None
     parent_turn: int | None = None
 
@@ -71,6 +71,12 @@ class Event:
 
 
 EventItem = tuple[int, str, "str | None", dict[str, Any]]   # (turn, kind, actor, payload) of an event to append
+
+
+def _check_kinds(items: list[EventItem]) -> None:
+    bad = [kind for _, kind, _, _ in items if kind not in EVENT_KINDS]
+    if bad:                             # a typo here would silently drop events from every reader
+        raise ValueError(f"unknown event kind '{bad[0]}' (kinds: {', '.join(EVENT_KINDS)})")
 
 
 def now() -> str:
@@ -121,6 +127,7 @@ class MemoryStore:
         return self.append_many(game_id, [(turn, kind, actor, payload)])[0]
 
     def append_many(self, game_id: str, items: list[EventItem]) -> list[Event]:
+        _check_kinds(items)
         log = self._events[game_id]
         at = now()
         # a JSON round trip, as in SQLite, so both stores hand back the same plain data
@@ -185,6 +192,7 @@ class SqliteStore:
 
     def _write(self, game_id: str, items: list[EventItem], sql: str | None = None,
                row: tuple[Any, ...] | None = None) -> list[Event]:
+        _check_kinds(items)
         texts = [json.dumps(payload, separators=(",", ":")) for _, _, _, payload in items]
         at = now()
         self._db.execute("BEGIN IMMEDIATE")
