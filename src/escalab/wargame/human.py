@@ -138,9 +138,9 @@ class HumanAgent:
         c.print(ladder_table(view))
         if view.history:
             c.print(history_table(view))
-        c.print(escape(view.text))
+        c.print(escape(view.text.split(" Your options:")[0]))    # the options are the ladder drawn above
         if view.own_type != "default":
-            c.print(f"Your private type: [bold]{escape(view.own_type)}[/] (the opponent does not know it).")
+            c.print(f"[bold]{escape(view.own_type)}[/] is your private type: the opponent does not know it.")
         signal = None
         if len(view.legal_signals) > 1:
             signal = self._choose("Declare a rung you are heading for (number or id; Enter for none): ", view,
