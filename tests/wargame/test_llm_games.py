@@ -161,3 +161,38 @@ def test_a_tampered_reply_is_detected_on_replay(tmp_path: Path) -> None:
     first.payload["reply"] = json.dumps(body)          # the MemoryStore hands out its own payload dicts
     result = rerun(store, log.game_id)
     assert not result.identical and "turn 1" in result.difference
+
+
+def test_pause_after_stops_a_game_whose_endpoint_is_down_and_resume_finishes_it() -> None:
+    from escalab.wargame.engine import play
+    from escalab.wargame.protocol import AgentQuit
+    from escalab.wargame.store import MemoryStore
+    store = MemoryStore()
+    scenario = game().scenario
+    a, b = scenario.spec.ladder_crisis.actors
+    with FakeOpenAI(default=Status(503, "maintenance")) as fake:
+        with pytest.raises(AgentQuit, match=r"failed on 2 turn\(s\) in a row \(endpoint failed after 3 attempt"):
+            new_game(store, scenario, {a: llm(fake.base_url, ",pause_after=2"), b: "equilibrium"}, 8)
+        (rec,) = store.games()
+        kinds = [(e.turn, e.kind, e.actor) for e in store.events(rec.game_id)]
+        assert (1, "fallback", a) in kinds and (2, "fallback", a) not in kinds      # turn 2 was never acknowledged
+        assert not any(k == "move" and t == 2 for t, k, _ in kinds)
+        fake.default = play_middle                                                 # the endpoint is back
+        log = play(store, rec.game_id)
+    assert log.ended and log.turns[1].moves[0].source == "llm"
+    result = rerun(store, rec.game_id)                  # the replay falls back on turn 1 again, never pauses
+    assert result.identical, result.difference
+
+
+def test_a_replay_whose_prompts_changed_is_reported_at_its_turn() -> None:
+    from escalab.wargame.store import MemoryStore
+    store = MemoryStore()
+    scenario = game().scenario
+    a, b = scenario.spec.ladder_crisis.actors
+    with FakeOpenAI(default=play_middle) as fake:
+        log = new_game(store, scenario, {a: llm(fake.base_url), b: "equilibrium"}, 3)
+    calls = [e for e in store.events(log.game_id) if e.kind == "agent_call"]
+    calls[-1].payload["request"]["messages"][1]["content"] += " (edited)"
+    result = rerun(store, log.game_id)
+    assert not result.identical
+    assert f"turn {calls[-1].turn}: call {len(calls)} of the replay sends other messages" in result.difference

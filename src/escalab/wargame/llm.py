@@ -27,10 +27,14 @@ from .llm_config import LLMConfig, load_file, parse_spec
 from .llm_prompt import ReplyError, parse_reply, reask_prompt, response_format, system_prompt, turn_prompt
 from .llm_transport import Caller, HttpTransport, ReplayMismatch, ReplayTransport, Transport
 from .policy_agents import turn_generator
-from .protocol import AgentFailure, Move, View
+from .protocol import AgentFailure, AgentQuit, Move, View
 
 __all__ = ["LLMAgent", "ReplayMismatch", "build_llm_agent", "load_file", "make_llm_agent", "persona_for"]
 JITTER_STREAM = 0x6C6C6D        # spawn key of the backoff jitter's stream, apart from the fallback's
+
+
+class EndpointDown(AgentFailure):
+    """Every attempt to reach the endpoint failed this turn (as opposed to replies that were invalid)."""
 
 
 class LLMAgent:
@@ -44,6 +48,8 @@ class LLMAgent:
         self.fallback = config.fallback          # the policy the engine plays when this agent fails (None: the game's)
         self.system = system
         self.seed = seed
+        self.replaying = isinstance(transport, ReplayTransport)
+        self.down_turns = 0                      # turns in a row on which the endpoint failed
         self.caller = Caller(transport, config.base_url, config.concurrency, config.retries, config.backoff,
                              config.max_backoff, config.max_retry_after, np.random.default_rng(seed), sleep)
 
@@ -52,11 +58,20 @@ class LLMAgent:
         # the jitter of a turn depends on the seed and the turn only: a resumed game waits as the first run did
         self.caller.rng = turn_generator(self.seed, view.turn)
         try:
-            return self._ask(view, calls)
+            move = self._ask(view, calls)
+        except EndpointDown as exc:
+            self.down_turns += 1
+            pause = self.config.pause_after
+            if pause and self.down_turns >= pause and not self.replaying:
+                raise AgentQuit(f"the endpoint of {self.name} failed on {self.down_turns} turn(s) in a row "
+                                f"({exc.reason}); the game is paused until it is back") from None
+            raise
         except (AgentFailure, ReplayMismatch):
             raise
         except Exception as exc:                 # a bug of ours must not end a game either: the engine falls back
             raise AgentFailure(f"internal error: {type(exc).__name__}: {exc}", tuple(calls)) from exc
+        self.down_turns = 0
+        return move
 
     def _ask(self, view: View, calls: list[dict[str, Any]]) -> Move:
         cfg = self.config
@@ -75,7 +90,7 @@ class LLMAgent:
             calls += [{"actor": view.actor, "agent": self.name, "turn": view.turn, "ask": ask, **rec}
                       for rec in done.records]
             if done.text is None:
-                raise AgentFailure(f"endpoint failed after {len(done.records)} attempt(s): {done.error}",
+                raise EndpointDown(f"endpoint failed after {len(done.records)} attempt(s): {done.error}",
                                    tuple(calls))
             try:
                 choice = parse_reply(done.text, view, cfg.max_statement)

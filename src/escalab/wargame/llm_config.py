@@ -53,6 +53,8 @@ class LLMConfig(BaseModel):
     fallback: str | None = Field(default=None, min_length=1, description="The policy that plays a turn the "
                                  "model could not (default: the game's --fallback, itself 'equilibrium').")
     response_format: Literal["json_object", "json_schema", "none"] = "json_object"
+    pause_after: int = Field(default=0, ge=0, le=1000, description="Stop the game (resumable) once the endpoint "
+                             "has failed on this many turns in a row, instead of falling back again; 0: never.")
     send_seed: bool = Field(default=True, description="Send a request seed derived from the game's seed, the turn "
                                                      "and the ask (servers that take one sample reproducibly).")
     max_statement: int = Field(default=400, ge=0, le=10_000, description="Characters of a public statement kept.")
