@@ -142,7 +142,8 @@ def resume(game: GameArg, db: DbOpt = None,
 def replay_table(log: GameLog) -> Table:
     """A stored game turn by turn, everything shown (a debrief: chosen, executed and perceived rungs)."""
     rungs = log.game.ladder.rungs
-    t = Table("turn", "side", "declared", "ordered", "executed", "seen by the other as", "said", "balance",
+    t = Table(*(Column(h, overflow="fold") for h in ("turn", "side", "declared", "ordered", "executed",
+                                                     "seen by the other as", "said", "balance")),
               title=f"game {log.game_id} · {escape(log.scenario.id)} · seed {log.record.seed}", title_justify="left")
     for p in log.turns:
         for i, actor in enumerate(log.game.actors):
