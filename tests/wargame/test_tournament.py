@@ -124,3 +124,22 @@ def test_dask_cluster_gives_the_same_table(scenario) -> None:
         again = json.dumps(run_tournament(plan, store, scheduler=cluster.scheduler_address).to_dict(),
                            sort_keys=True)
     assert remote == local == again
+
+
+def test_interrupted_parallel_tournament_resumes(scenario, tmp_path: Path) -> None:
+    plan = make_plan(scenario, {"eq": "equilibrium", "u": "uniform"}, games=4, seed=3)
+    whole = json.dumps(run_tournament(plan, MemoryStore()).to_dict(), sort_keys=True)
+    db = tmp_path / "t.sqlite"
+    store = SqliteStore(db)
+
+    def stop(done: int, total: int) -> None:
+        if done >= 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_tournament(plan, store, db=str(db), workers=2, progress=stop)
+    first = {g.game_id for g in store.games("finished")}
+    assert 4 <= len(first) < 16            # queued games were dropped, not played before stopping
+    resumed = json.dumps(run_tournament(plan, store, db=str(db), workers=2).to_dict(), sort_keys=True)
+    assert resumed == whole
+    store.close()

@@ -204,10 +204,18 @@ def run_tournament(plan: Plan, store: EventStore, db: str | None = None, workers
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx)
+        try:
             futures = [pool.submit(_local_task, t, plan.scenario_json, plan.reference, db) for t in todo]
             for f in as_completed(futures):
                 finish(*f.result())
+        except BaseException:
+            # Ctrl-C or a failed game: drop the queued games instead of playing them all before
+            # stopping; the few being played finish (a Ctrl-C at a terminal stops them too, and
+            # what they stored resumes on the next run).
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
     return summarise(plan, tasks, done)
 
 
