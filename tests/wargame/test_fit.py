@@ -84,3 +84,16 @@ def test_fit_cli(invoke, tmp_path: Path) -> None:
     assert r.exit_code == 2 and "unknown actor 'nobody'" in r.stderr
     r = invoke("fit", "nope", "--actor", "state_a", "--db", str(db))
     assert r.exit_code == 2 and "unknown game 'nope'" in r.stderr
+
+
+def test_fallback_moves_are_not_the_players() -> None:
+    # The script's first entry is not an allowed rung of kahn-game: the engine's fallback plays turn 1.
+    store = MemoryStore()
+    sc = load("kahn-game")
+    ids = [new_game(store, sc, {"state_a": "script:economic_pressure,military_posturing", "state_b": "uniform"},
+                    seed=s, game_id=f"f{s}").game_id for s in range(4)]
+    stored = StoredGames(store)
+    game, plays, text = stored.plays(ids)
+    assert all(p.turns[0][0].source.startswith("fallback:") for p in plays)
+    d = decisions(plays, game, "state_a", stored.reference(text))
+    assert d.fallbacks == 4 and len(d) == sum(len(p.turns) for p in plays) - 4

@@ -157,7 +157,8 @@ def fit(
         store.close()
     lg, lv = result.logit, result.levels
     hi = "inf" if lg.ci[1] == float("inf") else f"{lg.ci[1]:.3g}"
-    console.print(f"{actor}: {lg.n} decisions in {result.games} game(s).", markup=False)
+    left_out = f" ({result.fallbacks} fallback move(s) left out)" if result.fallbacks else ""
+    console.print(f"{actor}: {lg.n} decisions in {result.games} game(s){left_out}.", markup=False)
     bound = " (at the upper bound: every choice was a best reply)" if lg.at_bound else ""
     console.print(f"Logit precision λ = {lg.lam:.3g}{bound}, 95% interval [{lg.ci[0]:.3g}, {hi}] "
                   f"(log-likelihood {lg.loglik:.1f}; uniform play {lg.loglik_uniform:.1f}).", markup=False)

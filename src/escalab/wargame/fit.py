@@ -14,6 +14,8 @@ it, the balance from its side, the peak, the turn):
   likelihood (EM; the log-likelihood is concave in the weights, so EM finds the maximum).
 
 Both are in payoff units of the scenario: λ is comparable only between games of one scenario.
+Moves a fallback policy played for the player (a language model that failed to answer) are left
+out: they say nothing about the player.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Decisions:
     legal: np.ndarray
     chosen: np.ndarray
     obs: tuple[Any, ...]                 # the Observation of each decision
+    fallbacks: int = 0                   # moves left out: played by a fallback policy, not the player
 
     def __len__(self) -> int:
         return len(self.chosen)
@@ -55,9 +58,13 @@ def decisions(plays: Sequence[Play], game: LadderGame, actor: str, reference: Re
     i = game.actors.index(actor)
     allowed = reference.arrays.allowed[i]
     obs, legal, chosen = [], [], []
+    skipped = 0
     for play in plays:
         states = rebuild_states(play, game)
         for state, turn in zip(states, play.turns):
+            if turn[i].fallback:          # the fallback policy's move, not the player's
+                skipped += 1
+                continue
             o = game.observe(state, i)
             obs.append(o)
             legal.append(np.isin(allowed, game.legal_actions(state, i)))
@@ -71,7 +78,7 @@ def decisions(plays: Sequence[Play], game: LadderGame, actor: str, reference: Re
             t, np.array([o.own for o in sel]), np.array([o.opponent for o in sel]),
             np.array([o.balance for o in sel]), np.array([o.peak for o in sel]))
     return Decisions(actor, i, q, np.array(legal, dtype=bool).reshape(n, len(allowed)),
-                     np.array(chosen, dtype=np.int64), tuple(obs))
+                     np.array(chosen, dtype=np.int64), tuple(obs), skipped)
 
 
 # ----------------------------------------------------------------------------- logit
@@ -198,15 +205,17 @@ class Fit:
     games: int
     logit: LogitFit
     levels: LevelMix
+    fallbacks: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         aic_logit = 2 * 1 - 2 * self.logit.loglik
         aic_levels = 2 * (len(self.levels.levels) - 1) - 2 * self.levels.loglik
-        return {"actor": self.actor, "games": self.games, "logit": self.logit.to_dict(),
+        return {"actor": self.actor, "games": self.games, "fallback_moves_left_out": self.fallbacks,
+                "logit": self.logit.to_dict(),
                 "level_k": self.levels.to_dict(), "aic": {"logit": aic_logit, "level_k": aic_levels}}
 
 
 def fit_player(plays: Sequence[Play], game: LadderGame, actor: str, reference: Reference,
                max_level: int = 3) -> Fit:
     d = decisions(plays, game, actor, reference)
-    return Fit(actor, len(plays), fit_logit(d), fit_levels(d, reference, max_level))
+    return Fit(actor, len(plays), fit_logit(d), fit_levels(d, reference, max_level), d.fallbacks)

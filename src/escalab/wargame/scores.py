@@ -61,6 +61,12 @@ class SidePlay:
     executed: int | None = None        # where the action landed (None: where it was aimed)
     observed: int | None = None        # the opponent's executed rung as this side read it (None: read right)
     statement: str = ""
+    source: str = ""                   # who decided (a stored move's source, e.g. "fallback:equilibrium")
+
+    @property
+    def fallback(self) -> bool:
+        """Played by the fallback policy, not by the player itself."""
+        return self.source.startswith("fallback:")
 
     @property
     def landed(self) -> int:
@@ -361,7 +367,8 @@ def play_from_events(game_id: str, events: Sequence[Any], rung_ids: Sequence[str
         if e.kind == "move":
             moves.setdefault(e.turn, {})[actor] = {"action": rung(e.payload["action"]),
                                                    "signal": rung(e.payload.get("signal")),
-                                                   "statement": e.payload.get("statement", "")}
+                                                   "statement": e.payload.get("statement", ""),
+                                                   "source": e.payload.get("source", "")}
             if actor not in sides:
                 sides.append(actor)
         elif e.kind == "accident":
@@ -381,7 +388,8 @@ def play_from_events(game_id: str, events: Sequence[Any], rung_ids: Sequence[str
             break                        # a turn cut short (the game was interrupted): not played
         turns.append(tuple(SidePlay(action=row[s]["action"], signal=row[s].get("signal"),
                                     executed=row[s].get("executed"), observed=row[s].get("observed"),
-                                    statement=row[s].get("statement", "")) for s in sides))
+                                    statement=row[s].get("statement", ""), source=row[s].get("source", ""))
+                           for s in sides))
     return Play(game_id, tuple(sides), tuple(turns), ending,
                 tuple(types.get(s, "default") for s in sides) if types else None)
 
