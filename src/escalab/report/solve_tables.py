@@ -61,10 +61,14 @@ def equilibrium_table(game: ExtensiveGame, eq: Equilibrium, title: str | None = 
         beliefs = eq.beliefs.get(info.label)
         belief_text = "-" if beliefs is not None and len(beliefs) == 1 else _dist(beliefs)
         if beliefs is None and info.label in ranges:
-            belief_text = "off the path: " + ("; ".join(ranges[info.label].texts) or "-")
+            belief_text = "off the path (below)" if ranges[info.label].texts else "off the path"
         ties = ", ".join(eq.ties.get(info.label, ())) or ""
         t.add_row(info.label, game.players[info.player], _dist(dict(eq.behaviour[info.label]), True), belief_text,
                   ties)
+    lines = [f"  {r.infoset} ({r.actor}): {text}" for r in eq.belief_ranges for text in r.texts]
+    if lines:
+        return Group(head, t, Text("off-path beliefs that support the profile (consistent assessments):\n"
+                                   + "\n".join(lines)))
     return Group(head, t)
 
 

@@ -60,6 +60,7 @@ MAX_WORK = 50_000_000              # profiles x nodes: the real cost of the enum
 MAX_KEYS = 12                      # Fourier-Motzkin stays small below this many keys per class
 MAX_FILLS = 256                    # completions tried for information sets a Nash profile leaves open
 FLOAT_TOL = 1e-9
+LIMIT_TOL = 1e-6                   # for profiles computed in floating point (pygambit's logit limit)
 
 
 # ----------------------------------------------------------------------------------- results
@@ -139,7 +140,7 @@ class _Tree:
     probs: dict[int, tuple[Number, ...]]
 
 
-def _tree(game: ExtensiveGame) -> _Tree:
+def _tree(game: ExtensiveGame, rel_tol: float = FLOAT_TOL) -> _Tree:
     game.require_perfect_recall()
     parent = {ch: (n.index, k) for n in game.nodes for k, ch in enumerate(n.children)}
     end = list(range(1, len(game.nodes) + 1))
@@ -149,7 +150,7 @@ def _tree(game: ExtensiveGame) -> _Tree:
     pays = {n.index: tuple(n.payoffs) for n in game.nodes if n.kind == "terminal"}
     probs = {n.index: tuple(n.probs) for n in game.nodes if n.kind == "chance"}
     scale = max([1.0] + [abs(float(v)) for p in pays.values() for v in p])
-    return _Tree(game, game.exact, 0 if game.exact else FLOAT_TOL * scale, parent, end, pays, probs)
+    return _Tree(game, game.exact, 0 if game.exact else rel_tol * scale, parent, end, pays, probs)
 
 
 Profile = Mapping[int, Sequence[Number]]          # infoset index -> probability per action
@@ -730,10 +731,13 @@ def _best_responses(ur: Sequence[Sequence[Number]], types: Sequence[int], tol: f
 def label_refinements(game: ExtensiveGame, eq: Equilibrium) -> Equilibrium:
     """``eq`` with ``refinements`` (subgame perfect, sequential, intuitive) and, if it is
     sequential, its beliefs and belief ranges."""
-    if game.exact and any(isinstance(p, float) for acts in eq.behaviour.values() for p in acts.values()):
-        game = game.scenario.compile("sequential")     # a floating-point profile is judged with tolerance
+    rel_tol = FLOAT_TOL
+    if any(isinstance(p, float) for acts in eq.behaviour.values() for p in acts.values()):
+        # a floating-point profile (a logit limit, accurate to about 1e-7) is judged with tolerance
+        game = game.scenario.compile("sequential") if game.exact else game
+        rel_tol = LIMIT_TOL
     sigma, open_sets = profile_of(game, eq)
-    t = _tree(game)
+    t = _tree(game, rel_tol)
     sg = signal_game(game)
     spe = seq = False
     intuitive: bool | None = None
