@@ -166,3 +166,12 @@ def test_partial_rivera_mapping_is_refused() -> None:
     with pytest.raises(ScenarioError) as info:
         loads(TINY.replace("rivera: status_quo", "rivera: quiet"), "tiny.yaml")
     assert "rivera" in str(info.value)
+
+
+def test_a_running_game_is_scored_but_not_written_to(quiet_kahn) -> None:
+    from escalab.wargame.engine import create_game
+    store = MemoryStore()
+    create_game(store, quiet_kahn, {"state_a": "uniform", "state_b": "uniform"}, seed=1, game_id="r")
+    s = StoredGames(store).score("r")
+    assert s.turns == 0 and s.ending == "unfinished"
+    assert store.events("r", ("score",)) == []

@@ -63,10 +63,13 @@ class StoredGames:
         return game, out, first[1]
 
     def score(self, game_id: str, reference: str = "equilibrium", write: bool = True) -> GameScores:
-        """Score one stored game; with ``write``, append its ``score`` events (once per reference)."""
+        """Score one stored game; with ``write``, append its ``score`` events (once per reference).
+
+        Only a finished game's log is written to: a game still running belongs to its engine,
+        which numbers the events it appends."""
         game, play, text = self.play(game_id)
         scores = score_play(play, game.ladder, game, self.reference(text, reference))
-        if write:
+        if write and self.store.game(game_id).status == "finished":
             done = {e.payload.get("distance", {}).get("reference") if e.payload.get("distance") else None
                     for e in self.store.events(game_id, ("score",)) if e.payload.get("scope") == "game"}
             if reference not in done:
