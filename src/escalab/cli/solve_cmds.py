@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from .. import DEFAULT_SCENARIO
+from ..atomic import write_text_atomic
 from ..errors import UsageError
 from .errors import handled
 from .progress import console, progress_bar
@@ -57,6 +58,9 @@ def register(app: typer.Typer) -> None:
             raise UsageError(f"--method must be one of: {', '.join(METHODS)}; got '{method}'")
         if lam is not None and method != "qre":
             raise UsageError("--lambda goes with --method qre")
+        if efg is not None and efg.suffix.lower() != ".efg":   # checked before any work (issue 8)
+            raise UsageError(f"--efg {efg}: a Gambit extensive-form file is written as .efg, not "
+                             f"'{efg.suffix or 'no suffix'}'")
         scenario = load_with_sets(name, set_)
         game = scenario.compile("sequential", exact=exact)
         record: dict[str, object] = {"scenario": scenario.id,
@@ -146,7 +150,7 @@ def register(app: typer.Typer) -> None:
             export_efg(game, efg)
             console.print(f"[dim]wrote {efg}[/]")
         if json_out is not None:
-            json_out.write_text(json.dumps(record, indent=2, default=str))
+            write_text_atomic(json_out, json.dumps(record, indent=2, default=str))
             console.print(f"[dim]wrote {json_out}[/]")
 
     @app.command("sweep")
@@ -190,13 +194,14 @@ def register(app: typer.Typer) -> None:
         file: Annotated[Path, typer.Argument(help="A Gambit extensive-form game (.efg).")],
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the scenario YAML here.")] = None,
         scenario_id: Annotated[str | None, typer.Option("--id", help="Scenario id (default: the file name).")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
     ) -> None:
         """Convert a Gambit .efg game into an escalab scenario (YAML)."""
         from ..solve.efg import efg_to_yaml, import_efg
         if out is None:
             typer.echo(efg_to_yaml(file, scenario_id))
             return
-        scenario = import_efg(file, out, scenario_id)
+        scenario = import_efg(file, out, scenario_id, force=force)
         game = scenario.compile("sequential")
         console.print(f"[green]ok[/] wrote {out}: scenario '{scenario.id}' with {len(scenario.actors)} actors, "
                       f"{game.info.num_nodes} nodes, {len(game.infosets)} information sets")
