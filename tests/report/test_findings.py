@@ -1,53 +1,33 @@
-"""`escalab run` ends with plain-language findings drawn from the sections' records."""
+"""The "In short" sentences are drawn from the records alone and follow the parameters."""
 
-import io
-import json
-from pathlib import Path
-
-import pytest
-from rich.console import Console
+from __future__ import annotations
 
 import escalab
+from escalab.report import solve_section
+from escalab.report.colours import OutcomeColours
 from escalab.report.findings import findings
-from escalab.report.run import run
 
 
-@pytest.fixture(scope="module")
-def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
-    out = tmp_path_factory.mktemp("run")
-    buf = io.StringIO()
-    record = run(escalab.load("escalate-to-deescalate"), out, Console(file=buf, width=120))
-    return record, buf.getvalue(), out
+def solve_record(s: escalab.Scenario) -> dict:
+    return {"solve": solve_section.compute(s, OutcomeColours(), lambda msg: None)}
 
 
-def test_default_findings_state_the_articles_answers(default_run: tuple[dict, str, Path]) -> None:
-    record, text, out = default_run
-    lines = findings(escalab.load("escalate-to-deescalate"), record)
-    assert "Russia uses limited nuclear weapons under these parameters." in lines
-    assert "The resolute US President's reply to limited use: answer in kind." in lines
-    assert "The irresolute US President's reply to limited use: stop." in lines
-    assert any(line.startswith("Threshold:") and "p_resolute < 3/4" in line for line in lines)
-    assert any(line.startswith("Without the low-yield option the outcome changes") for line in lines)
-    assert "In short: Escalate to de-escalate" in text
-    saved = json.loads((out / "summary.json").read_text())
-    assert saved["solve"]["russia_uses_limited_weapons"] is True
-    assert {"scenario.json", "summary.json", "phase-diagram.png", "simulate_endings.png"} <= \
-        {p.name for p in out.iterdir()}
-
-
-def test_findings_follow_the_parameters(tmp_path: Path) -> None:
+def test_findings_follow_the_parameters() -> None:
     s = escalab.load("escalate-to-deescalate").with_params(p_resolute=0.9)
-    record = run(s, tmp_path, Console(file=io.StringIO(), width=120))
-    lines = findings(s, record)
-    assert "Russia does not use limited nuclear weapons under these parameters." in lines
+    lines = findings(s, solve_record(s))
+    assert "Equilibrium: accept (outcome conventional_defeat)." in lines
+    assert "On the equilibrium path Russia plays accept at russia_decides." in lines
 
 
-def test_findings_for_a_scenario_without_sections_is_empty() -> None:
+def test_findings_say_why_a_section_is_missing() -> None:
+    s = escalab.load("kahn-game")
+    assert findings(s, solve_record(s))[0].startswith("Move tree: the scenario has no move tree")
     assert findings(escalab.load("chicken"), {}) == []
 
 
-def test_simulation_findings_name_each_sides_policy(default_run: tuple[dict, str, Path]) -> None:
-    record, _, _ = default_run
-    lines = findings(escalab.load("escalate-to-deescalate"), record)
-    assert any(line.startswith("Ladder crisis, russia doctrine:escalate-to-deescalate vs us "
-                               "doctrine:proportional-response (with accidents): most often") for line in lines)
+def test_simulation_findings_name_each_sides_policy() -> None:
+    row = {"configuration": "doctrine x", "accidents": True, "policies": {"a": "doctrine:x", "b": "doctrine:y"},
+           "endings": {"settlement": {"p": 0.75}, "strategic_war": {"p": 0.25}}}
+    assert findings(escalab.load("chicken"), {"simulate": {"rows": [row]}}) == [
+        "Ladder crisis, a doctrine:x vs b doctrine:y (with accidents): most often settlement (75%); "
+        "strategic war 25.0%."]

@@ -143,6 +143,6 @@ def test_import_efg_command(tmp_path, invoke):
 def test_run_includes_the_solve_section(tmp_path, invoke):
     r = invoke("run", "--out", str(tmp_path))
     assert r.exit_code == 0, r.stderr
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["solve"]["russia_uses_limited_weapons"] is True
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["solve"]["on_path"][0]["action"] == "limited_use"
     assert (tmp_path / "phase-diagram.png").exists()

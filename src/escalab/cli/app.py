@@ -12,13 +12,12 @@ from rich.table import Table
 
 from .. import DEFAULT_SCENARIO, __version__, limits
 from ..errors import UsageError
-from ..report import run as run_report
 from ..report.summary import ladder_table, scale_table, scenario_overview
 from ..scenario import LadderSpec, ReadinessScaleSpec, library, load, load_ladder, load_scale, validate_file
 from ..scenario.schema import DOCUMENT_KINDS
-from . import analysis_cmds, play_cmds, simulate_cmds, solve_cmds
+from . import analysis_cmds, play_cmds, run_cmd, simulate_cmds, solve_cmds
 from .errors import handled
-from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
+from .options import ScenarioArg, SetOpt, load_with_sets
 
 app = typer.Typer(
     name="escalab",
@@ -132,16 +131,7 @@ def schema(kind: Annotated[str, typer.Option(help="scenario, ladder or readiness
     typer.echo(json.dumps(DOCUMENT_KINDS[kind].model_json_schema(), indent=2))
 
 
-@app.command()
-@handled
-def run(name: ScenarioArg = DEFAULT_SCENARIO, set_: SetOpt = None,
-        out: OutOpt = None) -> None:
-    """Run the full analysis of a scenario and write its files (scenario.json, summary.json, figures)."""
-    scenario = load_with_sets(name, set_)
-    out_dir = out or Path("escalab-out") / scenario.id
-    run_report.run(scenario, out_dir, console)
-
-
+run_cmd.register(app)
 solve_cmds.register(app)
 simulate_cmds.register(app)
 play_cmds.register(app)

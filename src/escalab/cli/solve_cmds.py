@@ -63,6 +63,9 @@ def register(app: typer.Typer) -> None:
                              f"'{efg.suffix or 'no suffix'}'")
         scenario = load_with_sets(name, set_)
         game = scenario.compile("sequential", exact=exact)
+        if tree is not None:                                   # the figure's budgets, before any solving
+            from ..report.game_tree import check_figure
+            check_figure(game, tree)
         record: dict[str, object] = {"scenario": scenario.id,
                                      "parameters": {k: float(v) for k, v in scenario.values.items()}}
         if max_profiles is not None and max_profiles < 1:

@@ -17,25 +17,18 @@ from ..scenario import Scenario
 
 
 def _solve_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
+    """What the tree's equilibrium says, from the solve record alone (no scenario's names assumed)."""
     eq = rec.get("equilibrium")
     if eq is None:
-        return [f"Equilibrium: {rec['note']}"] if "note" in rec else []
-    lines.append(f"Equilibrium ({eq['method']}): {eq['path']}.")
-    if "russia_uses_limited_weapons" in rec:
-        verb = "uses" if rec["russia_uses_limited_weapons"] else "does not use"
-        lines.append(f"Russia {verb} limited nuclear weapons under these parameters.")
-    for who, action in rec.get("us_response", {}).items():
-        lines.append(f"The {who} US President's reply to limited use: {action.replace('_', ' ')}.")
-    for param, regions in rec.get("thresholds", {}).items():
-        for r in regions:
-            if r.get("infoset") == "russia_decides" and r.get("boundaries"):
-                lines.append(f"Threshold: {r['statement']}.")
-    variant = rec.get("without_low_yield")
-    if variant and "changes_outcome" in variant:
-        after = variant["equilibrium"]["path"]
-        lines.append(("Without the low-yield option the outcome changes: " if variant["changes_outcome"] else
-                      "Without the low-yield option the outcome is the same: ") + f"{after}.")
+        return [f"Move tree: {rec['skipped']}"] if "skipped" in rec else []
+    lines = [f"Equilibrium: {eq['path']} (outcome {eq['label']})."]
+    for d in rec.get("on_path", []):
+        lines.append(f"On the equilibrium path {d['actor_name']} plays {d['action']} at {d['infoset']}.")
+    rows = [r for r in rec.get("robustness", {}).get("rows", []) if r.get("nearest_outcome")]
+    for r in rows[:2]:
+        o = r["nearest_outcome"]
+        lines.append(f"The outcome changes to {o['outcome_after']} when {r['parameter']} reaches "
+                     f"{o['exact'] or format(o['at'], '.6g')} (it is {r['value']:g}).")
     return lines
 
 
@@ -56,6 +49,8 @@ def findings(s: Scenario, record: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     if "solve" in record:
         lines += _solve_lines(s, record["solve"])
+    for v in record.get("variants", {}).get("rows", []):
+        lines.append(v["sentence"])
     if "simulate" in record:
         lines += _simulate_lines(record["simulate"])
     return lines

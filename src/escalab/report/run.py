@@ -1,48 +1,153 @@
-"""``escalab run``: the full analysis of one scenario, section by section.
+"""``escalab run``: the full analysis of one scenario, written as a report a reader can cite.
 
-Each section takes the scenario, the output directory and a console, prints what it found, writes
-its files, and returns a JSON-ready record that goes into ``summary.json``. Sections that do not
-apply to a scenario return None. Later work adds sections here, in reading order.
+Two steps, kept apart so a stored run can be checked: :func:`compute` turns a scenario into every
+number of the report (a JSON-ready dict, no files), and :func:`write` draws the figures and the
+HTML page from those numbers into one output set (``index.html``, every figure as PNG,
+``results.json``, ``scenario.json``), published atomically: the folder shows the previous complete
+report or the new one, never a mix. :func:`check` recomputes a stored ``results.json`` and lists
+every number that differs.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from ..atomic import output_set
 from ..scenario import Scenario
-from .findings import print_findings
-from .summary import scenario_overview
+from . import (figures, plays_section, readiness_section, reproducibility, simulate_section, solve_section,
+               variants)
+from .colours import OutcomeColours
+from .findings import findings, print_findings
+from .html_report import render
+from .reproducibility import self_contained
 
-Section = Callable[[Scenario, Path, Console], dict[str, Any] | None]
-
-
-def scenario_section(s: Scenario, out: Path, console: Console) -> dict[str, Any]:
-    console.print(scenario_overview(s))
-    path = out / "scenario.json"
-    path.write_text(json.dumps(s.to_dict(), indent=2))
-    console.print(f"[dim]wrote {path}[/]")
-    return {"id": s.id, "title": s.title, "forms": list(s.forms), "file": str(path)}
+Progress = Callable[[str], None]
+FORMAT = "escalab-report/1"
 
 
-def sections() -> list[tuple[str, Section]]:
-    from . import simulate_section, solve_section
-    return [("scenario", scenario_section), ("solve", solve_section.section),
-            ("simulate", simulate_section.section)]
+def scenario_record(s: Scenario) -> dict[str, Any]:
+    spec = s.spec
+    actors = []
+    for aid, a in spec.actors.items():
+        types = {k: float(s.evaluate("actors", aid, "types", k)) for k in a.types} if a.types else {}
+        scale = s.scales.get(aid)
+        actors.append({"id": aid, "name": a.name, "role": a.role, "readiness": scale.id if scale else None,
+                       "types": types})
+    params = [{"name": n, "value": float(s.values[n]), "default": float(p.default),
+               "range": [float(p.range[0]), float(p.range[1])] if p.range else None, "unit": p.unit,
+               "doc": " ".join(p.doc.split()), "source": " ".join(p.source.split())}
+              for n, p in s.parameters.items()]
+    indicator_sources = []
+    for actor, ind in spec.indicators.items():
+        indicator_sources.append((f"{actor}: prior, persistence, declarations", " ".join(ind.source.split())
+                                  or "no source given"))
+        for sign, sg in ind.signs.items():
+            indicator_sources.append((f"{actor}: sign {sign}", " ".join(sg.source.split()) or "no source given"))
+    docs = []
+    seen = set()
+    for d in [s.ladder, s.crisis_ladder, *s.scales.values()]:
+        if d is not None and d.id not in seen:
+            seen.add(d.id)
+            docs.append((f"{d.id} ({d.kind.replace('_', ' ')})", "; ".join(d.sources) or "no source given"))
+    return {"id": s.id, "title": s.title, "summary": " ".join(spec.summary.split()), "forms": list(s.forms),
+            "actors": actors, "parameters": params, "sources": list(spec.sources),
+            "indicator_sources": indicator_sources, "document_sources": docs, "document": self_contained(s)}
 
 
-def run(s: Scenario, out: Path, console: Console) -> dict[str, Any]:
-    out.mkdir(parents=True, exist_ok=True)
-    record: dict[str, Any] = {}
-    for name, section in sections():
-        result = section(s, out, console)
-        if result is not None:
-            record[name] = result
-    print_findings(s, record, console)
-    (out / "summary.json").write_text(json.dumps(record, indent=2, default=str))
-    console.print(f"[dim]wrote {out / 'summary.json'}[/]")
-    return record
+def settings() -> dict[str, int]:
+    """The run's sizes and seeds; stored in results.json and used again by ``--from``."""
+    return {"monte_carlo_runs": simulate_section.RUNS, "monte_carlo_seed": simulate_section.SEED}
+
+
+def compute(s: Scenario, progress: Progress = lambda msg: None, sizes: dict[str, int] | None = None
+            ) -> dict[str, Any]:
+    """Every number of the report, in reading order. Sections that do not apply say why."""
+    sizes = sizes or settings()
+    runs, seed = sizes["monte_carlo_runs"], sizes["monte_carlo_seed"]
+    colours = OutcomeColours()
+    results: dict[str, Any] = {"format": FORMAT, "scenario": scenario_record(s)}
+    results["solve"] = solve_section.compute(s, colours, progress)
+    progress("simulating the ladder crisis")
+    results["simulate"] = simulate_section.compute(s, progress, runs=runs, seed=seed)
+    progress("variants")
+    results["variants"] = variants.compare(s, results, colours, progress, runs=runs, seed=seed)
+    progress("readiness")
+    results["readiness"] = readiness_section.compute(s)
+    progress("stored plays")
+    results["plays"] = plays_section.compute(s)
+    results["colours"] = dict(colours.map)
+    results["findings"] = findings(s, results)
+    return results
+
+
+def _jsonable(results: dict[str, Any]) -> dict[str, Any]:
+    """The results as they read back from JSON (tuples become lists, keys strings), for comparisons."""
+    return json.loads(json.dumps(results))
+
+
+def write(s: Scenario, results: dict[str, Any], out: Path | str, progress: Progress = lambda msg: None
+          ) -> list[Path]:
+    """Draw every figure and the page into ``out`` and publish them together; returns the files."""
+    with output_set(out) as outs:
+        where = outs.staging
+        progress("drawing figures")
+        figs: dict[str, Any] = {"tree": figures.tree(s, results, where), "ladders": figures.ladders(s, results, where)}
+        colours = results.get("colours", {})
+        solve = results.get("solve", {})
+        figs["phase"] = figures.phase(s, solve.get("phase_diagram", {}), colours, where, "phase-diagram.png",
+                                      f"{s.title}: equilibrium outcome")
+        figs["variant_phase"] = {}
+        for row in results.get("variants", {}).get("rows", []):
+            name = figures.phase(s, row.get("phase_diagram", {}), colours, where, f"phase-{row['scenario']}.png",
+                                 f"{row['title']}: equilibrium outcome")
+            if name:
+                figs["variant_phase"][row["scenario"]] = name
+        figs["endings"] = figures.endings(results.get("simulate", {}), where)
+        figs["readiness"] = figures.readiness(results.get("readiness", {}), where)
+        progress("writing the report")
+        cite = reproducibility.citation(s, results["reproducibility"])
+        methods = reproducibility.methods(results)
+        html, images = render(s, results, figs, where, cite, methods)
+        for name in images:
+            outs.path(name)          # register every drawn figure in the set
+        outs.write_text("index.html", html)
+        outs.write_text("results.json", json.dumps({**results, "citation": cite, "methods": methods}, indent=1))
+        outs.write_text("scenario.json", json.dumps({"schema": "escalab/1", "id": s.id,
+                                                     "parameters": results["reproducibility"]["parameters"],
+                                                     "document": results["scenario"]["document"]}, indent=1))
+    return [outs.final(n) for n in outs.names]
+
+
+def run(s: Scenario, out: Path | str, console: Console, command: str = "escalab run") -> dict[str, Any]:
+    """Compute, write and summarise; returns the results written to ``results.json``."""
+    started = time.monotonic()
+    with console.status("starting") as status:
+        def progress(msg: str) -> None:
+            status.update(f"[bold]{msg}[/] ({time.monotonic() - started:.0f} s)")
+            if not console.is_terminal:
+                console.print(f"[dim]… {msg}[/]", markup=True, highlight=False)
+        sizes = settings()
+        results = compute(s, progress, sizes)
+        results = {"reproducibility": reproducibility.block(s, results["scenario"]["document"], command, sizes),
+                   **_jsonable(results)}
+        write(s, results, out, progress)
+    print_findings(s, results, console)
+    console.print(f"Report: [bold]{Path(out) / 'index.html'}[/] (every number in {Path(out) / 'results.json'}; "
+                  f"{time.monotonic() - started:.0f} s)", highlight=False)
+    return results
+
+
+def check(stored: dict[str, Any], console: Console) -> list[str]:
+    """Recompute a stored run; the differences (empty when every number agrees bit for bit)."""
+    s = reproducibility.scenario_from_results(stored)
+    with console.status("recomputing") as status:
+        fresh = _jsonable(compute(s, lambda msg: status.update(f"[bold]{msg}[/]"),
+                                  stored["reproducibility"].get("settings") or settings()))
+    old = reproducibility.numbers_view({k: v for k, v in stored.items() if k not in ("citation", "methods")})
+    return reproducibility.differences(old, reproducibility.numbers_view(fresh))

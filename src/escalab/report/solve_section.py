@@ -1,32 +1,40 @@
-"""The 'solve' section of ``escalab run`` (equilibria, credibility, phase diagram).
+"""The move tree's part of the report: equilibrium, why it holds, threats, robustness, phase diagram.
 
-It answers the article's questions in the order a reader asks them: under these parameters, does
-the challenger use limited nuclear weapons, and does the defender stop or respond (per type)? Which
-threats are credible? Does removing the defender's low-yield option change the answer (the
-Pentagon's argument for the W76-2)? And where in (p_resolute, c_limited) does each outcome hold?
-Everything here is vectorised or exact, so the section takes a second or two.
+It answers a reader's questions in order: under these parameters, what does each side do and why
+(the arithmetic of each choice)? Which threats are credible? Which assumptions does the answer
+hang on (the nearest switch of every parameter)? And where in the plane of the two parameters the
+scenario names (its ``analysis`` block, else the two with the nearest switches) does each outcome
+hold? Nothing here knows a built-in scenario's names: everything is read from the scenario.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from rich.console import Console
 
 from ..errors import EscalabError
 from ..model import ExtensiveGame
-from ..scenario import Scenario, library, load
+from ..scenario import Scenario
 from ..solve.assessment import Equilibrium
-from ..solve.credibility import credibility, decision_regions
+from ..solve.credibility import credibility
+from ..solve.assessments import sequential_equilibria
 from ..solve.sequential import SequentialSolution, solve_sequential, structure
-from ..solve.sweep import Axis, sweep
-from .phase_diagram import plot_phase_diagram
-from .solve_tables import credibility_table, equilibrium_table, equilibrium_title, regions_table
+from ..solve.sweep import Axis, SweepResult, sweep
+from .colours import OutcomeColours
+from .explain import actor_name, explain_choices, explain_threat
+from .robustness import robustness, scan_range
 
-PHASE_AXES = (("p_resolute", 101), ("c_limited", 81))
-VARIANT_SUFFIX = "-no-low-yield"
+Progress = Callable[[str], None]
+PHASE_POINTS_2D = (101, 81)
+PHASE_POINTS_1D = 401
+
+
+def equilibrium_title(game: ExtensiveGame) -> str:
+    if game.info.perfect_information:
+        return "Subgame-perfect equilibrium (backward induction)"
+    return "Sequential equilibrium (backward induction with beliefs)"
 
 
 def _reached_infosets(game: ExtensiveGame, sol: SequentialSolution) -> list[int]:
@@ -50,93 +58,118 @@ def decisions(game: ExtensiveGame, eq: Equilibrium, sol: SequentialSolution) -> 
     out = []
     for j in _reached_infosets(game, sol):
         info = game.infosets[j]
-        out.append({"actor": game.players[info.player], "type": info.own_type, "infoset": info.label,
-                    "action": eq.choice(info.label)})
+        action = eq.choice(info.label)
+        node = game.nodes[info.nodes[0]]
+        k = node.actions.index(action) if action in node.actions else None
+        rung = node.rungs[k] if k is not None and k < len(node.rungs) else None
+        out.append({"actor": game.players[info.player], "actor_name": actor_name(game, info.player, info.own_type),
+                    "type": info.own_type, "infoset": info.label, "action": action, "rung": rung})
     return out
 
 
-def _answers(game: ExtensiveGame, eq: Equilibrium) -> dict[str, Any]:
-    """The default scenario's questions, when the scenario has its information sets."""
-    labels = {i.label: i for i in game.infosets}
-    out: dict[str, Any] = {}
-    if "russia_decides" in labels:
-        out["russia_uses_limited_weapons"] = eq.choice("russia_decides") == "limited_use"
-    us = {i.own_type or "us": eq.choice(i.label) for i in game.infosets if i.source == "us_decides"}
-    if us:
-        out["us_response"] = us
-    return out
-
-
-def _solve(game: ExtensiveGame) -> tuple[Equilibrium, SequentialSolution]:
-    sol = solve_sequential(game)
-    if not bool(sol.converged[0]):
-        raise EscalabError("no pure sequential equilibrium found by backward induction with beliefs")
-    return sol.equilibrium(0), sol
-
-
-def section(s: Scenario, out: Path, console: Console) -> dict[str, Any] | None:
-    if "sequential" not in s.forms:
-        return None
+def solve_point(s: Scenario) -> tuple[ExtensiveGame, SequentialSolution, Equilibrium] | str:
+    """The exact pure sequential equilibrium at the scenario's values, or the reason there is none."""
     game = s.compile("sequential", exact=True)
-    if not structure(game).applies:
-        console.print(f"[dim]solve: '{s.id}' has information sets that backward induction with beliefs does not "
-                      "cover; see 'escalab solve --method nash'[/]")
-        return {"note": structure(game).reason}
-    try:
-        eq, sol = _solve(game)
-    except EscalabError as exc:
-        console.print(f"[dim]solve: {exc}[/]")
-        return {"note": str(exc)}
-    console.rule("[bold]Equilibrium")
-    console.print(equilibrium_table(game, eq, equilibrium_title(game)))
-    record: dict[str, Any] = {"equilibrium": eq.to_dict(), "on_path": decisions(game, eq, sol), **_answers(game, eq)}
+    try:   # every pure sequential equilibrium, best-refined first (e.g. a separating one before pooling)
+        ranked, _ = sequential_equilibria(game)
+    except EscalabError:   # over the enumeration's budget: the vectorised solver alone
+        sol = solve_sequential(game)
+        if not bool(sol.converged[0]):
+            return ("the game is too large to enumerate its pure profiles, and backward induction with "
+                    "beliefs does not settle on one; 'escalab solve --method nash' lists its equilibria")
+        return game, sol, sol.equilibrium(0)
+    eq = ranked[0]
+    if not eq.is_pure:
+        return (f"the game has no pure-strategy sequential equilibrium; its mixed one (the logit limit) reaches "
+                f"{eq.label}")
+    chosen = {i.index: np.array([i.actions.index(eq.choice(i.label))]) for i in game.infosets}
+    sol = solve_sequential(game, profiles=chosen)
+    return game, sol, eq
 
+
+def game_facts(game: ExtensiveGame) -> dict[str, Any]:
+    i = game.info
+    return {"players": list(i.players), "nodes": i.num_nodes, "terminal_nodes": i.num_terminals,
+            "information_sets": len(game.infosets), "chance": i.has_chance,
+            "perfect_information": i.perfect_information, "perfect_recall": i.perfect_recall, "depth": i.max_depth,
+            "payoff_range": [i.min_payoff, i.max_payoff]}
+
+
+def phase_axes(s: Scenario, rob: dict[str, Any]) -> tuple[list[str], str]:
+    """The parameters the phase diagram spans, and why these."""
+    a = s.spec.analysis
+    if a is not None and a.phase_diagram:
+        return list(a.phase_diagram), "named in the scenario's analysis block"
+    moving = [r["parameter"] for r in rob["rows"] if r.get("relative") is not None]
+    if not moving:
+        return [], ""
+    return moving[:2], "the parameters whose nearest equilibrium switch lies closest to their values"
+
+
+def phase_sweep(s: Scenario, names: list[str]) -> SweepResult:
+    sizes = PHASE_POINTS_2D if len(names) == 2 else (PHASE_POINTS_1D,)
+    axes = []
+    for name, num in zip(names, sizes):
+        lo, hi = scan_range(s, name)
+        axes.append(Axis(name, np.linspace(lo, hi, num)))
+    return sweep(s, axes)
+
+
+def sweep_record(result: SweepResult, colours: OutcomeColours) -> dict[str, Any]:
+    colours.add(result.labels)
+    return {"axes": [{"name": a.name, "lo": float(a.values[0]), "hi": float(a.values[-1]), "points": len(a)}
+                     for a in result.axes],
+            "labels": list(result.labels), "paths": list(result.paths), "codes": result.codes.tolist(),
+            "fixed": result.fixed, "units": result.units, "method": result.method,
+            "shares": {k: v / result.size for k, v in result.counts().items()}}
+
+
+def sweep_from_record(rec: dict[str, Any], scenario_id: str, title: str) -> SweepResult:
+    """Rebuild a sweep from its record in results.json, to draw it again."""
+    axes = [Axis(a["name"], np.linspace(a["lo"], a["hi"], a["points"])) for a in rec["axes"]]
+    return SweepResult(scenario_id, title, axes, np.array(rec["codes"], dtype=np.int64), rec["labels"], rec["paths"],
+                       rec["method"], 0, rec["fixed"], rec["units"])
+
+
+def compute(s: Scenario, colours: OutcomeColours, progress: Progress) -> dict[str, Any]:
+    if "sequential" not in s.forms:
+        return {"skipped": "the scenario has no move tree ('sequential'), so there is no equilibrium of a tree "
+                           "to explain, no threats and no phase diagram"}
+    progress("solving the move tree (exact)")
+    got = solve_point(s)
+    if isinstance(got, str):
+        return {"skipped": got, "facts": game_facts(s.compile("sequential"))}
+    game, sol, eq = got
+    colours.add([eq.label])
+    on_path = decisions(game, eq, sol)
+    rec: dict[str, Any] = {"title": equilibrium_title(game), "facts": game_facts(game), "equilibrium": eq.to_dict(),
+                           "on_path": on_path}
+    rec["explanations"] = explain_choices(game, sol, {d["infoset"] for d in on_path})
+    progress("threats and their credibility")
     try:
         report = credibility(game)
-        console.print(credibility_table(report))
-        record["threats"] = [t.to_dict() for t in report.threats]
+        rec["threats"] = [{**t.to_dict(), "explanation": explain_threat(t.to_dict(), rec["explanations"])}
+                          for t in report.threats]
+        if report.note:
+            rec["threats_note"] = report.note
     except EscalabError as exc:
-        record["threats_note"] = str(exc)
-
-    thresholds: dict[str, Any] = {}
-    for name, _ in PHASE_AXES:
-        if name in s.parameters:
-            regions = decision_regions(s, name, points=201)
-            console.print(regions_table(regions))
-            thresholds[name] = [r.to_dict() for r in regions]
-    if thresholds:
-        record["thresholds"] = thresholds
-
-    variant_id = s.id + VARIANT_SUFFIX
-    if variant_id in library.builtin_names("scenario"):
-        variant = load(variant_id)
-        shared = {k: v for k, v in s.values.items() if k in variant.parameters}
-        vgame = variant.with_params(shared).compile("sequential", exact=True)
-        try:
-            veq, vsol = _solve(vgame)
-            changed = veq.label != eq.label
-            console.print(equilibrium_table(vgame, veq, f"{equilibrium_title(vgame)} without the low-yield option "
-                                                        f"({variant_id})"))
-            console.print(("[bold]Removing the low-yield option changes the outcome[/]: " if changed else
-                           "[bold]Removing the low-yield option does not change the outcome[/]: ")
-                          + f"{eq.label}  →  {veq.label}")
-            record["without_low_yield"] = {"scenario": variant_id, "equilibrium": veq.to_dict(),
-                                           "on_path": decisions(vgame, veq, vsol), **_answers(vgame, veq),
-                                           "changes_outcome": changed}
-        except EscalabError as exc:
-            record["without_low_yield"] = {"scenario": variant_id, "note": str(exc)}
-
-    if all(name in s.parameters for name, _ in PHASE_AXES):
-        axes = []
-        for name, num in PHASE_AXES:
-            rng = s.parameters[name].range
-            lo, hi = (rng if rng is not None else (0.0, 2 * float(s.values[name]) + 1))
-            if name == "c_limited":
-                hi = min(float(hi), 20.0)
-            axes.append(Axis(name, np.linspace(float(lo), float(hi), num)))
-        result = sweep(s, axes)
-        png = plot_phase_diagram(result, out / "phase-diagram.png")
-        result.write_csv(out / "sweep.csv")
-        console.print(f"[dim]wrote {png}[/]")
-        record["phase_diagram"] = {"file": str(png), "csv": str(out / "sweep.csv"), **result.to_dict()}
-    return record
+        rec["threats"], rec["threats_note"] = [], str(exc)
+    rob = robustness(s, eq.label, progress)
+    for r in rob["rows"]:
+        if r.get("nearest_outcome"):
+            colours.add([r["nearest_outcome"]["outcome_after"]])
+    rec["robustness"] = rob
+    names, why = phase_axes(s, rob)
+    if not names:
+        rec["phase_diagram"] = {"skipped": "no parameter of the move tree changes the equilibrium within its "
+                                           "scanned range, so a phase diagram would be one colour"}
+        return rec
+    progress(f"phase diagram over {' and '.join(names)}")
+    try:
+        result = phase_sweep(s, names)
+    except EscalabError as exc:
+        rec["phase_diagram"] = {"skipped": str(exc)}
+        return rec
+    rec["phase_diagram"] = {**sweep_record(result, colours), "chosen": why,
+                            "default": {n: float(s.values[n]) for n in names}}
+    return rec

@@ -1,0 +1,184 @@
+"""Why an equilibrium holds, in plain arithmetic.
+
+A reader who is told "Russia uses limited nuclear weapons" should be able to check it with a pencil:
+at its decision Russia weighs each option by what follows it in the equilibrium, averaged over what
+it cannot see (the President's type, with its beliefs). This module writes exactly that sum for
+every information set, and for every threat the comparison that makes it credible or empty. It
+reads the exact (rational) solution, so "0.3 x (-16) + 0.7 x 8 = 0.8" is the number the solver used.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from ..model import ExtensiveGame
+from ..solve.assessment import node_steps
+from ..solve.sequential import SequentialSolution
+
+MAX_TERMS = 12          # an option averaged over more nodes than this is shown by its value alone
+
+
+def fmt(v: Any) -> str:
+    """A number as a reader writes it: 0.3, -16, 10/3 (= 3.333); exact when the solver was exact."""
+    if isinstance(v, Fraction):
+        if v.denominator == 1:
+            return str(v.numerator)
+        d = v.denominator
+        for p in (2, 5):
+            while d % p == 0:
+                d //= p
+        if d == 1 and len(str(v.denominator)) <= 6:
+            return _trim(f"{float(v):.6f}")
+        return f"{v.numerator}/{v.denominator} (≈{float(v):.4g})"
+    f = float(v)
+    return str(int(f)) if f.is_integer() else f"{f:.6g}"
+
+
+def _trim(s: str) -> str:
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def _paren(v: Any) -> str:
+    s = fmt(v)
+    return f"({s})" if s.startswith("-") or " " in s else s
+
+
+def actor_name(game: ExtensiveGame, player: int, own_type: str | None = None) -> str:
+    spec = game.scenario.spec.actors[game.players[player]]
+    return f"{spec.name} ({own_type})" if own_type else spec.name
+
+
+def move_label(game: ExtensiveGame, node_source: str, action: str) -> str:
+    seq = game.scenario.spec.sequential
+    node = seq.nodes.get(node_source) if seq is not None else None
+    mv = (node.moves or {}).get(action) if node is not None else None
+    return mv.label if mv is not None and mv.label else action.replace("_", " ")
+
+
+def _outcome_label(game: ExtensiveGame, outcome: str | None) -> str:
+    seq = game.scenario.spec.sequential
+    out = seq.outcomes.get(outcome) if seq is not None and outcome else None
+    return out.label if out is not None and out.label else (outcome or "?")
+
+
+def chance_context(game: ExtensiveGame, idx: int) -> str:
+    """What chance has drawn on the way to node ``idx`` (e.g. 'resolute'), or ''."""
+    return ", ".join(a for p, a in node_steps(game, idx) if game.nodes[p].kind == "chance")
+
+
+class _Values:
+    """Continuation values of every node under the equilibrium choices of one solution point."""
+
+    def __init__(self, game: ExtensiveGame, sol: SequentialSolution, point: int = 0):
+        self.game, self.sol, self.point = game, sol, point
+        self.cache: dict[int, tuple[Any, ...]] = {}
+
+    def choice(self, infoset: int) -> int:
+        return int(self.sol.choice[infoset][self.point])
+
+    def __call__(self, idx: int) -> tuple[Any, ...]:
+        if idx in self.cache:
+            return self.cache[idx]
+        n = self.game.nodes[idx]
+        if n.kind == "terminal":
+            v = tuple(n.payoffs)
+        elif n.kind == "chance":
+            kids = [self(c) for c in n.children]
+            v = tuple(sum((p * k[i] for p, k in zip(n.probs, kids)), 0 * kids[0][i])
+                      for i in range(len(self.game.players)))
+        else:
+            assert n.infoset is not None
+            v = self(n.children[self.choice(n.infoset)])
+        self.cache[idx] = v
+        return v
+
+    def describe(self, idx: int, player: int, depth: int = 0) -> tuple[str, list[str]]:
+        """(arithmetic for ``player``'s value from node ``idx`` on, the moves that lead there)."""
+        n = self.game.nodes[idx]
+        if n.kind == "terminal":
+            return fmt(n.payoffs[player]), [f"ends in {_outcome_label(self.game, n.outcome)}"]
+        if n.kind == "decision":
+            assert n.infoset is not None and n.player is not None
+            info = self.game.infosets[n.infoset]
+            k = self.choice(n.infoset)
+            arith, story = self.describe(n.children[k], player, depth)
+            who = actor_name(self.game, n.player, info.own_type)
+            return arith, [f"{who} plays {n.actions[k]}"] + story
+        if depth >= 2 or len(n.children) > MAX_TERMS:
+            return fmt(self(idx)[player]), ["chance decides what follows"]
+        parts, stories = [], []
+        for a, p, c in zip(n.actions, n.probs, n.children):
+            arith, story = self.describe(c, player, depth + 1)
+            parts.append(f"{fmt(p)} × {_paren_text(arith)}")
+            stories.append(f"with probability {fmt(p)} chance draws {a}: " + ", ".join(story))
+        return " + ".join(parts), ["; ".join(stories)]
+
+
+def _paren_text(arith: str) -> str:
+    return f"({arith})" if arith.startswith("-") or " " in arith else arith
+
+
+def explain_choices(game: ExtensiveGame, sol: SequentialSolution, on_path: set[str]) -> list[dict[str, Any]]:
+    """For every information set: each action's value as a sum the reader can redo, and the choice."""
+    values = _Values(game, sol)
+    out = []
+    for info in game.infosets:
+        player = info.player
+        beliefs = {n: sol.beliefs[n][0] for n in info.nodes}
+        shown = [n for n in info.nodes if beliefs[n] != 0] or list(info.nodes)
+        options = []
+        for k, action in enumerate(info.actions):
+            q = sol.action_values[info.index][k][0]
+            terms = []
+            for n in shown:
+                child = game.nodes[n].children[k]
+                arith, story = values.describe(child, player)
+                terms.append({"given": chance_context(game, n), "belief": fmt(beliefs[n]),
+                              "value": fmt(values(child)[player]), "arithmetic": arith, "story": ", ".join(story)})
+            if len(shown) == 1 or len({x["value"] for x in terms}) == 1:
+                arithmetic = terms[0]["arithmetic"]
+                if arithmetic != fmt(q):
+                    arithmetic += f" = {fmt(q)}"
+            elif len(shown) <= MAX_TERMS:
+                arithmetic = " + ".join(f"{t['belief']} × {_paren(values(game.nodes[n].children[k])[player])}"
+                                        for t, n in zip(terms, shown)) + f" = {fmt(q)}"
+            else:
+                arithmetic = fmt(q)
+            options.append({"action": action, "label": move_label(game, game.nodes[info.nodes[0]].source, action),
+                            "value": float(q), "exact": fmt(q), "arithmetic": arithmetic, "terms": terms})
+        chosen = info.actions[values.choice(info.index)]
+        best = max(float(o["value"]) for o in options)
+        ties = [o["action"] for o in options if abs(float(o["value"]) - best) <= 1e-12 * max(1.0, abs(best))]
+        who = actor_name(game, player, info.own_type)
+        others = [o for o in options if o["action"] != chosen]
+        pick = next(o for o in options if o["action"] == chosen)
+        sentence = (f"{who} compares {chosen} ({pick['label']}): {pick['arithmetic']}"
+                    + "".join(f"{' with' if i == 0 else ','} {o['action']}: {o['arithmetic']}"
+                              for i, o in enumerate(others))
+                    + f"; it plays {chosen}" + (f" (tied with {', '.join(t for t in ties if t != chosen)})"
+                                                 if len(ties) > 1 else "") + ".")
+        out.append({"infoset": info.label, "actor": game.players[player], "actor_name": who,
+                    "type": info.own_type, "on_path": info.label in on_path, "chosen": chosen, "ties": ties,
+                    "beliefs": {game.nodes[n].id: fmt(beliefs[n]) for n in info.nodes}, "options": options,
+                    "sentence": sentence})
+    return out
+
+
+def explain_threat(threat: dict[str, Any], choices: list[dict[str, Any]]) -> str:
+    """The comparison behind one threat's credibility, from the same values as the choices."""
+    here = next((c for c in choices if c["infoset"] == threat["infoset"]), None)
+    if here is None:
+        return ""
+    value = {o["action"]: o for o in here["options"]}
+    act = value[threat["action"]]
+    rivals = [o for a, o in value.items() if a != threat["action"]]
+    if not rivals:
+        return f"{here['actor_name']} has no other move at {threat['infoset']}: the threat is credible by default."
+    best = max(rivals, key=lambda o: o["value"])
+    head = (f"If it came to {threat['infoset']}, {here['actor_name']} would get {act['arithmetic']} from "
+            f"{threat['action']} against {best['arithmetic']} from {best['action']}")
+    gap = act["value"] - best["value"]
+    if threat["credible"]:
+        return head + f": carrying the threat out is a best reply (gap {fmt(gap) if gap else '0'}), so it is credible."
+    return head + f": carrying it out would cost {fmt(-gap)}, so the threat is not credible."

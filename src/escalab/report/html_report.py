@@ -1,0 +1,483 @@
+"""The report as one HTML page: readable offline, printable as a handout, citable.
+
+Plain ``html.escape`` on every piece of text that comes from a scenario or a result (scenario files
+come from strangers); no template engine, no script, no external URL: figures are embedded as
+``data:`` URIs (and also written beside the page as PNG files), styles are inline, and a print
+stylesheet keeps tables and figures whole on paper.
+"""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from ..scenario import Scenario
+from .explain import fmt
+
+SECTIONS = (("summary", "In short"), ("scenario", "The scenario"), ("equilibrium", "Equilibrium"),
+            ("why", "Why: the arithmetic of each choice"), ("threats", "Threats and their credibility"),
+            ("robustness", "Robustness: what the answer hangs on"), ("phase", "Phase diagram"),
+            ("variants", "Variants side by side"), ("crisis", "The ladder crisis: how it ends"),
+            ("readiness", "Readiness: what the signs say"), ("plays", "Plays and scores"),
+            ("caveats", "Caveats"), ("sources", "Sources"), ("reproducibility", "Reproducibility and citation"))
+
+CSS = """
+body{font:15px/1.5 Georgia,'Times New Roman',serif;color:#1a1a1a;max-width:62rem;margin:2rem auto;padding:0 1rem}
+h1{font-size:1.7rem;margin-bottom:.2rem}h2{border-bottom:2px solid #333;margin-top:2.2rem;font-size:1.3rem}
+h3{font-size:1.05rem;margin-bottom:.3rem}
+table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.86rem;width:100%}
+th,td{border:1px solid #bbb;padding:.25rem .45rem;text-align:left;vertical-align:top}
+th{background:#f0f0f0}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+figure{margin:1rem 0;text-align:center}figure img{max-width:100%;height:auto;border:1px solid #ddd}
+figcaption{font-size:.85rem;color:#444;margin-top:.3rem}
+.note{color:#555;font-style:italic}.skip{background:#f7f7f7;border-left:4px solid #aaa;padding:.4rem .8rem}
+.arith{font-family:'DejaVu Sans Mono',Consolas,monospace;font-size:.85rem}
+.swatch{display:inline-block;width:.9em;height:.9em;border:1px solid #333;vertical-align:middle;margin-right:.3em}
+.yes{color:#006d2c;font-weight:bold}.no{color:#a50f15;font-weight:bold}
+nav ol{columns:2;font-size:.9rem}code{font-size:.85rem}
+.cite{background:#f4f4f4;padding:.6rem .9rem;border:1px solid #ccc;font-size:.9rem}
+@media print{body{max-width:none;margin:0;font-size:11pt}nav{display:none}
+ h2{page-break-after:avoid}table,figure,.cite{page-break-inside:avoid}a{color:inherit;text-decoration:none}
+ figure img{border:none;max-height:23cm}}
+"""
+
+
+def e(x: Any) -> str:
+    return escape(str(x), quote=True)
+
+
+def _num(v: Any, digits: int = 4) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float) and not v.is_integer():
+        return f"{v:.{digits}g}"
+    return e(fmt(v)) if not isinstance(v, str) else e(v)
+
+
+def _pct(p: float) -> str:
+    return f"{100 * p:.1f}%"
+
+
+def table(head: list[str], rows: list[list[str]], num_cols: tuple[int, ...] = ()) -> str:
+    """Cells are HTML already (escaped by the caller)."""
+    h = "".join(f"<th>{c}</th>" for c in head)
+    body = "".join("<tr>" + "".join(f"<td class=\"num\">{c}</td>" if i in num_cols else f"<td>{c}</td>"
+                                    for i, c in enumerate(r)) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
+
+
+class Page:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.images: list[str] = []
+
+    def figure(self, name: str | None, caption: str) -> str:
+        if not name:
+            return ""
+        data = base64.b64encode((self.folder / name).read_bytes()).decode("ascii")
+        self.images.append(name)
+        return (f"<figure><img src=\"data:image/png;base64,{data}\" alt=\"{e(caption)}\" data-file=\"{e(name)}\">"
+                f"<figcaption>{e(caption)} (also as <code>{e(name)}</code>)</figcaption></figure>")
+
+
+def skipped(rec: dict[str, Any] | None, what: str) -> str | None:
+    if rec is None:
+        return f"<p class=\"skip\">Not computed: {e(what)}.</p>"
+    if "skipped" in rec:
+        return f"<p class=\"skip\">Not applicable: {e(rec['skipped'])}.</p>"
+    return None
+
+
+def swatch(colour: str | None) -> str:
+    return f"<span class=\"swatch\" style=\"background:{e(colour)}\"></span>" if colour else ""
+
+
+def tree_outline(s: Scenario) -> str:
+    """The tree as written (before types are drawn), as nested lists with payoffs at the values."""
+    seq = s.spec.sequential
+    assert seq is not None
+    removed = set(s.spec.remove_moves)
+
+    def payoff_text(outcome: str) -> str:
+        parts = []
+        for actor, spec in seq.outcomes[outcome].payoffs.items():
+            if isinstance(spec, dict):
+                parts.append(f"{actor}: " + ", ".join(
+                    f"{t} {fmt(s.evaluate('sequential', 'outcomes', outcome, 'payoffs', actor, t))}" for t in spec))
+            else:
+                parts.append(f"{actor} {fmt(s.evaluate('sequential', 'outcomes', outcome, 'payoffs', actor))}")
+        return "; ".join(parts)
+
+    def target(label: str, nxt: str | None, outcome: str | None, depth: int) -> str:
+        if nxt is not None:
+            return f"<li>{e(label)}{node(nxt, depth + 1)}</li>"
+        out = seq.outcomes[outcome]  # type: ignore[index]
+        return (f"<li>{e(label)} → <b>{e(out.label or outcome)}</b> <span class=\"note\">"
+                f"({e(payoff_text(outcome))})</span></li>")  # type: ignore[arg-type]
+
+    def node(node_id: str, depth: int) -> str:
+        if depth > 40:
+            return "<ul><li>…</li></ul>"
+        n = seq.nodes[node_id]
+        if n.chance is not None:
+            items = "".join(target(f"{k} (p = {fmt(s.evaluate('sequential', 'nodes', node_id, 'chance', k, 'prob'))})",
+                                   b.next, b.outcome, depth) for k, b in n.chance.items())
+            return f"<ul><li><i>chance: {e(n.label or node_id)}</i><ul>{items}</ul></li></ul>"
+        info = f" [information set {n.infoset}]" if n.infoset else ""
+        items = "".join(target(f"{m}: {mv.label}" if mv.label else m, mv.next, mv.outcome, depth)
+                        for m, mv in (n.moves or {}).items() if f"{node_id}.{m}" not in removed)
+        return f"<ul><li><b>{e(n.actor)}</b>: {e(n.label or node_id)}{e(info)}<ul>{items}</ul></li></ul>"
+
+    typed = [a for a, spec in s.spec.actors.items() if spec.types]
+    head = (f"<p class=\"note\">Private types are drawn by chance first: {e(', '.join(typed))}.</p>" if typed else "")
+    return head + node(seq.root, 0)
+
+
+def crisis_settings(s: Scenario) -> dict[str, str]:
+    lc = s.spec.ladder_crisis
+    assert lc is not None and s.crisis_ladder is not None
+    names = {r.id: r.name for r in s.crisis_ladder.rungs}
+    b = lc.balance
+    acc = ", ".join(f"{band}: up {fmt(s.evaluate('ladder_crisis', 'accidents', band, 'up'))} by 1-{a.max_rungs} rungs"
+                    for band, a in lc.accidents.items()) or "none"
+    return {"ladder": f"{s.crisis_ladder.id} ({len(s.crisis_ladder.rungs)} rungs)",
+            "actors": " vs ".join(lc.actors),
+            "start": ", ".join(f"{a} at {names.get(r, r)}" for a, r in lc.start.items()),
+            "conventional balance": f"starts {b.initial:+d} in [{b.range[0]}, {b.range[1]}], drift {b.drift:+d} per turn",
+            "accidents": acc, "misperception": fmt(s.evaluate("ladder_crisis", "misperception")),
+            "turn limit": str(lc.turn_limit), "doctrines": ", ".join(s.spec.doctrines) or "–"}
+
+
+# ----------------------------------------------------------------------------- sections
+def summary_html(s: Scenario, r: dict[str, Any]) -> str:
+    items = "".join(f"<li>{e(x)}</li>" for x in r.get("findings", [])) or "<li>No finding: see the sections below.</li>"
+    return f"<ul>{items}</ul>"
+
+
+def scenario_html(s: Scenario, r: dict[str, Any], page: Page, figs: dict[str, Any]) -> str:
+    sc = r["scenario"]
+    out = [f"<p>{e(sc['summary'])}</p>" if sc["summary"] else ""]
+    out.append("<h3>Actors</h3>" + table(["id", "name", "role", "readiness scale", "private types (prior)"], [
+        [e(a["id"]), e(a["name"]), e(a["role"] or "–"), e(a["readiness"] or "–"),
+         e(", ".join(f"{k} ({fmt(v)})" for k, v in a["types"].items()) or "–")] for a in sc["actors"]]))
+    if sc["parameters"]:
+        out.append("<h3>Parameters</h3>" + table(
+            ["name", "value", "range", "unit", "meaning", "source"],
+            [[f"<code>{e(p['name'])}</code>", _num(p["value"]) + (" (set)" if p["value"] != p["default"] else ""),
+              e(f"[{fmt(p['range'][0])}, {fmt(p['range'][1])}]") if p["range"] else "–", e(p["unit"] or "–"),
+              e(p["doc"]), e(p["source"] or "no source given")] for p in sc["parameters"]], num_cols=(1,)))
+    if s.spec.sequential is not None:
+        out.append("<h3>The move tree as written</h3>" + tree_outline(s))
+    out.append(page.figure(figs.get("tree"), "The compiled game tree (types drawn by chance first); the "
+                                             "equilibrium path is thick red, equilibrium choices off the path "
+                                             "thin red, information sets dashed"))
+    if "sequential" in s.forms and not figs.get("tree"):
+        out.append("<p class=\"note\">The compiled tree has too many terminal nodes to draw legibly; the outline "
+                   "above shows it as written.</p>")
+    out.append(page.figure(figs.get("ladders", {}).get("tree"), "The scenario's ladder with its bands; the rungs "
+                                                                "the equilibrium path stands for are marked"))
+    if s.spec.ladder_crisis is not None:
+        out.append("<h3>The ladder crisis</h3>" + table(["setting", "value"],
+                                                         [[e(k), e(v)] for k, v in crisis_settings(s).items()]))
+        out.append(page.figure(figs.get("ladders", {}).get("crisis"), "The crisis ladder with its bands and the "
+                                                                      "starting rungs"))
+    return "".join(out)
+
+
+def equilibrium_html(r: dict[str, Any], colours: dict[str, str]) -> str:
+    solve = r.get("solve")
+    skip = skipped(solve, "the move tree was not solved")
+    if skip:
+        return skip
+    eq = solve["equilibrium"]
+    out = [f"<p><b>{e(solve['title'])}.</b> Outcome: {swatch(colours.get(eq['label']))}<b>{e(eq['label'])}</b>; "
+           f"path: <code>{e(eq['path'])}</code>; expected payoffs: "
+           f"{e(', '.join(f'{a} {fmt(v)}' for a, v in eq['payoffs'].items()))}.</p>"]
+    out.append("<h3>On the equilibrium path</h3>" + table(["actor", "information set", "plays", "ladder rung"], [
+        [e(d["actor_name"]), f"<code>{e(d['infoset'])}</code>", f"<b>{e(d['action'])}</b>", e(d.get("rung") or "–")]
+        for d in solve["on_path"]]))
+    rows = []
+    for x in solve["explanations"]:
+        beliefs = "–" if len(x["beliefs"]) == 1 else e(", ".join(f"{k}: {v}" for k, v in x["beliefs"].items()))
+        rows.append([e(x["actor_name"]), f"<code>{e(x['infoset'])}</code>", f"<b>{e(x['chosen'])}</b>",
+                     "on path" if x["on_path"] else "off path", beliefs, e(", ".join(x["ties"]) if len(x["ties"]) > 1
+                                                                           else "")])
+    out.append("<h3>Every information set</h3>" + table(
+        ["actor", "information set", "plays", "reached?", "beliefs over its nodes", "ties"], rows))
+    return "".join(out)
+
+
+def why_html(r: dict[str, Any]) -> str:
+    solve = r.get("solve")
+    skip = skipped(solve, "the move tree was not solved")
+    if skip:
+        return skip
+    out = ["<p>Each option's value is what follows it in the equilibrium, averaged over what the mover cannot "
+           "see with its beliefs. Exact numbers (rationals) as the solver used them.</p>"]
+    for x in sorted(solve["explanations"], key=lambda x: not x["on_path"]):
+        out.append(f"<h3>{e(x['actor_name'])} at <code>{e(x['infoset'])}</code>"
+                   f"{'' if x['on_path'] else ' (off the path: what it would do if reached)'}</h3>")
+        out.append(f"<p>{e(x['sentence'])}</p>")
+        rows = []
+        for o in x["options"]:
+            stories = "; ".join((f"{t['given']}: " if t["given"] else "") + t["story"] for t in o["terms"])
+            rows.append([f"<b>{e(o['action'])}</b>" if o["action"] == x["chosen"] else e(o["action"]), e(o["label"]),
+                         f"<span class=\"arith\">{e(o['arithmetic'])}</span>", e(stories)])
+        out.append(table(["option", "meaning", "value to the mover", "what follows"], rows))
+    return "".join(out)
+
+
+def threats_html(r: dict[str, Any]) -> str:
+    solve = r.get("solve")
+    skip = skipped(solve, "the move tree was not solved")
+    if skip:
+        return skip
+    threats = solve.get("threats", [])
+    out = ["<p>A threat is what an equilibrium commits a side to at a point play never reaches. It is credible "
+           "when carrying it out would be a best reply once there (part of a sequential equilibrium); an empty "
+           "threat holds up a Nash equilibrium only because it is never tested.</p>"]
+    if not threats:
+        out.append("<p>No threat: no equilibrium commits any side to a move off its path.</p>")
+    for t in threats:
+        cls, word = ("yes", "credible") if t["credible"] else ("no", "not credible")
+        out.append(f"<p><b>{e(t['actor'])}</b> at <code>{e(t['infoset'])}</code> → <b>{e(t['action'])}</b>: "
+                   f"<span class=\"{cls}\">{word}</span>. {e(t['explanation'])} "
+                   f"<span class=\"note\">Held by: {e('; '.join(t['equilibria']))}.</span></p>")
+    if solve.get("threats_note"):
+        out.append(f"<p class=\"note\">{e(solve['threats_note'])}</p>")
+    return "".join(out)
+
+
+def robustness_html(r: dict[str, Any], colours: dict[str, str]) -> str:
+    solve = r.get("solve")
+    skip = skipped(solve, "the move tree was not solved")
+    if skip:
+        return skip
+    rob = solve["robustness"]
+    out = [f"<p>Each parameter is moved alone over its scanned range (the others at their values); the table gives "
+           f"the nearest value where some equilibrium choice switches and the nearest where the outcome changes. "
+           f"Ranked by the distance as a share of the scanned range: the top rows are the assumptions the answer "
+           f"hangs on. Exact values are rationals found where the payoffs are linear in the parameter "
+           f"(scan of {rob['points']} points, then exact refinement).</p>"]
+    rows = []
+    for x in rob["rows"]:
+        if "note" in x:
+            rows.append([str(x["rank"]), f"<code>{e(x['parameter'])}</code>", _num(x["value"]), "–", "–", "–",
+                         f"<span class=\"note\">{e(x['note'])}</span>"])
+            continue
+        n, o = x.get("nearest"), x.get("nearest_outcome")
+        where = (f"{e(n['exact'] or _num(n['at']))}: {e(n['actor'])} at <code>{e(n['infoset'])}</code> "
+                 f"{e(n['from'])} → {e(n['to'])}") if n else f"none in [{_num(x['scanned'][0])}, {_num(x['scanned'][1])}]"
+        share = _pct(x["relative"]) if x.get("relative") is not None else "–"
+        outcome = (f"{e(o['exact'] or _num(o['at']))} → {swatch(colours.get(o['outcome_after']))}"
+                   f"{e(o['outcome_after'])}") if o else "none in range"
+        rows.append([str(x["rank"]), f"<code>{e(x['parameter'])}</code>", _num(x["value"]),
+                     _num(n["distance"]) if n else "–", share, where, outcome])
+    out.append(table(["rank", "parameter", "value", "distance", "share of range", "nearest switch",
+                      "nearest change of outcome"], rows, num_cols=(0, 2, 3, 4)))
+    if rob["not_in_tree"]:
+        out.append(f"<p class=\"note\">Not in the move tree (the tree's equilibrium does not depend on them): "
+                   f"{e(', '.join(rob['not_in_tree']))}.</p>")
+    out.append("<h3>Thresholds</h3><ul>" + "".join(
+        f"<li>{e(st)}</li>" for x in rob["rows"] for st in x.get("statements", [])) + "</ul>")
+    return "".join(out)
+
+
+def phase_html(r: dict[str, Any], page: Page, figs: dict[str, Any], colours: dict[str, str]) -> str:
+    solve = r.get("solve")
+    skip = skipped(solve, "the move tree was not solved")
+    if skip:
+        return skip
+    ph = solve.get("phase_diagram", {})
+    skip = skipped(ph, "")
+    if skip:
+        return skip
+    names = [a["name"] for a in ph["axes"]]
+    out = [f"<p>Over {e(' and '.join(names))} ({e(ph['chosen'])}); the other parameters at their values. The star "
+           f"marks the scenario's values. Each outcome has one colour throughout the report.</p>",
+           page.figure(figs.get("phase"), f"Equilibrium outcome over {' × '.join(names)}")]
+    out.append(table(["outcome", "path", "share of the grid"], [
+        [swatch(colours.get(lbl)) + e(lbl), f"<code>{e(path)}</code>", _pct(ph["shares"].get(lbl, 0.0))]
+        for lbl, path in zip(ph["labels"], ph["paths"])], num_cols=(2,)))
+    return "".join(out)
+
+
+def variants_html(r: dict[str, Any], page: Page, figs: dict[str, Any], colours: dict[str, str]) -> str:
+    v = r.get("variants")
+    skip = skipped(v, "variants were not compared")
+    if skip:
+        return skip
+    out = ["<ul>" + "".join(f"<li>{e(x['sentence'])}</li>" for x in v["rows"]) + "</ul>"]
+    base = v["base"]
+    rows = [[f"<b>this scenario</b> ({e(r['scenario']['id'])})", "–",
+             swatch(colours.get(base["label"])) + e(base["label"] or "–"), "–",
+             _pct(base["crisis"]["strategic_war"]) if base.get("crisis") else "–"]]
+    for x in v["rows"]:
+        tree, crisis = x.get("tree", {}), x.get("crisis", {})
+        t = (swatch(colours.get(tree["label"])) + e(tree["label"])) if "label" in tree else e(tree.get("note", "–"))
+        changed = ("yes" if tree.get("changes_outcome") else "no") if "label" in tree else "–"
+        war = ("same crisis" if crisis.get("same") else _pct(crisis["strategic_war"])) if (
+            crisis.get("same") or "strategic_war" in crisis) else e(crisis.get("note", "–"))
+        rows.append([f"{e(x['title'])} (<code>{e(x['scenario'])}</code>, {e(x['relation'])})", e("; ".join(x["changes"])),
+                     t, changed, war])
+    out.append(table(["scenario", "what changes", "equilibrium outcome", "outcome changes?",
+                      "P(strategic war), equilibrium play, accidents on"], rows))
+    for x in v["rows"]:
+        out.append(page.figure(figs.get("variant_phase", {}).get(x["scenario"]),
+                               f"Phase diagram of {x['scenario']} over the same parameters (same colours)"))
+    return "".join(out)
+
+
+def crisis_html(r: dict[str, Any], page: Page, figs: dict[str, Any]) -> str:
+    sim = r.get("simulate")
+    skip = skipped(sim, "the ladder crisis was not simulated")
+    if skip:
+        return skip
+    names = sim["endings"]
+    half = max((x["ci95"][1] - x["ci95"][0]) / 2 for row in sim["rows"] for x in row["endings"].values())
+    rows = [[e(row["configuration"]), "on" if row["accidents"] else "off",
+             *[_pct(row["endings"][n]["p"]) for n in names], f"{row['mean_duration']:.2f}"] for row in sim["rows"]]
+    out = [f"<p>{sim['runs']:,} Monte Carlo runs per row (seed {sim['seed']}); every rate's 95% interval lies "
+           f"within ±{100 * half:.1f} percentage points. {e(sim.get('caption', ''))}</p>",
+           table(["leaders", "accidents", *[e(n.replace('_', ' ')) for n in names], "mean turns"], rows,
+                 num_cols=tuple(range(2, 3 + len(names)))),
+           page.figure(figs.get("endings"), "How the ladder crisis ends, by leaders' policies, with and without "
+                                            "accidents")]
+    return "".join(out)
+
+
+def readiness_html(r: dict[str, Any], page: Page, figs: dict[str, Any]) -> str:
+    rd = r.get("readiness")
+    skip = skipped(rd, "readiness was not assessed")
+    if skip:
+        return skip
+    out = []
+    for a in rd["actors"]:
+        out.append(f"<h3>{e(a['name'])} (scale {e(a['scale'])})</h3>")
+        head = ["look", *[e(n) for n in a["level_names"]]]
+        rows = [["<i>prior</i>", *[_pct(p) for p in a["prior"]]]]
+        rows += [[e(x["look"]), *[_pct(p) for p in x["posterior"]]] for x in a["rows"]]
+        out.append(table(head, rows, num_cols=tuple(range(1, 1 + len(a["levels"])))))
+        out.append(page.figure(figs.get("readiness", {}).get(a["actor"]), f"Posterior over {a['name']}'s readiness "
+                                                                          "after one look"))
+        lik = [[f"<code>{e(sg['id'])}</code> — {e(sg['doc'])}", *[_pct(p) for p in sg["likelihood"]]] for sg in a["signs"]]
+        lik += [[f"declaration “{e(d['text'])}”", *[_pct(p) for p in d["likelihood"]]] for d in a["declarations"]]
+        if lik:
+            out.append("<p>Likelihoods: the chance of each observation at each level.</p>"
+                       + table(["observation", *[e(n) for n in a["level_names"]]], lik,
+                               num_cols=tuple(range(1, 1 + len(a["levels"])))))
+    return "".join(out)
+
+
+def plays_html(r: dict[str, Any]) -> str:
+    p = r.get("plays")
+    skip = skipped(p, "stored games were not read")
+    if skip:
+        return skip
+    rows = []
+    for g in p["games"]:
+        peak = g.get("peak") or {}
+        dist = g.get("distance") or {}
+        rows.append([f"<code>{e(g['game'])}</code>", e(", ".join(f"{a}: {x}" for a, x in g["agents"].items())),
+                     e(g["status"]), e(g.get("ending") or "–"), e(g.get("turns") or "–"),
+                     e(peak.get("name") or peak.get("rung") or "–"),
+                     e(", ".join(f"{k}: {_num(v)}" for k, v in (dist.get("mean") or {}).items()) or "–")])
+    return (f"<p>{p['shown']} of {p['total']} stored games of this scenario (store <code>{e(p['store'])}</code>).</p>"
+            + table(["game", "agents", "status", "ending", "turns", "peak", "mean distance from equilibrium"], rows))
+
+
+CAVEATS = {
+    "sequential": (
+        "The move tree", "It fixes who moves when and what each side knows; real crises have no fixed order of "
+        "moves and sides may not know the game. Payoffs are cardinal utilities chosen by the modeller (see the "
+        "sources): the thresholds move with them, which is what the robustness table measures. The solution "
+        "assumes rational sides who share the priors and update by Bayes' rule, and it reports one pure sequential "
+        "equilibrium (ties broken by the order of moves in the file); other equilibria, mixed play, bargaining, "
+        "domestic politics and repeated interaction are left out."),
+    "ladder": (
+        "The ladder crisis", "Each side's options are the rungs of one ordered ladder; everything else a crisis "
+        "involves is folded into the rung values and the conventional balance. The equilibrium policy is a Markov "
+        "perfect equilibrium of the crisis without misperception, unrolled to a turn limit; accidents and misreads "
+        "are then applied as chance, doctrines are fixed rules, not optimised. Ending payoffs are assumptions, and "
+        "the rates are Monte Carlo estimates with intervals, not exact probabilities."),
+    "readiness": (
+        "Readiness", "Indicators are taken as independent given the level, and the likelihoods are assumptions "
+        "unless a source is given; the posterior can be no better than the prior and these numbers. Declarations "
+        "are treated as evidence only through their stated likelihoods (cheap talk)."),
+    "plays": (
+        "Plays", "Scores describe the stored games only; a handful of games by one kind of agent says little about "
+        "leaders in general."),
+}
+
+
+def caveats_html(s: Scenario, r: dict[str, Any]) -> str:
+    keys = [k for k in ("sequential", "ladder") if k in s.forms]
+    if "actors" in r.get("readiness", {}):
+        keys.append("readiness")
+    if "games" in r.get("plays", {}):
+        keys.append("plays")
+    return "".join(f"<h3>{e(CAVEATS[k][0])}</h3><p>{e(CAVEATS[k][1])}</p>" for k in keys)
+
+
+def sources_html(r: dict[str, Any]) -> str:
+    sc = r["scenario"]
+    out = ["<h3>The scenario</h3><ul>" + ("".join(f"<li>{e(x)}</li>" for x in sc["sources"]) or
+                                          "<li>No source given.</li>") + "</ul>"]
+    if sc["parameters"]:
+        out.append("<h3>Parameters</h3>" + table(["parameter", "source"], [
+            [f"<code>{e(p['name'])}</code>", e(p["source"] or "no source given")] for p in sc["parameters"]]))
+    ind = sc.get("indicator_sources", [])
+    if ind:
+        out.append("<h3>Readiness indicators</h3>" + table(["what", "source"], [[e(a), e(b)] for a, b in ind]))
+    docs = sc.get("document_sources", [])
+    if docs:
+        out.append("<h3>Ladders and readiness scales</h3>" + table(["document", "source"], [[e(a), e(b)] for a, b in docs]))
+    return "".join(out)
+
+
+def reproducibility_html(r: dict[str, Any], cite: str, methods: str) -> str:
+    rp = r["reproducibility"]
+    rows = [["escalab version", e(rp["escalab"])], ["command", f"<code>{e(rp['command'])}</code>"],
+            ["scenario", f"<code>{e(rp['scenario'])}</code>"], ["scenario content hash", f"<code>{e(rp['scenario_hash'])}</code>"],
+            ["parameters", e(", ".join(f"{k}={_num(v, 12)}" for k, v in rp["parameters"].items()) or "none")],
+            ["seeds and sizes", e(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in rp["settings"].items()))],
+            ["libraries", e(", ".join(f"{k} {v}" for k, v in rp["libraries"].items()))],
+            ["Python", e(f"{rp['python']} ({rp['platform']})")], ["made (UTC)", e(rp["utc_time"])]]
+    return (table(["", ""], rows) + "<p>Every number of this report is in <code>results.json</code>; "
+            "<code>escalab run --from results.json</code> recomputes them and says whether they agree bit for "
+            "bit.</p>" + f"<h3>Suggested citation</h3><p class=\"cite\">{e(cite)}</p>"
+            + f"<h3>Methods</h3><p>{e(methods)}</p>")
+
+
+def render(s: Scenario, results: dict[str, Any], figs: dict[str, Any], folder: Path, cite: str, methods: str
+           ) -> tuple[str, list[str]]:
+    """The page's HTML and the figure files it embeds."""
+    page = Page(folder)
+    colours = results.get("colours", {})
+    body = {
+        "summary": summary_html(s, results),
+        "scenario": scenario_html(s, results, page, figs),
+        "equilibrium": equilibrium_html(results, colours),
+        "why": why_html(results),
+        "threats": threats_html(results),
+        "robustness": robustness_html(results, colours),
+        "phase": phase_html(results, page, figs, colours),
+        "variants": variants_html(results, page, figs, colours),
+        "crisis": crisis_html(results, page, figs),
+        "readiness": readiness_html(results, page, figs),
+        "plays": plays_html(results),
+        "caveats": caveats_html(s, results),
+        "sources": sources_html(results),
+        "reproducibility": reproducibility_html(results, cite, methods),
+    }
+    nav = "<nav><ol>" + "".join(f"<li><a href=\"#{k}\">{e(t)}</a></li>" for k, t in SECTIONS) + "</ol></nav>"
+    sections = "".join(f"<section id=\"{k}\"><h2>{e(t)}</h2>{body[k]}</section>" for k, t in SECTIONS)
+    rp = results["reproducibility"]
+    html = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{e(s.title)} — escalab report</title><style>{CSS}</style></head><body>"
+            f"<header><h1>{e(s.title)}</h1><p class=\"note\">escalab {e(rp['escalab'])} report on scenario "
+            f"<code>{e(s.id)}</code>, made {e(rp['utc_time'])}.</p></header>{nav}{sections}</body></html>")
+    return html, page.images

@@ -1,0 +1,170 @@
+"""What it takes to cite a report and to get its numbers again.
+
+``results.json`` carries the scenario as one self-contained document (ladders and readiness scales
+inlined, no file paths), its parameter values, the seeds and the versions of everything that
+computed it. ``escalab run --from results.json`` loads that document, recomputes, and compares
+every number with the stored ones, bit for bit. No absolute path of the machine is written: a
+scenario file is named by its file name and identified by the hash of its content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..scenario import Scenario, loads
+
+LIBRARIES = ("numpy", "scipy", "pygambit", "matplotlib", "pydantic", "numba", "PyYAML")
+NOT_COMPARED = ("reproducibility",)   # when and how a run was made, not what it computed
+
+
+def self_contained(s: Scenario) -> dict[str, Any]:
+    """The scenario document with every reference inlined, loadable anywhere without files."""
+    doc = s.spec.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+    doc.pop("extends", None)
+    if s.ladder is not None:
+        doc["ladder"] = s.ladder.model_dump(mode="json", exclude_none=True)
+    if doc.get("ladder_crisis") is not None and s.crisis_ladder is not None:
+        doc["ladder_crisis"]["ladder"] = s.crisis_ladder.model_dump(mode="json", exclude_none=True)
+    for actor, scale in s.scales.items():
+        doc["actors"][actor]["readiness"] = scale.model_dump(mode="json", exclude_none=True)
+    return doc
+
+
+def content_hash(document: dict[str, Any], values: dict[str, float]) -> str:
+    text = json.dumps({"document": document, "values": values}, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def scenario_from_results(data: dict[str, Any]) -> Scenario:
+    doc = data["scenario"]["document"]
+    s = loads(json.dumps(doc), name="results.json (scenario)")
+    return s.with_params(data["reproducibility"]["parameters"])
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def shown_reference(ref: str) -> str:
+    """How a scenario reference appears in outputs: built-in names as they are, files by a path that
+    names no machine (relative as given, or the bare file name of an absolute path)."""
+    p = Path(ref)
+    return p.name if p.is_absolute() else ref
+
+
+def command(ref: str, sets: list[str], out: str | None, from_file: str | None = None) -> str:
+    import shlex
+    parts = ["escalab", "run"]
+    if from_file is not None:
+        parts += ["--from", shown_reference(from_file)]
+    else:
+        parts.append(shown_reference(ref))
+    for item in sets:
+        parts += ["--set", item]
+    if out is not None:
+        parts += ["--out", shown_reference(out)]
+    return shlex.join(parts)
+
+
+def block(s: Scenario, document: dict[str, Any], cmd: str, settings: dict[str, int]) -> dict[str, Any]:
+    values = {k: float(v) for k, v in s.values.items()}
+    return {"escalab": __version__, "command": cmd, "scenario": s.id, "scenario_hash": content_hash(document, values),
+            "parameters": values, "settings": settings,
+            "seeds": {k: v for k, v in settings.items() if k.endswith("seed")},
+            "python": platform.python_version(), "platform": f"{platform.system()} {platform.machine()}",
+            "libraries": {name: _version(name) for name in LIBRARIES},
+            "utc_time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def citation(s: Scenario, repro: dict[str, Any]) -> str:
+    year = repro["utc_time"][:4]
+    return (f"escalab contributors ({year}). “{s.title}” (scenario {s.id}), analysed with escalab "
+            f"{repro['escalab']}. Scenario {repro['scenario_hash'][:19]}; report of {repro['utc_time'][:10]}. "
+            f"Reproduce with: {repro['command']}")
+
+
+def methods(results: dict[str, Any]) -> str:
+    """A methods paragraph that says what was run, from what was run."""
+    out = []
+    solve = results.get("solve", {})
+    if "equilibrium" in solve:
+        out.append(f"The move tree was compiled to an extensive-form game ({solve['facts']['nodes']} nodes, "
+                   f"{solve['facts']['information_sets']} information sets; private types by the Harsanyi "
+                   "transformation) and solved for a pure sequential equilibrium by backward induction with "
+                   "beliefs (Kreps and Wilson 1982) in exact rational arithmetic; beliefs off the path come "
+                   "from uniform trembles.")
+        if solve.get("threats") is not None:
+            out.append("Threats are the off-path commitments of the sequential equilibrium and of every pure "
+                       "Nash equilibrium (enumerated with Gambit); a threat is credible when carrying it out is a "
+                       "best reply once its information set is reached (Selten).")
+        rob = solve.get("robustness")
+        if rob:
+            out.append(f"For each parameter of the tree, the equilibrium was solved on {rob['points']} points of its "
+                       "range with the other parameters fixed; each switch was then located exactly (as a rational) "
+                       "where the payoffs are linear in the parameter, and by bisection otherwise.")
+        ph = solve.get("phase_diagram", {})
+        if "axes" in ph:
+            dims = " × ".join(str(a["points"]) for a in ph["axes"])
+            out.append(f"The phase diagram solves the equilibrium on a {dims} grid "
+                       f"({', '.join(a['name'] for a in ph['axes'])}).")
+    sim = results.get("simulate", {})
+    if "rows" in sim:
+        out.append(f"The ladder crisis was simulated by Monte Carlo ({sim['runs']:,} runs per configuration, seed "
+                   f"{sim['seed']}); the equilibrium policy is the Markov perfect equilibrium of the fog-free crisis "
+                   f"unrolled to the turn limit, the logit policy a quantal response with λ = {sim['logit_lambda']:g} "
+                   "to it. Rates carry 95% Wilson intervals.")
+    if "actors" in results.get("readiness", {}):
+        out.append("Readiness posteriors apply Bayes' rule to the scenario's likelihoods, indicators being "
+                   "independent given the level.")
+    return " ".join(out)
+
+
+def numbers_view(results: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in results.items() if k not in NOT_COMPARED}
+
+
+def differences(old: Any, new: Any, path: str = "", limit: int = 20) -> list[str]:
+    """Where two results differ, as 'path: old -> new' lines (at most ``limit``)."""
+    out: list[str] = []
+
+    def walk(a: Any, b: Any, p: str) -> None:
+        if len(out) >= limit:
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in sorted(set(a) | set(b), key=str):
+                if k not in a:
+                    out.append(f"{p}.{k}: only in the new run")
+                elif k not in b:
+                    out.append(f"{p}.{k}: only in the stored results")
+                else:
+                    walk(a[k], b[k], f"{p}.{k}" if p else str(k))
+        elif isinstance(a, list) and isinstance(b, list):
+            if len(a) != len(b):
+                out.append(f"{p}: {len(a)} items stored, {len(b)} now")
+            for i, (x, y) in enumerate(zip(a, b)):
+                walk(x, y, f"{p}[{i}]")
+        elif a != b or type(a) is not type(b):
+            out.append(f"{p}: {json.dumps(a)[:80]} -> {json.dumps(b)[:80]}")
+    walk(old, new, path)
+    return out
+
+
+def count_numbers(x: Any) -> int:
+    if isinstance(x, dict):
+        return sum(count_numbers(v) for v in x.values())
+    if isinstance(x, list):
+        return sum(count_numbers(v) for v in x)
+    return 1 if isinstance(x, (int, float)) and not isinstance(x, bool) else 0
+
+

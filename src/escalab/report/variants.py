@@ -1,0 +1,162 @@
+"""Variants side by side: what changes when a scenario is modified (e.g. without the low-yield option).
+
+A variant is a built-in scenario that ``extends`` this one, or the built-in this one extends (its
+base). Each is compared on what the report computes for the scenario itself: the equilibrium of the
+move tree and how the ladder crisis ends under the equilibrium policies. Parameters the user
+changed with ``--set`` are carried over, so a variant is compared at the same point; the variant's
+own changed defaults stay (they are part of what it changes).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+import yaml
+
+from ..errors import EscalabError
+from ..scenario import Scenario, library, load
+from .colours import OutcomeColours
+from .simulate_section import simulate_rows
+from .solve_section import phase_sweep, solve_point, sweep_record
+
+Progress = Callable[[str], None]
+
+
+@lru_cache(maxsize=1)
+def _extends_table() -> dict[str, str | None]:
+    table: dict[str, str | None] = {}
+    for name in library.builtin_names("scenario"):
+        path = library.builtin_path("scenario", name)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) if path else None
+        except (OSError, yaml.YAMLError):
+            data = None
+        table[name] = data.get("extends") if isinstance(data, dict) else None
+    return table
+
+
+def find_variants(s: Scenario) -> list[tuple[str, str]]:
+    """(built-in name, relation) for the scenario's children and its built-in base."""
+    table = _extends_table()
+    out = [(name, "variant") for name, base in table.items() if base == s.id and name != s.id]
+    base = s.spec.extends
+    if base and base in table and base != s.id:
+        out.append((base, "base scenario"))
+    return out
+
+
+def _changes(s: Scenario, v: Scenario) -> list[str]:
+    parts = []
+    removed = sorted(set(v.spec.remove_moves) - set(s.spec.remove_moves))
+    restored = sorted(set(s.spec.remove_moves) - set(v.spec.remove_moves))
+    if removed:
+        parts.append("removes the move" + ("s " if len(removed) > 1 else " ") + ", ".join(removed))
+    if restored:
+        parts.append("restores the move" + ("s " if len(restored) > 1 else " ") + ", ".join(restored))
+    for name, p in v.parameters.items():
+        if name in s.parameters and p.default != s.parameters[name].default:
+            parts.append(f"sets {name} = {p.default:g} (here {s.parameters[name].default:g})")
+    if (s.spec.sequential is None) != (v.spec.sequential is None):
+        parts.append("has " + ("no" if v.spec.sequential is None else "a") + " move tree")
+    if (s.spec.ladder_crisis is None) != (v.spec.ladder_crisis is None):
+        parts.append("has " + ("no" if v.spec.ladder_crisis is None else "a") + " ladder crisis")
+    elif s.spec.ladder_crisis is not None and _crisis_key(s) != _crisis_key(v) and not any(
+            "sets" in p for p in parts):
+        parts.append("changes the ladder crisis")
+    return parts or ["differs only in its text"]
+
+
+def _crisis_key(s: Scenario) -> str:
+    """Everything the ladder crisis depends on, so an unchanged crisis is not simulated twice."""
+    lc = s.spec.ladder_crisis
+    return json.dumps({"crisis": lc.model_dump(mode="json") if lc else None,
+                       "ladder": s.crisis_ladder.model_dump(mode="json") if s.crisis_ladder else None,
+                       "doctrines": {k: d.model_dump(mode="json") for k, d in s.spec.doctrines.items()},
+                       "actors": {k: a.model_dump(mode="json", exclude={"doc", "name", "role"})
+                                  for k, a in s.spec.actors.items()},
+                       "values": {k: float(v) for k, v in s.values.items()}}, sort_keys=True)
+
+
+def _equilibrium_war(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    row = next((r for r in rows if r["configuration"] == "equilibrium" and r["accidents"]), None)
+    if row is None:
+        return None
+    endings = row["endings"]
+    top = max(endings, key=lambda e: endings[e]["p"])
+    return {"most_often": top, "p_most_often": endings[top]["p"],
+            "strategic_war": endings.get("strategic_war", {}).get("p", 0.0)}
+
+
+def compare(s: Scenario, record: dict[str, Any], colours: OutcomeColours, progress: Progress,
+            runs: int | None = None, seed: int | None = None) -> dict[str, Any]:
+    found = find_variants(s)
+    if not found:
+        return {"skipped": "no built-in scenario extends this one, and it extends none, so there is no variant "
+                           "to compare (a variant is a scenario file with 'extends')"}
+    overrides = {k: v for k, v in s.values.items() if v != s.parameters[k].default}
+    solve_rec, sim_rec = record.get("solve", {}), record.get("simulate", {})
+    base_label = solve_rec.get("equilibrium", {}).get("label")
+    base_war = _equilibrium_war(sim_rec.get("rows", []))
+    rows = []
+    for name, relation in found:
+        progress(f"variant {name}")
+        v = load(name)
+        carried = {k: x for k, x in overrides.items() if k in v.parameters}
+        v = v.with_params(carried) if carried else v
+        row: dict[str, Any] = {"scenario": name, "title": v.title, "relation": relation, "changes": _changes(s, v),
+                               "carried": carried}
+        # the move tree
+        if "sequential" in v.forms:
+            got = solve_point(v)
+            if isinstance(got, str):
+                row["tree"] = {"note": got}
+            else:
+                _, _, eq = got
+                colours.add([eq.label])
+                row["tree"] = {"label": eq.label, "path": eq.path,
+                               "payoffs": {a: float(x) for a, x in eq.payoffs.items()},
+                               "changes_outcome": base_label is not None and eq.label != base_label}
+                phase = solve_rec.get("phase_diagram", {})
+                names = [a["name"] for a in phase.get("axes", [])]
+                if names and all(n in v.parameters for n in names):
+                    try:
+                        row["phase_diagram"] = sweep_record(phase_sweep(v, names), colours)
+                    except EscalabError as exc:
+                        row["phase_diagram"] = {"skipped": str(exc)}
+        else:
+            row["tree"] = {"note": "no move tree"}
+        # the ladder crisis
+        if "ladder" in v.forms and "ladder" in s.forms and _crisis_key(v) == _crisis_key(s):
+            row["crisis"] = {"same": True, **(base_war or {})}
+        elif "ladder" in v.forms:
+            try:
+                sim = simulate_rows(v, [("equilibrium", {a: "equilibrium" for a in v.spec.ladder_crisis.actors})],
+                                    progress, accidents_options=(True,), runs=runs,
+                                    seed=seed)  # type: ignore[union-attr]
+                row["crisis"] = {"same": False, **(_equilibrium_war(sim) or {})}
+            except EscalabError as exc:
+                row["crisis"] = {"note": str(exc)}
+        else:
+            row["crisis"] = {"note": "no ladder crisis"}
+        row["sentence"] = sentence(s, row, base_label, base_war)
+        rows.append(row)
+    return {"rows": rows, "base": {"label": base_label, "crisis": base_war}}
+
+
+def sentence(s: Scenario, row: dict[str, Any], base_label: str | None, base_war: dict[str, Any] | None) -> str:
+    who = f"{row['title']} ({row['scenario']}, {row['relation']})"
+    parts = [f"{who} {'; '.join(row['changes'])}"]
+    tree = row.get("tree", {})
+    if "label" in tree and base_label is not None:
+        parts.append(f"the equilibrium outcome changes from {base_label} to {tree['label']}" if tree["changes_outcome"]
+                     else f"the equilibrium outcome stays {base_label}")
+    crisis = row.get("crisis", {})
+    if crisis.get("same"):
+        parts.append("the ladder crisis is the same")
+    elif "strategic_war" in crisis and base_war is not None:
+        parts.append(f"in the ladder crisis under equilibrium play strategic war comes with probability "
+                     f"{100 * crisis['strategic_war']:.1f}% (here {100 * base_war['strategic_war']:.1f}%)")
+    return ", ".join(parts[:1]) + (": " + "; ".join(parts[1:]) if len(parts) > 1 else "") + "."

@@ -1,0 +1,151 @@
+"""The report page as a reader (and a browser) gets it: every section, every figure, nothing external."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import escalab
+from escalab.report.html_report import SECTIONS
+
+
+class Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.images: list[dict[str, str]] = []
+        self.links: list[str] = []
+        self.headings: list[str] = []
+        self._in_h2 = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag == "img":
+            self.images.append(a)
+        for key in ("href", "src", "action", "data", "poster"):
+            if key in a:
+                self.links.append(a[key])
+        self._in_h2 = tag == "h2"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_h2:
+            self.headings.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "h2":
+            self._in_h2 = False
+
+
+def parse(path: Path) -> tuple[Page, str]:
+    text = path.read_text(encoding="utf-8")
+    page = Page()
+    page.feed(text)
+    return page, text
+
+
+def test_every_section_is_present_in_reading_order(default_report) -> None:
+    out, _, _ = default_report
+    page, _ = parse(out / "index.html")
+    ids = [i for i in page.ids if i in dict(SECTIONS)]
+    assert ids == [k for k, _ in SECTIONS]
+    assert page.headings[:len(SECTIONS)] == [t for _, t in SECTIONS]
+
+
+def test_every_image_is_embedded_non_empty_and_also_a_png_file(default_report) -> None:
+    out, _, _ = default_report
+    page, _ = parse(out / "index.html")
+    names = {img["data-file"] for img in page.images}
+    # the default scenario has a tree, two ladders, a phase diagram, a variant's, endings and readiness
+    assert {"tree.png", "ladder.png", "crisis-ladder.png", "phase-diagram.png", "endings.png",
+            "phase-escalate-to-deescalate-no-low-yield.png", "readiness-russia.png"} <= names
+    for img in page.images:
+        head, _, data = img["src"].partition(",")
+        assert head == "data:image/png;base64"
+        png = base64.b64decode(data)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+        assert (out / img["data-file"]).read_bytes() == png
+        assert img["alt"]
+
+
+def test_no_external_reference_and_no_script(default_report) -> None:
+    out, _, _ = default_report
+    page, text = parse(out / "index.html")
+    for link in page.links:
+        assert link.startswith(("#", "data:image/png;base64,")), link
+    assert "<script" not in text.lower() and "@import" not in text and "url(" not in text
+    assert not re.search(r"(?i)\b(?:https?|ftp):", text)
+
+
+def _machine_paths() -> list[str]:
+    import escalab.report
+    here = [os.getcwd(), str(Path.home()), str(Path(escalab.__file__).resolve().parents[2]), "/tmp/", "/root/"]
+    return sorted({p for p in here if len(p) > 1})
+
+
+def test_no_absolute_path_of_the_machine_in_any_output(default_report) -> None:
+    out, _, terminal = default_report
+    for f in out.iterdir():
+        if f.suffix in (".html", ".json"):
+            text = f.read_text(encoding="utf-8")
+            for p in _machine_paths() + [str(out), str(out.parent)]:
+                assert p not in text, (f.name, p)
+    assert str(out.parent) not in terminal
+    assert "Report: report/index.html" in " ".join(terminal.split())
+
+
+def test_the_page_prints(default_report) -> None:
+    out, _, _ = default_report
+    text = (out / "index.html").read_text(encoding="utf-8")
+    assert "@media print" in text and "page-break-inside:avoid" in text
+
+
+def test_browser_screenshot_is_not_blank(default_report, tmp_path: Path) -> None:
+    """Headless Chromium (Debian's package) renders the page offline; the screenshot has content."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    out, _, _ = default_report
+    shot = tmp_path / "shot.png"
+    requests: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1600})
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto((out / "index.html").resolve().as_uri())
+            page.screenshot(path=str(shot), full_page=True)
+            broken = page.evaluate("Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
+                                   ".length")
+        finally:
+            browser.close()
+    assert broken == 0
+    assert all(u.startswith(("file:", "data:")) for u in requests), requests
+    from PIL import Image
+    import numpy as np
+    pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
+    assert pixels.shape[0] > 3000                     # the whole report, not one screen
+    assert pixels.std() > 20                          # not one flat colour
+    assert (pixels < 128).mean() > 0.01               # text and figures drawn in dark ink
+
+
+def test_a_second_run_replaces_its_own_files_only(tmp_path: Path, fast_simulation: None, invoke) -> None:
+    (tmp_path / "mine.txt").write_text("keep me")
+    first = invoke("run", "deterrence-game", "--out", str(tmp_path))
+    assert first.exit_code == 0, first.stderr
+    (tmp_path / "tree.png").write_bytes(b"stale")
+    second = invoke("run", "chicken", "--out", str(tmp_path))
+    assert second.exit_code == 0, second.stderr
+    names = {p.name for p in tmp_path.iterdir()}
+    assert "mine.txt" in names and (tmp_path / "mine.txt").read_text() == "keep me"
+    assert not any(n.startswith(".escalab-staging") for n in names)
+    assert escalab.load("chicken").title in (tmp_path / "index.html").read_text(encoding="utf-8")
