@@ -143,3 +143,19 @@ def test_interrupted_parallel_tournament_resumes(scenario, tmp_path: Path) -> No
     resumed = json.dumps(run_tournament(plan, store, db=str(db), workers=2).to_dict(), sort_keys=True)
     assert resumed == whole
     store.close()
+
+
+def test_language_model_agents_play_tournaments(scenario, tmp_path: Path) -> None:
+    from fake_openai import FakeOpenAI, play_middle
+    from llm_helpers import FAST
+
+    with FakeOpenAI(default=play_middle) as fake:
+        llm = f"llm:test-model@{fake.base_url},{FAST}"
+        plan = make_plan(scenario, {"model": llm, "eq": "equilibrium"}, games=2, seed=1, self_play=False)
+        store = MemoryStore()
+        res = run_tournament(plan, store).to_dict()
+    assert [r["games"] for r in res["pairings"]] == [2, 2]
+    moves = [e.payload for g in store.games() for e in store.events(g.game_id, ("move",))
+             if e.actor == ("state_a" if g.game_id.split("-")[1] == "0" else "state_b")]
+    assert moves and all(m["source"] == "llm" for m in moves)
+    assert len(fake.requests) >= len(moves)

@@ -185,6 +185,11 @@ def tournament(
     no_self_play: Annotated[bool, typer.Option("--no-self-play", help="Skip pairings of an agent with itself.")]
     = False,
     reference: ReferenceOpt = "equilibrium",
+    fallback: Annotated[str, typer.Option(
+        help="The policy that plays a turn an agent fails (illegal move, error); an agent may name its own.")
+    ] = "equilibrium",
+    llm_config: Annotated[Path | None, typer.Option(
+        "--llm-config", help="Settings for llm: agents (TOML or YAML); stored with each game, keys never.")] = None,
     set_: SetOpt = None,
     db: DbOpt = None,
     out: OutOpt = None,
@@ -203,7 +208,12 @@ def tournament(
         if label in agents:
             raise UsageError(f"--agent names '{label}' twice")
         agents[label] = spec
-    plan = make_plan(sc, agents, games, seed, self_play=not no_self_play, reference=reference)
+    options: dict[str, Any] = {}
+    if llm_config is not None:
+        from ..wargame.llm_config import load_file
+        options["llm"] = load_file(llm_config)
+    plan = make_plan(sc, agents, games, seed, self_play=not no_self_play, reference=reference, fallback=fallback,
+                     options=options)
     store = open_store(db)
     try:
         with progress_bar(f"tournament {plan.id}: games") as update:

@@ -53,10 +53,13 @@ class Plan:
     seed: int
     self_play: bool = True
     reference: str = "equilibrium"
+    fallback: str = "equilibrium"                # what plays a turn an agent fails
+    options_json: str = "{}"                     # agent options stored with each game (e.g. LLM settings)
 
     @property
     def id(self) -> str:
-        key = json.dumps([self.scenario_json, self.agents, self.games, self.seed, self.self_play], sort_keys=True)
+        key = json.dumps([self.scenario_json, self.agents, self.games, self.seed, self.self_play, self.fallback,
+                          self.options_json], sort_keys=True)
         return "t" + hashlib.sha256(key.encode()).hexdigest()[:10]
 
     def pairings(self) -> list[tuple[int, int]]:
@@ -74,7 +77,8 @@ class Plan:
 
 
 def make_plan(scenario: Scenario, agents: Mapping[str, str], games: int, seed: int, *, self_play: bool = True,
-              reference: str = "equilibrium") -> Plan:
+              reference: str = "equilibrium", fallback: str = "equilibrium",
+              options: Mapping[str, Any] | None = None) -> Plan:
     if scenario.spec.ladder_crisis is None:
         raise UsageError(f"scenario '{scenario.id}' has no ladder crisis to play "
                          f"(it has: {', '.join(scenario.forms) or 'nothing'})")
@@ -84,23 +88,27 @@ def make_plan(scenario: Scenario, agents: Mapping[str, str], games: int, seed: i
         raise UsageError(f"--games must be at least 1, got {games}")
     if seed < 0:
         raise UsageError(f"--seed must be a whole number >= 0, got {seed}")
-    from .agents import POLICY_KINDS, spec_kind
+    from .agents import spec_kind
     for name, spec in agents.items():
         if spec_kind(spec) == "human":
             raise UsageError(f"agent '{name}': a tournament cannot wait for a human player; play humans with "
                              f"'escalab play'")
-    game = scenario.compile("ladder")
-    checker = None
-    for name, spec in agents.items():
-        if spec_kind(spec) in POLICY_KINDS:
-            from .policy_agents import policy_factory
-            checker = checker or policy_factory(game)
-            checker.check(spec)
-    plan = Plan(dump_scenario(scenario), scenario.id, game.actors, tuple(agents.items()), games, seed, self_play,
-                reference)
-    if not plan.pairings():
+    n = len(agents)
+    if not self_play and n < 2:
         raise UsageError("one agent without self-play makes no pairing: add agents or allow self-play")
-    TOURNAMENT_GAMES.check(len(plan.pairings()) * games)
+    TOURNAMENT_GAMES.check((n * n if self_play else n * (n - 1)) * games)
+    if reference.partition(":")[0] not in ("equilibrium", "logit"):
+        raise UsageError(f"--reference must be equilibrium or logit:LAMBDA, got '{reference}'")
+    game = scenario.compile("ladder")
+    from .engine import check_agents
+    from .policy_agents import policy_factory
+    policy_factory(game).check(reference)
+    opts = dict(options or {})
+    shared: dict[str, Any] = {}
+    for spec in dict.fromkeys(agents.values()):      # every spec builds: bad specs or settings fail here
+        check_agents(game, {a: spec for a in game.actors}, fallback, opts, shared)
+    plan = Plan(dump_scenario(scenario), scenario.id, game.actors, tuple(agents.items()), games, seed, self_play,
+                reference, fallback, json.dumps(opts, sort_keys=True))
     return plan
 
 
@@ -127,18 +135,19 @@ def _worker(scenario_json: str, reference: str) -> _Worker:
     return _WORKER.value  # type: ignore[no-any-return]
 
 
-def play_task(task: Task, scenario_json: str, reference: str, store: EventStore) -> dict[str, Any]:
+def play_task(task: Task, plan: Plan, store: EventStore) -> dict[str, Any]:
     """Play (or resume) one game in ``store``, append its scores; return the game-level score."""
     from .engine import create_game, play
     from .scores import play_from_events, score_payload, score_play
 
-    w = _worker(scenario_json, reference)
+    w = _worker(plan.scenario_json, plan.reference)
     try:
         rec = store.game(task.game_id)
     except UsageError:
         rec = None
     if rec is None:
-        create_game(store, w.scenario, dict(task.agents), task.seed, game_id=task.game_id, shared=w.shared)
+        create_game(store, w.scenario, dict(task.agents), task.seed, game_id=task.game_id, fallback=plan.fallback,
+                    options=json.loads(plan.options_json), shared=w.shared)
     if rec is None or rec.status != "finished":
         play(store, task.game_id, shared=w.shared)
     events = store.events(task.game_id)
@@ -154,16 +163,16 @@ def play_task(task: Task, scenario_json: str, reference: str, store: EventStore)
 _STORE: dict[str, EventStore] = {}
 
 
-def _local_task(task: Task, scenario_json: str, reference: str, db: str) -> tuple[str, dict[str, Any]]:
+def _local_task(task: Task, plan: Plan, db: str) -> tuple[str, dict[str, Any]]:
     from .store import SqliteStore
     if db not in _STORE:
         _STORE[db] = SqliteStore(db)
-    return task.game_id, play_task(task, scenario_json, reference, _STORE[db])
+    return task.game_id, play_task(task, plan, _STORE[db])
 
 
-def _memory_task(task: Task, scenario_json: str, reference: str) -> tuple[GameRecord, list[Any], dict[str, Any]]:
+def _memory_task(task: Task, plan: Plan) -> tuple[GameRecord, list[Any], dict[str, Any]]:
     mem = MemoryStore()
-    result = play_task(task, scenario_json, reference, mem)
+    result = play_task(task, plan, mem)
     events = [(e.turn, e.kind, e.actor, e.payload) for e in mem.events(task.game_id)]
     return mem.game(task.game_id), events, result
 
@@ -199,14 +208,14 @@ def run_tournament(plan: Plan, store: EventStore, db: str | None = None, workers
         _run_dask(plan, todo, store, scheduler, finish)
     elif workers == 1 or db is None or len(todo) <= 1:
         for t in todo:
-            finish(t.game_id, play_task(t, plan.scenario_json, plan.reference, store))
+            finish(t.game_id, play_task(t, plan, store))
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
         ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx)
         try:
-            futures = [pool.submit(_local_task, t, plan.scenario_json, plan.reference, db) for t in todo]
+            futures = [pool.submit(_local_task, t, plan, db) for t in todo]
             for f in as_completed(futures):
                 finish(*f.result())
         except BaseException:
@@ -226,7 +235,7 @@ def _run_dask(plan: Plan, todo: Sequence[Task], store: EventStore, scheduler: An
     from ..solve.sweep import dask_client
 
     with dask_client(scheduler) as client:
-        futures = [client.submit(_memory_task, t, plan.scenario_json, plan.reference, pure=False) for t in todo]
+        futures = [client.submit(_memory_task, t, plan, pure=False) for t in todo]
         for f in as_completed(futures):
             record, events, result = f.result()
             store.create_game(record, events)
