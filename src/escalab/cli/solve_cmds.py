@@ -11,6 +11,7 @@ import typer
 from .. import DEFAULT_SCENARIO
 from ..atomic import write_text_atomic
 from ..errors import UsageError
+from . import sweep_cmds
 from .errors import handled
 from .progress import console, progress_bar
 from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
@@ -156,40 +157,7 @@ def register(app: typer.Typer) -> None:
             write_text_atomic(json_out, json.dumps(record, indent=2, default=str))
             console.print(f"[dim]wrote {json_out}[/]")
 
-    @app.command("sweep")
-    @handled
-    def sweep_cmd(
-        name: ScenarioArg = DEFAULT_SCENARIO,
-        grid: Annotated[list[str] | None, typer.Option(
-            "--grid", "-g", help="A swept parameter: name=start:stop:num or name=v1,v2,... (one or two).")] = None,
-        set_: SetOpt = None,
-        out: OutOpt = None,
-        workers: Annotated[int | None, typer.Option(help="Solve in N local worker processes.")] = None,
-        scheduler: Annotated[str | None, typer.Option(help="Use an existing Dask cluster (tcp://host:port).")] = None,
-        chunk: Annotated[int, typer.Option(help="Points per work unit.")] = 16_384,
-    ) -> None:
-        """Solve a scenario over a parameter grid; write a CSV table and a phase diagram."""
-        from ..report.phase_diagram import plot_phase_diagram
-        from ..report.solve_tables import sweep_table
-        from ..solve.sweep import parse_axis, sweep
-        if not grid:
-            raise UsageError("give at least one --grid name=start:stop:num (e.g. --grid p_resolute=0:1:101)")
-        if chunk < 1:
-            raise UsageError(f"--chunk must be at least 1, got {chunk}")
-        scenario = load_with_sets(name, set_)
-        axes = [parse_axis(g) for g in grid]
-        with progress_bar(f"sweep {scenario.id}") as cb:
-            result = sweep(scenario, axes, workers=workers, scheduler=scheduler, chunk=chunk, progress=cb)
-        out_dir = out or Path("escalab-out") / scenario.id
-        csv_path = result.write_csv(out_dir / "sweep.csv")
-        console.print(sweep_table(result))
-        console.print(f"[dim]wrote {csv_path}[/]")
-        if len(axes) <= 2:
-            png = plot_phase_diagram(result, out_dir / "phase-diagram.png")
-            console.print(f"[dim]wrote {png}[/]")
-        else:
-            console.print("[dim]no phase diagram: it shows one or two swept parameters[/]")
-        (out_dir / "sweep.json").write_text(json.dumps(result.to_dict(), indent=2))
+    sweep_cmds.register(app)      # issue 11: its own module (worker pool, columnar outputs)
 
     @app.command("import-efg")
     @handled

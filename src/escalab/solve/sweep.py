@@ -14,7 +14,6 @@ values), not the Scenario itself: compiled expressions are closures and do not p
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -175,10 +174,30 @@ def _game(recipe: ScenarioRecipe) -> ExtensiveGame:
 # ------------------------------------------------------------------------------ chunks
 @dataclass
 class ChunkResult:
+    """The outcome codes of a contiguous range of grid points: small integers, not Python objects.
+
+    ``labels`` are in the order of their first point in the range, so merging ranges in grid order
+    gives every label its first point in the whole grid -- the same table however the grid was cut.
+    """
+
     start: int
-    codes: np.ndarray          # per point: index into labels
+    codes: np.ndarray          # per point: index into labels (int8 when there are few labels)
     labels: list[tuple[str, str]]
     gambit_points: int
+
+
+def code_dtype(count: int) -> Any:
+    """The smallest integer type for ``count`` distinct codes."""
+    return np.int8 if count <= 127 else np.int16 if count <= 32_767 else np.int32
+
+
+def _first_seen_order(codes: np.ndarray, labels: list[tuple[str, str]]) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Renumber codes by first appearance; labels no point uses are dropped."""
+    present, first = np.unique(codes, return_index=True)
+    order = present[np.argsort(first, kind="stable")]
+    remap = np.zeros(max(len(labels), 1), dtype=np.int64)
+    remap[order] = np.arange(len(order))
+    return remap[codes].astype(code_dtype(len(order))), [labels[k] for k in order]
 
 
 def solve_chunk(recipe: ScenarioRecipe, names: tuple[str, ...], columns: np.ndarray, start: int,
@@ -204,12 +223,70 @@ def solve_chunk(recipe: ScenarioRecipe, names: tuple[str, ...], columns: np.ndar
         if key not in labels:
             labels.append(key)
         codes[i] = labels.index(key)
+    codes, labels = _first_seen_order(codes, labels)
     return ChunkResult(start, codes, labels, len(todo))
 
 
-def _solve_chunk_remote(recipe: ScenarioRecipe, names: tuple[str, ...], columns: np.ndarray, start: int,
-                        vectorised: bool) -> ChunkResult:
-    return solve_chunk(recipe, names, columns, start, vectorised)
+@dataclass(frozen=True)
+class GridJob:
+    """What any worker needs to solve any range of the grid; a few kilobytes, sent once per worker.
+
+    Points are not shipped: a worker computes the parameter values of points [start, stop) from the
+    axes (row-major, last axis fastest -- the order of ``np.meshgrid(..., indexing="ij")``).
+    """
+
+    recipe: ScenarioRecipe
+    names: tuple[str, ...]
+    values: tuple[np.ndarray, ...]
+    vectorised: bool
+    chunk: int
+
+    def columns(self, start: int, stop: int) -> np.ndarray:
+        flat = np.arange(start, stop, dtype=np.int64)
+        cols = np.empty((len(self.values), stop - start))
+        for k in range(len(self.values) - 1, -1, -1):
+            flat, idx = np.divmod(flat, len(self.values[k]))
+            cols[k] = self.values[k][idx]
+        return cols
+
+
+def solve_range(job: Any, start: int, stop: int, game: ExtensiveGame | None = None) -> ChunkResult:
+    """Worker task: the points [start, stop), solved ``job.chunk`` at a time, as one compact result.
+
+    ``job`` is a :class:`GridJob` or a handle to one (:class:`escalab.workers.Shared`).
+    """
+    if not isinstance(job, GridJob):
+        job = job.get()
+    parts = [solve_chunk(job.recipe, job.names, job.columns(s, min(s + job.chunk, stop)), s, job.vectorised, game)
+             for s in range(start, stop, job.chunk)]
+    return merge_chunks(parts, start, stop - start)[0]
+
+
+def merge_chunks(parts: Sequence[ChunkResult], start: int, size: int) -> tuple[ChunkResult, int]:
+    """Consecutive ranges as one range: labels numbered by first appearance, codes remapped."""
+    labels: list[tuple[str, str]] = []
+    index: dict[tuple[str, str], int] = {}
+    remaps = []
+    for r in sorted(parts, key=lambda r: r.start):
+        remap = np.empty(len(r.labels), dtype=np.int64)
+        for k, key in enumerate(r.labels):
+            if key not in index:
+                index[key] = len(labels)
+                labels.append(key)
+            remap[k] = index[key]
+        remaps.append((r, remap))
+    codes = np.empty(size, dtype=code_dtype(len(labels)))
+    for r, remap in remaps:
+        codes[r.start - start:r.start - start + r.codes.size] = remap[r.codes] if len(remap) else r.codes
+    return ChunkResult(start, codes, labels, sum(r.gambit_points for r in parts)), len(labels)
+
+
+def task_points(total: int, chunk: int, workers: int) -> int:
+    """Points per task sent to a worker: whole chunks, about 16 tasks per worker (few round trips,
+    still balanced), at most 16 chunks (a progress bar that moves)."""
+    per = math.ceil(total / (16 * max(workers, 1)))
+    chunks = min(16, max(1, math.ceil(per / chunk)))
+    return chunks * chunk
 
 
 # ------------------------------------------------------------------------------ sweep
@@ -231,24 +308,35 @@ class SweepResult:
         return int(self.codes.size)
 
     def counts(self) -> dict[str, int]:
-        return {self.labels[k]: int(np.sum(self.codes == k)) for k in range(len(self.labels))}
+        counts = np.bincount(self.codes.reshape(-1), minlength=len(self.labels))
+        out: dict[str, int] = {}
+        for label, n in zip(self.labels, counts):
+            out[label] = out.get(label, 0) + int(n)
+        return out
 
-    def write_csv(self, path: str | Path) -> Path:
+    def write_csv(self, path: str | Path, pool: Any = None) -> Path:
+        """One row per point (swept values, outcome, path), written in vectorised blocks, atomically;
+        with a :class:`escalab.workers.WorkerPool` the blocks are formatted by its workers."""
+        from ..atomic import atomic_path
+        from .sweep_files import write_csv
+
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fh = path.open("w", newline="")
+            with atomic_path(path) as tmp:
+                write_csv(self, tmp, pool)
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-        grids = np.meshgrid(*[a.values for a in self.axes], indexing="ij")
-        with fh:
-            w = csv.writer(fh)
-            w.writerow([a.name for a in self.axes] + ["outcome", "path"])
-            flat = self.codes.reshape(-1)
-            cols = [g.reshape(-1) for g in grids]
-            for i in range(flat.size):
-                k = int(flat[i])
-                w.writerow([f"{c[i]:.10g}" for c in cols] + [self.labels[k], self.paths[k]])
+        return path
+
+    def write_columnar(self, path: str | Path) -> Path:
+        """Parquet (``.parquet``) or NumPy (``.npz``) by suffix; see :mod:`.sweep_files`. Atomic."""
+        from ..atomic import atomic_path
+        from .sweep_files import write_columnar
+
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            write_columnar(self, tmp)
         return path
 
     def to_dict(self) -> dict[str, Any]:
@@ -259,19 +347,26 @@ class SweepResult:
                 "paths": dict(zip(self.labels, self.paths))}
 
 
-def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = None, scheduler: str | None = None,
+def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = None, scheduler: Any = None,
           chunk: int = CHUNK, progress: Progress | None = None, force_gambit: bool = False,
-          connect_timeout: float = 10.0) -> SweepResult:
+          connect_timeout: float | None = None, pool: Any = None) -> SweepResult:
     """The equilibrium outcome at every point of the grid spanned by ``axes``.
 
-    In-process by default; ``workers=N`` uses N local processes; ``scheduler='tcp://host:port'``
-    uses an existing Dask cluster (reached within ``connect_timeout`` seconds). ``force_gambit``
-    solves every point with pygambit (for checks).
+    In-process by default; ``workers=N`` uses N local processes (started for this call, or ``pool``,
+    a :class:`escalab.workers.WorkerPool` the caller keeps for more work); ``scheduler`` is a Dask
+    scheduler address ('tcp://host:port', reached within ``connect_timeout`` seconds) or a
+    ``distributed.Client``. ``force_gambit`` solves every point with pygambit (for checks).
+
+    Workers get the grid's description once and solve ranges of points, returning one small
+    integer per point; the table is the same, bit for bit, whatever runs it and however it is cut.
+    No ``if __name__ == "__main__":`` guard is needed around a call with workers.
     """
     check_axes(scenario, axes)
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
-    if workers is not None and scheduler is not None:
+    if chunk < 1:
+        raise UsageError(f"--chunk must be at least 1, got {chunk}")
+    if (workers is not None or pool is not None) and scheduler is not None:
         raise UsageError("give either --workers or --scheduler, not both")
     game = scenario.compile("sequential")
     st = structure(game)
@@ -280,11 +375,9 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
         chunk = min(chunk, 64)
     shape = tuple(len(a) for a in axes)
     names = tuple(a.name for a in axes)
-    grids = np.meshgrid(*[a.values for a in axes], indexing="ij")
-    columns = np.stack([g.reshape(-1) for g in grids])
-    total = columns.shape[1]
-    starts = list(range(0, total, chunk))
-    recipe = ScenarioRecipe.of(scenario)
+    total = int(np.prod(shape))
+    job = GridJob(ScenarioRecipe.of(scenario), names, tuple(np.asarray(a.values, dtype=float) for a in axes),
+                  vectorised, chunk)
     results: list[ChunkResult] = []
     done = 0
     if progress:
@@ -297,54 +390,65 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
         if progress:
             progress(done, total)
 
+    parallel = pool.workers if pool is not None else (workers or 1)
+    step = task_points(total, chunk, parallel) if (scheduler is not None or parallel > 1) else chunk
+    ranges = [(s, min(s + step, total)) for s in range(0, total, step)]
     if scheduler is not None:
-        try:
-            from distributed import Client, as_completed
-        except ImportError:  # pragma: no cover - pinned dependency
-            raise UsageError("--scheduler needs dask.distributed installed") from None
-        check_scheduler_address(scheduler)
-        try:
-            client = Client(scheduler, timeout=connect_timeout, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-        try:
-            with client.as_current():
-                futures = [client.submit(_solve_chunk_remote, recipe, names, columns[:, s:s + chunk], s,
-                                         vectorised, pure=False) for s in starts]
-                for fut in as_completed(futures):
-                    record(fut.result())
-        finally:
-            client.close()
-    elif workers is not None and workers > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed as done_first
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futs = [pool.submit(_solve_chunk_remote, recipe, names, columns[:, s:s + chunk], s, vectorised)
-                    for s in starts]
-            for f in done_first(futs):
-                record(f.result())
-    else:
-        for s in starts:
-            record(solve_chunk(recipe, names, columns[:, s:s + chunk], s, vectorised, game))
+        _sweep_on_dask(job, ranges, scheduler, connect_timeout, record)
+    elif parallel > 1 and len(ranges) > 1:
+        from ..workers import WorkerPool, run_unordered
 
-    labels: list[tuple[str, str]] = []
-    codes = np.empty(total, dtype=np.int64)
-    for r in sorted(results, key=lambda r: r.start):
-        remap = np.empty(len(r.labels), dtype=np.int64)
-        for k, key in enumerate(r.labels):
-            if key not in labels:
-                labels.append(key)
-            remap[k] = labels.index(key)
-        codes[r.start:r.start + r.codes.size] = remap[r.codes]
-    gambit_points = sum(r.gambit_points for r in results)
+        own = pool is None
+        pool = pool or WorkerPool(parallel)
+        try:
+            shared = pool.share(job)
+            run_unordered(pool, solve_range, [(shared, s, e) for s, e in ranges], lambda task, r: record(r))
+        finally:
+            if own:
+                pool.close()
+    else:
+        for s, e in ranges:
+            record(solve_range(job, s, e, game))
+
+    merged, _ = merge_chunks(results, 0, total)
+    gambit_points = merged.gambit_points
     method = "pygambit per point (logit limit)" if not vectorised else \
         ("vectorised backward induction" + (f" + pygambit at {gambit_points} points" if gambit_points else ""))
     fixed = {k: float(v) for k, v in scenario.values.items() if k not in names}
     units = {a.name: scenario.parameters[a.name].unit for a in axes}
-    return SweepResult(scenario.id, scenario.title, list(axes), codes.reshape(shape), [k[0] for k in labels],
-                       [k[1] for k in labels], method, gambit_points, fixed, units)
+    return SweepResult(scenario.id, scenario.title, list(axes), merged.codes.reshape(shape),
+                       [k[0] for k in merged.labels], [k[1] for k in merged.labels], method, gambit_points, fixed,
+                       units)
 
 
-__all__ = ["Axis", "ScenarioRecipe", "SweepResult", "check_axes", "check_scheduler_address", "parse_axis", "solve_chunk",
-           "sweep"]
+def _sweep_on_dask(job: GridJob, ranges: Sequence[tuple[int, int]], scheduler: Any, connect_timeout: float | None,
+                   record: Callable[[ChunkResult], None]) -> None:
+    """Ranges as Dask tasks; the job is scattered to every worker once, results are integer codes.
+
+    ``scheduler`` is an address (probed and connected by :func:`.dask_client.connect`, closed after)
+    or a ``distributed.Client`` (used as is)."""
+    try:
+        from distributed import as_completed
+    except ImportError:  # pragma: no cover - pinned dependency
+        raise UsageError("--scheduler needs dask.distributed installed") from None
+    from .dask_client import connect
+
+    own = isinstance(scheduler, str)
+    if own and scheduler.startswith("inproc://"):     # a LocalCluster(processes=False) in this very process
+        from distributed import Client
+        client = Client(scheduler, set_as_default=False)
+    else:
+        client = connect(scheduler, connect_timeout) if own else scheduler
+    try:
+        with client.as_current():
+            remote = client.scatter(job, broadcast=True, hash=False)
+            futures = [client.submit(solve_range, remote, s, e, pure=False) for s, e in ranges]
+            for fut in as_completed(futures):
+                record(fut.result())
+    finally:
+        if own:
+            client.close()
+
+
+__all__ = ["Axis", "ChunkResult", "GridJob", "ScenarioRecipe", "SweepResult", "check_axes", "check_scheduler_address",
+           "dask_client", "merge_chunks", "parse_axis", "solve_chunk", "solve_range", "sweep"]

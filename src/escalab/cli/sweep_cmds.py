@@ -1,0 +1,100 @@
+"""``escalab sweep``: a scenario solved over a parameter grid, written as files (issues 3 and 11).
+
+With ``--workers N`` one pool of N processes is started first (it boots while the scenario loads)
+and does both halves of the work: solving ranges of the grid, then formatting blocks of the CSV,
+each written at its own offset of one file, while this process writes the columnar file, the
+summary and the phase diagram. Every file is staged and published together (``output_set``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import DEFAULT_SCENARIO
+from ..errors import UsageError
+from .errors import handled
+from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
+from .progress import console, progress_bar
+
+
+def human_size(n: int) -> str:
+    """1234567 -> '1.2 MB' (decimal units, as file managers show them)."""
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"  # pragma: no cover
+
+
+def register(app: typer.Typer) -> None:
+    """Add the sweep command to the app."""
+
+    @app.command("sweep")
+    @handled
+    def sweep_cmd(
+        name: ScenarioArg = DEFAULT_SCENARIO,
+        grid: Annotated[list[str] | None, typer.Option(
+            "--grid", "-g", help="A swept parameter: name=start:stop:num or name=v1,v2,... (one or two).")] = None,
+        set_: SetOpt = None,
+        out: OutOpt = None,
+        workers: Annotated[int | None, typer.Option(
+            help="Solve and write in N local worker processes (started once for the command).")] = None,
+        scheduler: Annotated[str | None, typer.Option(help="Use an existing Dask cluster (tcp://host:port).")] = None,
+        chunk: Annotated[int, typer.Option(help="Points per vectorised solve.")] = 16_384,
+        csv: Annotated[bool, typer.Option("--csv/--no-csv", help="Also write sweep.csv (one row per point).")] = True,
+        figure: Annotated[bool, typer.Option("--figure/--no-figure", help="Draw phase-diagram.png.")] = True,
+    ) -> None:
+        """Solve a scenario over a parameter grid; write the table (Parquet or .npz, and CSV) and a phase diagram."""
+        # Imported here, not at the top: `escalab --help` must not pay for them (see S_IMPORTS.md).
+        from ..atomic import output_set
+        from ..report.solve_tables import sweep_table
+        from ..solve.sweep import parse_axis, sweep
+        from ..solve.sweep_files import CsvWrite, columnar_suffix, write_columnar
+        from ..workers import WorkerPool
+
+        if not grid:
+            raise UsageError("give at least one --grid name=start:stop:num (e.g. --grid p_resolute=0:1:101)")
+        if chunk < 1:
+            raise UsageError(f"--chunk must be at least 1, got {chunk}")
+        if workers is not None and workers < 1:
+            raise UsageError(f"--workers must be at least 1, got {workers}")
+        if workers is not None and scheduler is not None:
+            raise UsageError("give either --workers or --scheduler, not both")
+        axes = [parse_axis(g) for g in grid]
+        if scheduler is not None:
+            from ..solve.dask_client import parse_tcp_address
+            from ..solve.sweep import check_scheduler_address
+            check_scheduler_address(scheduler)
+            parse_tcp_address(scheduler)     # refuse inproc://, http://, ... before anything starts
+        pool = WorkerPool(workers) if workers is not None and workers > 1 else None
+        try:
+            scenario = load_with_sets(name, set_)
+            with progress_bar(f"sweep {scenario.id}") as cb:
+                result = sweep(scenario, axes, scheduler=scheduler, chunk=chunk, progress=cb, pool=pool)
+            out_dir = out or Path("escalab-out") / scenario.id
+            names = ["sweep" + columnar_suffix(), "sweep.json"]
+            with output_set(out_dir) as outs:
+                pending = CsvWrite(result, outs.path("sweep.csv"), pool) if csv else None
+                write_columnar(result, outs.path(names[0]))      # the staging folder makes it atomic
+                outs.write_text("sweep.json", json.dumps(result.to_dict(), indent=2))
+                if figure and len(axes) <= 2:
+                    from ..report.phase_diagram import plot_phase_diagram
+                    plot_phase_diagram(result, outs.path("phase-diagram.png"))
+                    names.append("phase-diagram.png")
+                if pending is not None:
+                    pending.finish()
+                    names.insert(0, "sweep.csv")
+                sizes = {n: outs.path(n).stat().st_size for n in names}
+        finally:
+            if pool is not None:
+                pool.close()
+        console.print(sweep_table(result))
+        for n in names:
+            console.print(f"[dim]wrote {outs.final(n)} ({human_size(sizes[n])})[/]")
+        if figure and len(axes) > 2:
+            console.print("[dim]no phase diagram: it shows one or two swept parameters[/]")

@@ -1,0 +1,318 @@
+"""A sweep's table on disk: a columnar file (Parquet, or NumPy .npz without pyarrow) and a CSV.
+
+Millions of rows must be written at the speed of the disk, not of a Python loop: a row is a few
+values from small tables (each axis has a few thousand distinct values; there are a handful of
+outcome labels), so every distinct value is formatted once, and a block of rows is assembled by
+gathering the padded bytes of its tokens into one array and dropping the padding in one pass.
+Each block's length is known before it is formatted, so worker processes can format blocks in
+parallel and write each at its own offset of one file.
+
+Numbers are written in their shortest round-trip form (``0.1``, ``0.0005002501250625312``, ``20``), so
+reading the CSV back gives the same float64 values as the columnar file.
+
+Columnar files keep the sweep's description (scenario, axes, labels, method) in their metadata, so
+:func:`read_sweep` rebuilds the :class:`~escalab.solve.sweep.SweepResult` exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from .sweep import SweepResult
+
+BLOCK_ROWS = 131_072            # rows per formatted block: ~20 MB of padded bytes
+META_KEY = b"escalab.sweep"
+
+
+# ------------------------------------------------------------------------------ tokens
+@dataclass(frozen=True)
+class Tokens:
+    """Padded byte tables: ``table[i, :length[i]]`` is token i; padding bytes are zero."""
+
+    table: np.ndarray      # (n, width) uint8
+    length: np.ndarray     # (n,) int64
+
+    @classmethod
+    def of(cls, texts: Sequence[bytes]) -> "Tokens":
+        width = max(1, max((len(t) for t in texts), default=1))
+        table = np.zeros((len(texts), width), dtype=np.uint8)
+        for i, t in enumerate(texts):
+            if b"\0" in t:
+                raise ValueError("a CSV token contains a NUL byte")
+            table[i, :len(t)] = np.frombuffer(t, dtype=np.uint8)
+        return cls(table, np.array([len(t) for t in texts], dtype=np.int64))
+
+
+def number_tokens(values: np.ndarray, suffix: bytes) -> Tokens:
+    """Each value in its shortest round-trip form (NumPy's, the same as Python's repr, without a
+    trailing ".0") + ``suffix``."""
+    text = np.asarray(values, dtype=np.float64).astype("S")        # formatted in C, zero-padded
+    raw = text.view(np.uint8).reshape(len(values), -1).copy()
+    length = (raw != 0).sum(axis=1).astype(np.int64)
+    rows = np.arange(len(values))
+    whole = (length >= 2) & (raw[rows, np.maximum(length - 2, 0)] == ord(".")) & (raw[rows, length - 1] == ord("0"))
+    raw[rows[whole], length[whole] - 1] = 0                 # "20.0" -> "20", as a person writes it
+    raw[rows[whole], length[whole] - 2] = 0
+    length = length - 2 * whole
+    raw = raw[:, :int(length.max(initial=1))]           # NumPy pads to 32 bytes; keep the widest
+    table = np.zeros((len(values), raw.shape[1] + len(suffix)), dtype=np.uint8)
+    table[:, :raw.shape[1]] = raw
+    for k, byte in enumerate(suffix):
+        table[rows, length + k] = byte
+    return Tokens(table, length + len(suffix))
+
+
+def csv_row(fields: Sequence[str]) -> bytes:
+    """One row exactly as :mod:`csv` writes it (minimal quoting, ``\\r\\n``)."""
+    buf = io.StringIO()
+    csv.writer(buf).writerow(fields)
+    return buf.getvalue().encode("utf-8")
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """Everything needed to format any block of a sweep's CSV: small, sent to workers once."""
+
+    shape: tuple[int, ...]
+    axes: tuple[Tokens, ...]          # per axis: value + ","
+    outcomes: Tokens                  # per code: outcome,path\r\n
+    header: bytes
+
+    @classmethod
+    def of(cls, names: Sequence[str], values: Sequence[np.ndarray], labels: Sequence[str],
+           paths: Sequence[str]) -> "CsvLayout":
+        return cls(tuple(len(v) for v in values), tuple(number_tokens(v, b",") for v in values),
+                   Tokens.of([csv_row([lab, p]) for lab, p in zip(labels, paths)]),
+                   csv_row([*names, "outcome", "path"]))
+
+    def indices(self, start: int, stop: int) -> list[np.ndarray]:
+        """Per axis, the value index of each flat point in [start, stop) (last axis fastest)."""
+        flat = np.arange(start, stop, dtype=np.int64)
+        out: list[np.ndarray] = []
+        for n in reversed(self.shape):
+            flat, idx = np.divmod(flat, n)
+            out.append(idx)
+        return out[::-1]
+
+    def block_length(self, codes: np.ndarray, start: int, stop: int) -> int:
+        """Bytes of the rows [start, stop) (``codes`` are theirs), without formatting them."""
+        total = int(self.outcomes.length[codes].sum())
+        for tok, idx in zip(self.axes, self.indices(start, stop)):
+            total += int(tok.length[idx].sum())
+        return total
+
+    def block(self, codes: np.ndarray, start: int, stop: int) -> bytes:
+        """The CSV bytes of rows [start, stop)."""
+        tables = [tok.table for tok in self.axes] + [self.outcomes.table]
+        rows = np.empty((stop - start, sum(t.shape[1] for t in tables)), dtype=np.uint8)
+        at = 0
+        for table, idx in zip(tables, [*self.indices(start, stop), codes]):
+            rows[:, at:at + table.shape[1]] = table[idx]       # the padded tokens, side by side
+            at += table.shape[1]
+        flat = rows.reshape(-1)
+        return flat[flat != 0].tobytes()                      # padding dropped in one pass, rows in order
+
+
+def _blocks(total: int, rows: int = BLOCK_ROWS) -> list[tuple[int, int]]:
+    return [(s, min(s + rows, total)) for s in range(0, total, rows)]
+
+
+def layout_of(result: "SweepResult") -> CsvLayout:
+    return CsvLayout.of([a.name for a in result.axes], [a.values for a in result.axes], result.labels, result.paths)
+
+
+def _write_block_at(path: str, layout: CsvLayout, codes: np.ndarray, start: int, stop: int, offset: int) -> int:
+    """Worker task: format rows [start, stop) and write them at ``offset`` of the (pre-sized) file."""
+    data = layout.block(codes, start, stop)
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        view = memoryview(data)
+        while view:
+            n = os.pwrite(fd, view, offset)
+            view, offset = view[n:], offset + n
+    finally:
+        os.close(fd)
+    return len(data)
+
+
+class CsvWrite:
+    """A sweep's CSV being written: in this process, or by a pool's workers while this process
+    does other work (the columnar file, the figure). ``finish()`` waits and syncs the file."""
+
+    def __init__(self, result: "SweepResult", path: str | Path, pool: Any = None, rows: int = BLOCK_ROWS):
+        self.path = Path(path)
+        layout = layout_of(result)
+        codes = result.codes.reshape(-1)
+        blocks = _blocks(codes.size, rows)
+        self._futures: list[Any] = []
+        with open(self.path, "wb") as fh:
+            fh.write(layout.header)
+            if pool is None or len(blocks) < 2:
+                for s, e in blocks:
+                    fh.write(layout.block(codes[s:e], s, e))
+                fh.flush()
+                os.fsync(fh.fileno())
+                return
+            sizes = [layout.block_length(codes[s:e], s, e) for s, e in blocks]
+            fh.truncate(len(layout.header) + sum(sizes))
+        shared = pool.share(layout)
+        offset = len(layout.header)
+        for (s, e), size in zip(blocks, sizes):
+            self._futures.append(pool.submit(_write_shared_block, str(self.path), shared, codes[s:e], s, e, offset))
+            offset += size
+        self._sizes = sizes
+
+    def finish(self) -> Path:
+        for fut, size in zip(self._futures, getattr(self, "_sizes", [])):
+            written = fut.result()
+            if written != size:          # pragma: no cover - the lengths are computed from the same tables
+                raise RuntimeError(f"CSV block of {written} bytes where {size} were reserved")
+        if self._futures:
+            fd = os.open(self.path, os.O_WRONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return self.path
+
+
+def _write_shared_block(path: str, shared: Any, codes: np.ndarray, start: int, stop: int, offset: int) -> int:
+    return _write_block_at(path, shared.get(), codes, start, stop, offset)
+
+
+def write_csv(result: "SweepResult", path: str | Path, pool: Any = None) -> Path:
+    """Write the sweep's CSV (one row per point) at ``path``; blocks go to ``pool``'s workers if given."""
+    return CsvWrite(result, path, pool).finish()
+
+
+# ------------------------------------------------------------------------------ columnar
+def pyarrow_available() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def columnar_suffix() -> str:
+    """``.parquet`` when pyarrow can be imported, else ``.npz``."""
+    return ".parquet" if pyarrow_available() else ".npz"
+
+
+def _meta(result: "SweepResult") -> dict[str, Any]:
+    return {"scenario": result.scenario, "title": result.title, "axes": [a.name for a in result.axes],
+            "shape": list(result.codes.shape), "labels": result.labels, "paths": result.paths,
+            "method": result.method, "pygambit_points": result.gambit_points, "fixed": result.fixed,
+            "units": result.units}
+
+
+def write_columnar(result: "SweepResult", path: str | Path) -> Path:
+    """Write the sweep as Parquet (``.parquet``, needs pyarrow) or NumPy (``.npz``), by suffix.
+
+    Parquet holds one row per point: the swept values (float64) and the outcome and path as
+    dictionary-encoded strings, so the file is a few bytes per point and loads straight into
+    pandas, polars or DuckDB. The .npz holds the grid itself: each axis's values and one small
+    integer code per point.
+    """
+    path = Path(path)
+    if path.suffix == ".parquet":
+        _write_parquet(result, path)
+    elif path.suffix == ".npz":
+        _write_npz(result, path)
+    else:
+        raise UsageError(f"{path}: a sweep's columnar file ends in .parquet or .npz")
+    return path
+
+
+def _index_type(n: int) -> Any:
+    return np.int8 if n <= 127 else np.int16 if n <= 32_767 else np.int32
+
+
+def _write_parquet(result: "SweepResult", path: Path) -> None:
+    """Every column dictionary-encoded from the sweep's own small tables (no hashing of millions of
+    values): the swept values from their axis, outcome and path from the label tables."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    codes = result.codes.reshape(-1)
+    shape = tuple(len(a) for a in result.axes)
+    idx = CsvLayout(shape, (), Tokens.of([b""]), b"").indices(0, codes.size)
+    columns: dict[str, Any] = {}
+    for a, i in zip(result.axes, idx):
+        columns[a.name] = pa.DictionaryArray.from_arrays(pa.array(i.astype(_index_type(len(a)))), pa.array(a.values))
+    for key, texts in (("outcome", result.labels), ("path", result.paths)):
+        distinct = list(dict.fromkeys(texts))
+        remap = np.array([distinct.index(t) for t in texts], dtype=_index_type(len(distinct)))
+        columns[key] = pa.DictionaryArray.from_arrays(pa.array(remap[codes] if len(remap) else remap),
+                                                      pa.array(distinct, type=pa.string()))
+    table = pa.table(columns).replace_schema_metadata({META_KEY: json.dumps(_meta(result)).encode()})
+    pq.write_table(table, path, compression="zstd", write_statistics=[a.name for a in result.axes])
+
+
+def _write_npz(result: "SweepResult", path: Path) -> None:
+    arrays = {f"axis_{k}": a.values for k, a in enumerate(result.axes)}
+    with open(path, "wb") as fh:          # a file object: np.savez would add .npz to a str path
+        np.savez(fh, codes=result.codes, meta=np.array(json.dumps(_meta(result))), **arrays)
+
+
+def _dictionary(column: Any) -> Any:
+    import pyarrow as pa
+
+    arr = column.combine_chunks()
+    return arr if pa.types.is_dictionary(arr.type) else arr.dictionary_encode()
+
+
+def read_sweep(path: str | Path) -> "SweepResult":
+    """The :class:`SweepResult` stored in a ``.parquet`` or ``.npz`` file written by :func:`write_columnar`."""
+    from .sweep import Axis, SweepResult
+
+    path = Path(path)
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            values = [np.array(data[f"axis_{k}"]) for k in range(len(meta["axes"]))]
+            codes = np.array(data["codes"])
+    elif path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        meta = json.loads(table.schema.metadata[META_KEY])
+        shape = meta["shape"]
+        values = []
+        stride = int(np.prod(shape))
+        for name, n in zip(meta["axes"], shape):
+            stride //= n
+            values.append(table.column(name).to_numpy()[::stride][:n].copy())
+        outcome, path_col = (_dictionary(table.column(k)) for k in ("outcome", "path"))
+        keys = {(o, p): k for k, (o, p) in enumerate(zip(meta["labels"], meta["paths"]))}
+        o_dict, p_dict = outcome.dictionary.to_pylist(), path_col.dictionary.to_pylist()
+        o_idx = outcome.indices.to_numpy().astype(np.int64)
+        p_idx = path_col.indices.to_numpy().astype(np.int64)
+        pair = o_idx * len(p_dict) + p_idx
+        lookup = np.full(len(o_dict) * len(p_dict), -1, dtype=np.int64)
+        for i, o in enumerate(o_dict):
+            for j, p in enumerate(p_dict):
+                lookup[i * len(p_dict) + j] = keys.get((o, p), -1)
+        codes = lookup[pair].reshape(shape)
+    else:
+        raise UsageError(f"{path}: expected a .parquet or .npz file written by escalab sweep")
+    axes = [Axis(name, v) for name, v in zip(meta["axes"], values)]
+    return SweepResult(meta["scenario"], meta["title"], axes, codes, meta["labels"], meta["paths"], meta["method"],
+                       meta["pygambit_points"], meta["fixed"], meta["units"])
+
+
+__all__ = ["CsvLayout", "CsvWrite", "columnar_suffix", "pyarrow_available", "read_sweep", "write_columnar",
+           "write_csv"]

@@ -1,0 +1,200 @@
+"""Local worker processes: started once per command, usable from scripts and notebooks unguarded.
+
+Sweeps and Monte Carlo runs split into many small tasks; starting a process costs about as much as
+a second of work (a fresh interpreter importing NumPy and escalab, and numba loading its compiled
+kernel), so a command starts its workers once and sends every task to the same ones.
+
+Workers are *spawned*, never forked: a fork copies the parent's threads' locks (Rich's progress
+bar, Dask, numba's thread pool) in whatever state they are, and is not available everywhere. A
+spawned child normally re-imports the parent's ``__main__`` module, which is why a script calling
+a parallel function at its top level, without ``if __name__ == "__main__":``, would run itself
+again in every worker and break the pool. Here the main module is hidden while the workers start,
+so they import only escalab's own modules: no guard is needed, and the `escalab` command's
+workers do not import the CLI either.
+
+Large read-only inputs (a Monte Carlo plan with its policy tables) go to the workers once through
+:meth:`WorkerPool.share`, not with every task; results come back as small NumPy arrays.
+
+Usable by every layer (like ``errors``): it imports nothing above ``escalab.errors``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import sys
+import tempfile
+import types
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from .errors import EscalabError
+
+__all__ = ["Shared", "WorkerError", "WorkerPool", "run_unordered"]
+
+
+class WorkerError(EscalabError):
+    """A worker process stopped before finishing its task (killed, out of memory, or crashed)."""
+
+
+BROKEN = ("a worker process stopped before it finished its task ({cause}). escalab's workers need no "
+          "`if __name__ == \"__main__\":` guard in your script; a worker that stops is usually out of "
+          "memory (use fewer --workers or a smaller chunk) or was killed. If you started a Dask "
+          "LocalCluster yourself in a script, that one does need the guard: put the code that creates "
+          "it under `if __name__ == \"__main__\":`.")
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Let ``multiprocessing`` see a main module with no file, so spawned children do not re-run it.
+
+    multiprocessing records the main module's file (or module name) for each child it spawns and
+    imports it there as ``__mp_main__``. A stand-in module without ``__file__`` or ``__spec__``
+    records nothing; escalab's tasks live in escalab's modules, which the children import by name.
+    """
+    real = sys.modules.get("__main__")
+    stand_in = types.ModuleType("__main__")
+    sys.modules["__main__"] = stand_in
+    try:
+        yield
+    finally:
+        if real is not None:
+            sys.modules["__main__"] = real
+
+
+# ----------------------------------------------------------------------------- shared inputs
+_CACHE: dict[str, Any] = {}
+
+
+class Shared:
+    """A read-only object sent to each worker once: pickled to a temporary file, loaded on first use.
+
+    Tasks take the small handle instead of the object. In the process that made it, ``get()``
+    returns the object itself.
+    """
+
+    def __init__(self, obj: Any, folder: str | None = None):
+        self.token = uuid.uuid4().hex
+        fd, self.path = tempfile.mkstemp(prefix="escalab-shared-", suffix=".pickle", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        _CACHE[self.token] = obj
+
+    def __getstate__(self) -> dict[str, str]:
+        return {"token": self.token, "path": self.path}
+
+    def __setstate__(self, state: dict[str, str]) -> None:
+        self.__dict__.update(state)
+
+    def get(self) -> Any:
+        obj = _CACHE.get(self.token)
+        if obj is None:
+            with open(self.path, "rb") as fh:
+                obj = pickle.load(fh)
+            _CACHE.clear()            # one shared input per command: drop the previous one
+            _CACHE[self.token] = obj
+        return obj
+
+    def remove(self) -> None:
+        _CACHE.pop(self.token, None)
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+
+# ----------------------------------------------------------------------------- the pool
+def _warm(modules: tuple[str, ...]) -> None:
+    """Worker initializer: import what the tasks will need while the parent still prepares them."""
+    import importlib
+
+    for name in modules:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+
+
+def _ready() -> int:
+    return os.getpid()
+
+
+class WorkerPool:
+    """``workers`` spawned processes for one command; every task of the command goes to them.
+
+    ``warm`` names modules each worker imports as it starts (e.g. the numba kernel, whose compiled
+    code then loads from numba's on-disk cache once per worker, not once per task).
+    """
+
+    def __init__(self, workers: int, warm: Iterable[str] = ()):
+        import multiprocessing
+
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = workers
+        self._shared: list[Shared] = []
+        self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_warm, initargs=(tuple(warm),))
+        # ProcessPoolExecutor spawns a process per submit until it has `workers`; start them all now,
+        # with the main module hidden (see the module docstring).
+        with _main_module_hidden():
+            self._started = [self._executor.submit(_ready) for _ in range(workers)]
+
+    def share(self, obj: Any) -> Shared:
+        """Send ``obj`` to the workers once (see :class:`Shared`); removed when the pool closes."""
+        handle = Shared(obj)
+        self._shared.append(handle)
+        return handle
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        try:
+            return self._executor.submit(fn, *args)
+        except BrokenProcessPool as exc:
+            raise WorkerError(BROKEN.format(cause=exc)) from None
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        for handle in self._shared:
+            handle.remove()
+        self._shared.clear()
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def run_unordered(pool: WorkerPool, fn: Callable[..., Any], tasks: Iterable[tuple[Any, ...]],
+                  on_result: Callable[[Any, Any], None], ahead: int = 4) -> None:
+    """Run ``fn(*task)`` for every task on the pool, calling ``on_result(task, result)`` as each ends.
+
+    At most ``ahead`` tasks per worker are queued at once, so a grid of a million chunks never holds
+    a million pending futures, and the results of finished tasks are handled while others run.
+    """
+    todo = iter(tasks)
+    pending: dict[Future, tuple[Any, ...]] = {}
+    limit = max(1, ahead * pool.workers)
+
+    def fill() -> None:
+        while len(pending) < limit:
+            task = next(todo, None)
+            if task is None:
+                return
+            pending[pool.submit(fn, *task)] = task
+
+    fill()
+    try:
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                task = pending.pop(fut)
+                try:
+                    result = fut.result()
+                except BrokenProcessPool as exc:
+                    raise WorkerError(BROKEN.format(cause=exc)) from None
+                on_result(task, result)
+            fill()
+    finally:
+        for fut in pending:
+            fut.cancel()
