@@ -100,14 +100,21 @@ def tree_outline(s: Scenario) -> str:
     assert seq is not None
     removed = set(s.spec.remove_moves)
 
+    def value(*path: str, text: object) -> str:
+        try:
+            return fmt(s.evaluate("sequential", "outcomes", *path))
+        except KeyError:          # a key the language evaluates elsewhere: show the text as written
+            return str(text)
+
     def payoff_text(outcome: str) -> str:
         parts = []
         for actor, spec in seq.outcomes[outcome].payoffs.items():
             if isinstance(spec, dict):
-                parts.append(f"{actor}: " + ", ".join(
-                    f"{t} {fmt(s.evaluate('sequential', 'outcomes', outcome, 'payoffs', actor, t))}" for t in spec))
+                by = f" (by {spec['by']}'s type)" if isinstance(spec.get("by"), str) else ""
+                parts.append(f"{actor}{by}: " + ", ".join(
+                    f"{t} {value(outcome, 'payoffs', actor, t, text=x)}" for t, x in spec.items() if t != "by"))
             else:
-                parts.append(f"{actor} {fmt(s.evaluate('sequential', 'outcomes', outcome, 'payoffs', actor))}")
+                parts.append(f"{actor} {value(outcome, 'payoffs', actor, text=spec)}")
         return "; ".join(parts)
 
     def target(label: str, nxt: str | None, outcome: str | None, depth: int) -> str:
@@ -256,6 +263,8 @@ def robustness_html(r: dict[str, Any], colours: dict[str, str]) -> str:
     if skip:
         return skip
     rob = solve["robustness"]
+    if rob.get("skipped"):
+        return f"<p class=\"note\">No robustness scan: {e(rob['skipped'])}.</p>"
     out = [f"<p>Each parameter is moved alone over its scanned range (the others at their values); the table gives "
            f"the nearest value where some equilibrium choice switches and the nearest where the outcome changes. "
            f"Ranked by the distance as a share of the scanned range: the top rows are the assumptions the answer "
