@@ -103,9 +103,20 @@ class LadderGame:
                     raise ModelError(f"miscalculation risk {self.risk[i]:g} of '{a}' puts the accident "
                                      f"probabilities of band {band} outside [0, 1]")
         allowed = spec.actions or {}
+        self.removed = removed_rungs(scenario, self.actors, self.rung_ids)
         self.allowed: tuple[tuple[int, ...], tuple[int, ...]] = tuple(  # type: ignore[assignment]
-            tuple(sorted(self.rung_ids.index(r) for r in allowed[a])) if a in allowed
-            else tuple(range(self.num_rungs)) for a in self.actors)
+            tuple(sorted(r for r in (self.rung_ids.index(x) for x in allowed[a]) if r not in self.removed[i]))
+            if a in allowed else tuple(r for r in range(self.num_rungs) if r not in self.removed[i])
+            for i, a in enumerate(self.actors))
+        for i, a in enumerate(self.actors):
+            if not self.allowed[i]:
+                raise ModelError(f"remove_moves leaves '{a}' no action in the ladder crisis")
+        # Private types: at most one actor of a ladder crisis has them (checked in the scenario language).
+        self._type_names = tuple(tuple(scenario.spec.actors[a].types or {"default": 1}) for a in self.actors)
+        self.typed = next((i for i in (0, 1) if len(self._type_names[i]) > 1), -1)
+        self.type_prior = (np.array([ev(("actors", self.actors[self.typed], "types", t))
+                                     for t in self._type_names[self.typed]]) if self.typed >= 0 else np.ones(1))
+        self.belief_grid = spec.belief_grid
         self.balance_range = spec.balance.range
         self.balance_effect = {b: spec.balance.effect.get(b, 0) for b in BANDS}
 
@@ -124,11 +135,19 @@ class LadderGame:
     @property
     def type_names(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Each actor's private types; an actor without types has the single type 'default'."""
-        return (("default",), ("default",))
+        return self._type_names  # type: ignore[return-value]
 
     def initial_distribution(self) -> list[tuple[float, LadderState]]:
         """Chance's opening move: the prior over the actors' private types, as start states."""
-        return [(1.0, self.initial_state())]
+        start = self.initial_state()
+        if self.typed < 0:
+            return [(1.0, start)]
+        out = []
+        for theta, p in enumerate(self.type_prior):
+            if p > 0:
+                types = (theta, 0) if self.typed == 0 else (0, theta)
+                out.append((float(p), replace(start, types=types)))
+        return out
 
     def legal_actions(self, state: LadderState, player: int) -> tuple[int, ...]:
         if state.terminal:
@@ -233,10 +252,18 @@ class LadderGame:
         extra = {"turns": state.turn, "peak": float(self.values[state.peak]), "balance": state.balance}
         try:
             return tuple(  # type: ignore[return-value]
-                float(self.scenario.evaluate("ladder_crisis", "endings", state.ending, "payoffs", a, extra=extra))
-                for a in self.actors)
+                float(self.scenario.evaluate(*self.payoff_path(state.ending, i, state.types[i]), extra=extra))
+                for i in (0, 1))
         except ExpressionError as exc:
             raise ModelError(exc.message) from None
+
+    def payoff_path(self, ending: str, player: int, type_index: int = 0) -> tuple[str, ...]:
+        """Where the payoff expression of ``player`` (of the given private type) for ``ending`` sits."""
+        actor = self.actors[player]
+        path = ("ladder_crisis", "endings", ending, "payoffs", actor)
+        if isinstance(self.spec.endings[ending].payoffs[actor], dict):
+            return path + (self._type_names[player][type_index],)
+        return path
 
     def observe(self, state: LadderState, player: int) -> Observation:
         other = 1 - player
@@ -266,6 +293,28 @@ class LadderGame:
 
     def __repr__(self) -> str:
         return f"LadderGame({self.scenario.id!r}, actors={list(self.actors)}, rungs={self.num_rungs})"
+
+
+def removed_rungs(scenario: Scenario, actors: tuple[str, str], rung_ids: tuple[str, ...]
+                  ) -> tuple[frozenset[int], frozenset[int]]:
+    """The ladder actions a variant takes away: a move deleted by ``remove_moves`` removes its rung
+    from its actor's ladder actions, unless another remaining move of that actor stands for the
+    same rung (a variant without the low-yield answer has no low-yield rung in its ladder crisis)."""
+    seq = scenario.spec.sequential
+    if seq is None or not scenario.spec.remove_moves:
+        return frozenset(), frozenset()
+    gone = {tuple(r.split(".", 1)) for r in scenario.spec.remove_moves}
+    keep: dict[str, set[str]] = {}
+    drop: dict[str, set[str]] = {}
+    for node_id, node in seq.nodes.items():
+        for move_id, move in (node.moves or {}).items():
+            if node.actor is None or move.rung is None:
+                continue
+            target = drop if (node_id, move_id) in gone else keep
+            target.setdefault(node.actor, set()).add(move.rung)
+    return tuple(  # type: ignore[return-value]
+        frozenset(rung_ids.index(r) for r in drop.get(a, set()) - keep.get(a, set()) if r in rung_ids)
+        for a in actors)
 
 
 def compile_ladder(scenario: Scenario, exact: bool = False) -> LadderGame:

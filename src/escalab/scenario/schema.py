@@ -200,7 +200,8 @@ class Balance(Spec):
 
 
 class Ending(Spec):
-    payoffs: dict[Id, ExprText]
+    payoffs: dict[Id, PayoffSpec] = Field(
+        description="Per actor: an expression, or a mapping from the actor's private types to expressions.")
     doc: str = ""
 
 
@@ -222,6 +223,10 @@ class LadderCrisisSpec(Spec):
     turn_limit: StrictInt = Field(ge=1)
     capitulation_value: Number | None = None
     endings: dict[Id, Ending]
+    belief_grid: StrictInt = Field(
+        default=10, ge=2, le=100,
+        description="Beliefs about an actor's private type move on the grid 0, 1/N, ..., 1 (N = belief_grid); "
+                    "a finer grid is slower and closer to exact Bayes' rule.")
 
 
 class DoctrineRule(Spec):

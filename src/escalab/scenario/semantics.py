@@ -431,10 +431,32 @@ def _check_ladder_crisis(spec: ScenarioSpec, c: Checker, ladder: LadderSpec | No
             if a not in ending.payoffs:
                 c.add(f"missing payoff for actor '{a}'", base + ("endings", e, "payoffs"))
         for a, src in ending.payoffs.items():
+            ppath = base + ("endings", e, "payoffs", a)
             if a not in lc.actors:
-                c.add(f"'{a}' is not one of the crisis actors ({', '.join(lc.actors)})", base + ("endings", e, "payoffs", a))
+                c.add(f"'{a}' is not one of the crisis actors ({', '.join(lc.actors)})", ppath)
+            elif isinstance(src, dict):
+                types = spec.actors[a].types if a in spec.actors else None
+                if not types:
+                    c.add(f"payoffs per type, but actor '{a}' declares no types", ppath)
+                    continue
+                for t in types:
+                    if t not in src:
+                        c.add(f"missing payoff for type '{t}' of actor '{a}'", ppath)
+                for t, tsrc in src.items():
+                    if t not in types:
+                        c.add(f"unknown type '{t}' (types of '{a}': {', '.join(types)})", ppath + (t,), at_key=True)
+                    else:
+                        c.expr(tsrc, ppath + (t,), ENDING_VARIABLES)
             else:
-                c.expr(src, base + ("endings", e, "payoffs", a), ENDING_VARIABLES)
+                c.expr(src, ppath, ENDING_VARIABLES)
+    typed = [a for a in lc.actors if a in spec.actors and spec.actors[a].types]
+    if len(typed) > 1:
+        c.add(f"a ladder crisis supports private types for one of its actors, but {' and '.join(typed)} both "
+              "declare types", base + ("actors",))
+    for a in typed:
+        if len(spec.actors[a].types or {}) > 2:
+            c.add(f"a ladder crisis supports two private types per actor; '{a}' declares "
+                  f"{len(spec.actors[a].types or {})}", ("actors", a, "types"))
 
 
 def _check_doctrine(did: str, doctrine: Any, c: Checker, ladder: LadderSpec | None) -> None:

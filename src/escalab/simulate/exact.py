@@ -25,7 +25,8 @@ from scipy.sparse.linalg import spsolve
 from ..model.ladder import JointAction, LadderGame, LadderState
 from ..solve.ladder import LadderArrays
 from .policies import NO_SIGNAL, Observations, Policy
-from .results import SimulationResult, distribution_result
+from .private_types import TypeTrack
+from .results import Rate, SimulationResult, distribution_result, type_rates
 
 Progress = Callable[[int, int], None]
 
@@ -34,46 +35,63 @@ def exact_analysis(arrays: LadderArrays, policies: tuple[Policy, Policy], *, sce
                    progress: Progress | None = None) -> SimulationResult:
     a = arrays
     R, T, B = a.num_rungs, a.turn_limit, a.num_balances
-    radix = np.array([R, R, R, R, R + 1, R + 1, B, R], dtype=np.int64)   # p0 p1 q0 q1 s0+1 s1+1 b k
+    track = TypeTrack.of(a, policies)
+    n, Gp = a.num_types, track.beliefs
+    # p0 p1 q0 q1 s0+1 s1+1 b k, then the typed actor's type and the belief index
+    radix = np.array([R, R, R, R, R + 1, R + 1, B, R, n, Gp], dtype=np.int64)
     E = len(a.endings)
-    absorbed = np.zeros((E, R, T + 1, B))       # ending, peak, turns, balance
+    absorbed = np.zeros((n, E, R, T + 1, B))       # type, ending, peak, turns, balance
     p0, p1 = a.start
-    codes = _encode(np.array([[p0, p1, p1, p0, 0, 0, a.initial_balance - a.lo, max(p0, p1)]]), radix)
-    mass = np.ones(1)
+    codes = _encode(np.array([[p0, p1, p1, p0, 0, 0, a.initial_balance - a.lo, max(p0, p1), th, track.start]
+                              for th in range(n) if a.type_prior[th] > 0]), radix)
+    mass = np.array([a.type_prior[th] for th in range(n) if a.type_prior[th] > 0], dtype=float)
     acc_allowed = [a.accident[i][a.allowed[i]] for i in (0, 1)]
     states = 0
     for t in range(T):
         if len(codes) == 0:
             break
         states += len(codes)
-        p0, p1, q0, q1, s0, s1, b, k = _decode(codes, radix)
+        p0, p1, q0, q1, s0, s1, b, k, th, g = _decode(codes, radix)
         s0, s1, b = s0 - 1, s1 - 1, b + a.lo
-        obs = (Observations(t, p0, q0, s1, b, k), Observations(t, p1, q1, s0, -b, k))
+        obs = (Observations(t, p0, q0, s1, b, k, track.variant(0, th, g)),
+               Observations(t, p1, q1, s0, -b, k, track.variant(1, th, g)))
         executed = [policies[i].action_probs(obs[i]) @ acc_allowed[i] for i in (0, 1)]   # (n, R)
         signal = [policies[i].signals(obs[i]) for i in (0, 1)]
         row, x0, x1, prob = _pairs(executed[0], executed[1])
         nb, nk, code = a.advance(b[row], k[row], x0, x1, t + 1)
-        n = len(codes)
+        m = len(codes)
         end = code >= 0
-        cols = (code[end] * R + nk[end]) * B + (nb[end] - a.lo)
-        R_t = sp.coo_matrix((prob[end], (row[end], cols)), shape=(n, E * R * B)).tocsr()
-        absorbed[:, :, t + 1, :] += (R_t.T @ mass).reshape(E, R, B)
+        cols = ((th[row[end]] * E + code[end]) * R + nk[end]) * B + (nb[end] - a.lo)
+        R_t = sp.coo_matrix((prob[end], (row[end], cols)), shape=(m, n * E * R * B)).tocsr()
+        absorbed[:, :, :, t + 1, :] += (R_t.T @ mass).reshape(n, E, R, B)
         live = ~end
         row, x0, x1, prob, nb, nk = row[live], x0[live], x1[live], prob[live], nb[live], nk[live]
         row, x0, x1, prob, nb, nk, n0, n1 = _misread(a, row, x0, x1, prob, nb, nk)
         g0, g1 = signal[0][row] + 1, signal[1][row] + 1
-        nxt = _encode(np.stack([x0, x1, n0, n1, g0, g1, nb - a.lo, nk], axis=1), radix)
+        belief = g[row]
+        if track.table is not None:             # the uninformed actor's Bayes' rule on what it saw
+            u = 1 - track.typed
+            pos, seen_prev = (p0, q0) if u == 0 else (p1, q1)
+            belief = track.update(t, pos[row], seen_prev[row], b[row], k[row], belief, n0 if u == 0 else n1)
+        nxt = _encode(np.stack([x0, x1, n0, n1, g0, g1, nb - a.lo, nk, th[row], belief], axis=1), radix)
         codes, col = np.unique(nxt, return_inverse=True)
-        P_t = sp.coo_matrix((prob, (row, col.reshape(-1))), shape=(n, len(codes))).tocsr()
+        P_t = sp.coo_matrix((prob, (row, col.reshape(-1))), shape=(m, len(codes))).tocsr()
         mass = P_t.T @ mass
         if progress is not None:
             progress(t + 1, T)
     policies_d = {a.actors[i]: p.label for i, p in enumerate(policies)}
-    # payoff[i] is indexed (ending, turns, balance, peak); absorbed is (ending, peak, turns, balance).
-    payoffs = {a.actors[i]: float(np.sum(absorbed * a.payoff[i].transpose(0, 3, 1, 2))) for i in (0, 1)}
+    # payoffs_by_type(i) is indexed (type, ending, turns, balance, peak); absorbed is
+    # (type, ending, peak, turns, balance).
+    payoffs = {a.actors[i]: float(np.sum(absorbed * a.payoffs_by_type(i).transpose(0, 1, 4, 2, 3)))
+               for i in (0, 1)}
     return distribution_result("exact", scenario, policies_d, a.has_accidents, a.endings, a.rung_ids,
-                               absorbed.sum(axis=(1, 2, 3)), absorbed.sum(axis=(0, 2, 3)),
-                               absorbed.sum(axis=(0, 1, 3)), None, states=states, payoffs=payoffs)
+                               absorbed.sum(axis=(0, 2, 3, 4)), absorbed.sum(axis=(0, 1, 3, 4)),
+                               absorbed.sum(axis=(0, 1, 2, 4)), None, states=states, payoffs=payoffs,
+                               by_type=_by_type(a, absorbed.sum(axis=(2, 3, 4)), None))
+
+
+def _by_type(a: LadderArrays, weights: np.ndarray, counts: np.ndarray | None) -> dict[str, dict[str, Rate]]:
+    return type_rates(a.type_names if a.typed >= 0 else (), a.endings, weights, counts)
 
 
 def _encode(cols: np.ndarray, radix: np.ndarray) -> np.ndarray:
@@ -130,8 +148,10 @@ def _misread(a: LadderArrays, row: np.ndarray, x0: np.ndarray, x1: np.ndarray, p
 # ----------------------------------------------------------------------------- the slow reference
 def reference_analysis(game: LadderGame, arrays: LadderArrays, policies: tuple[Policy, Policy],
                        *, scenario: str, max_states: int = 200_000) -> SimulationResult:
-    """The same analysis through ``LadderGame.transition``, state by state (for tests)."""
-    index: dict[LadderState, int] = {}
+    """The same analysis through ``LadderGame.transition``, state by state (for tests); in a crisis
+    with private types a transient state is the model's state with the belief index beside it."""
+    track = TypeTrack.of(arrays, policies)
+    index: dict[tuple[LadderState, int], int] = {}
     ends: dict[LadderState, int] = {}
     rows: list[int] = []
     cols: list[int] = []
@@ -139,19 +159,24 @@ def reference_analysis(game: LadderGame, arrays: LadderArrays, policies: tuple[P
     arows: list[int] = []
     acols: list[int] = []
     avals: list[float] = []
-    start = game.initial_state()
-    index[start] = 0
-    frontier = [start]
+    starts = game.initial_distribution()
+    frontier = []
+    for _, start in starts:
+        index[(start, track.start)] = len(index)
+        frontier.append((start, track.start))
     while frontier:
         nxt_frontier = []
-        for state in frontier:
-            i = index[state]
+        for key in frontier:
+            state, belief = key
+            i = index[key]
+            theta = np.array([state.types[track.typed] if track.on else 0])
             choice = []
             for pl in (0, 1):
                 o = game.observe(state, pl)
                 obs = Observations(o.turn, np.array([o.own]), np.array([o.opponent]),
                                    np.array([NO_SIGNAL if o.opponent_signal is None else o.opponent_signal]),
-                                   np.array([o.balance]), np.array([o.peak]))
+                                   np.array([o.balance]), np.array([o.peak]),
+                                   track.variant(pl, theta, np.array([belief])))
                 probs = policies[pl].action_probs(obs)[0]
                 sig = int(policies[pl].signals(obs)[0])
                 choice.append([(p, int(arrays.allowed[pl][c]), None if sig == NO_SIGNAL else sig)
@@ -164,27 +189,40 @@ def reference_analysis(game: LadderGame, arrays: LadderArrays, policies: tuple[P
                             j = ends.setdefault(nxt, len(ends))
                             arows.append(i), acols.append(j), avals.append(w)
                             continue
-                        if nxt not in index:
+                        after = belief
+                        if track.table is not None:
+                            u = 1 - track.typed
+                            after = int(track.update(state.turn, np.array([state.positions[u]]),
+                                                     np.array([state.perceived[u]]), np.array([state.balance]),
+                                                     np.array([state.peak]), np.array([belief]),
+                                                     np.array([nxt.perceived[u]]))[0])
+                        nkey = (nxt, after)
+                        if nkey not in index:
                             if len(index) >= max_states:
                                 raise RuntimeError(f"more than {max_states} states; use exact_analysis")
-                            index[nxt] = len(index)
-                            nxt_frontier.append(nxt)
-                        rows.append(i), cols.append(index[nxt]), vals.append(w)
+                            index[nkey] = len(index)
+                            nxt_frontier.append(nkey)
+                        rows.append(i), cols.append(index[nkey]), vals.append(w)
         frontier = nxt_frontier
     n = len(index)
     Q = sp.coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsc()
     Rm = sp.coo_matrix((avals, (arows, acols)), shape=(n, len(ends))).tocsr()
     e0 = np.zeros(n)
-    e0[0] = 1.0
+    for j, (p, _) in enumerate(starts):
+        e0[j] = p
     visits = spsolve((sp.identity(n, format="csc") - Q).T.tocsc(), e0)
     absorb = Rm.T @ np.atleast_1d(visits)
     E, Rn, T = len(arrays.endings), arrays.num_rungs, arrays.turn_limit
     out = np.zeros((E, Rn, T + 1))
+    typed = np.zeros((arrays.num_types, E))
     payoffs = np.zeros(2)
     for state, j in ends.items():
-        out[arrays.endings.index(state.ending), state.peak, state.turn] += absorb[j]
+        e = arrays.endings.index(state.ending)
+        out[e, state.peak, state.turn] += absorb[j]
+        typed[state.types[track.typed] if track.on else 0, e] += absorb[j]
         payoffs += absorb[j] * np.array(game.returns(state))
     policies_d = {arrays.actors[i]: p.label for i, p in enumerate(policies)}
     return distribution_result("exact", scenario, policies_d, arrays.has_accidents, arrays.endings,
                                arrays.rung_ids, out.sum(axis=(1, 2)), out.sum(axis=(0, 2)), out.sum(axis=(0, 1)),
-                               None, states=n, payoffs={a: float(payoffs[i]) for i, a in enumerate(arrays.actors)})
+                               None, states=n, payoffs={a: float(payoffs[i]) for i, a in enumerate(arrays.actors)},
+                               by_type=_by_type(arrays, typed, None))

@@ -28,10 +28,11 @@ GIVEN = 2         # actions and signals computed outside for this turn (doctrine
 
 @njit(cache=True, nogil=True)
 def turn(t, T, m, u, j0, j1, ja, jm,
-         p0, p1, q0, q1, s0, s1, b, k,
-         pol0, pol1,
+         p0, p1, q0, q1, s0, s1, b, k, th, g,
+         pol0, pol1, tm0, tm1,
          up0, up1, up_scale0, up_scale1, down, down_scale, max_shift, any_down,
          next_balance, ending, neighbours, half, mis,
+         upd, tau, bdata, lik, grid, beliefs,
          R, B, lo, limit_code, tally, record, xs, ended):
     """Advance the first ``m`` runs by turn ``t``; return how many go on.
 
@@ -39,8 +40,14 @@ def turn(t, T, m, u, j0, j1, ja, jm,
     rows of the two policies' uniforms (-1: deterministic), ``ja`` the first of the two accident
     rows and ``jm`` the first of the two misreading rows (-1: none). The state arrays are updated
     in place, the runs that go on moved to the front in their order (as ``np.compress`` keeps
-    them); ``tally[e, b - lo, peak]`` counts the runs that ended. With ``record``, ``xs[i, r]`` and
-    ``ended[r]`` keep each run's executed rungs and whether it ended (for readiness beliefs).
+    them); ``tally[type, e, b - lo, peak]`` counts the runs that ended. With ``record``, ``xs[i, r]``
+    and ``ended[r]`` keep each run's executed rungs and whether it ended (for readiness beliefs).
+
+    Private types (:mod:`escalab.simulate.private_types`): ``th`` and ``g`` hold each run's type
+    and belief index; a policy reads its variant ``tm * type + g`` (``tm`` is the number of belief
+    points for the typed actor, 0 for the other). With ``upd``, the uninformed actor's belief moves
+    by Bayes' rule on the typed actor's table ``bdata`` and the likelihoods ``lik`` (A x R), in
+    the operations of :func:`escalab.solve.ladder_types.posterior_index`.
 
     The loop body is written out by hand: helper functions taking arrays would cost reference
     counting on every run, several times the work itself. Indices are not bounds-checked.
@@ -49,6 +56,8 @@ def turn(t, T, m, u, j0, j1, ja, jm,
     kind1, own1, opp1, st1, act1, sgn1, keep1, alias1, allowed1 = pol1
     base0 = st0[3] * t + st0[4]
     base1 = st1[3] * t + st1[4]
+    vs0, vs1 = st0[5], st1[5]
+    At = allowed1.shape[0] if tau == 1 else allowed0.shape[0]
     sig0, bal0, peak0 = st0[0], st0[1], st0[2]
     sig1, bal1, peak1 = st1[0], st1[1], st1[2]
     A0, A1 = allowed0.shape[0], allowed1.shape[0]
@@ -56,11 +65,13 @@ def turn(t, T, m, u, j0, j1, ja, jm,
     last = t + 1 >= T
     for r in range(m):
         pr0, pr1, br, kr = p0[_u(r)], p1[_u(r)], b[_u(r)], k[_u(r)]
+        thr, gr, q0r, q1r = th[_u(r)], g[_u(r)], q0[_u(r)], q1[_u(r)]
         # --- the two policies (in the actors' own coordinates)
         if kind0 == GIVEN:
             a0, g0 = act0[_u(r)], sgn0[_u(r)]
         else:
-            row = own0[_u(pr0)] + opp0[_u(q0[_u(r)])] + sig0 * (s1[_u(r)] + 1) + bal0 * br + peak0 * kr + base0
+            row = (own0[_u(pr0)] + opp0[_u(q0r)] + sig0 * (s1[_u(r)] + 1) + bal0 * br + peak0 * kr + base0
+                   + vs0 * (tm0 * thr + gr))
             if kind0 == LOOKUP:
                 a0, g0 = act0[_u(row)], sgn0[_u(row)]
             else:
@@ -73,7 +84,8 @@ def turn(t, T, m, u, j0, j1, ja, jm,
         if kind1 == GIVEN:
             a1, g1 = act1[_u(r)], sgn1[_u(r)]
         else:
-            row = own1[_u(pr1)] + opp1[_u(q1[_u(r)])] + sig1 * (s0[_u(r)] + 1) - bal1 * br + peak1 * kr + base1
+            row = (own1[_u(pr1)] + opp1[_u(q1r)] + sig1 * (s0[_u(r)] + 1) - bal1 * br + peak1 * kr + base1
+                   + vs1 * (tm1 * thr + gr))
             if kind1 == LOOKUP:
                 a1, g1 = act1[_u(row)], sgn1[_u(row)]
             else:
@@ -118,7 +130,7 @@ def turn(t, T, m, u, j0, j1, ja, jm,
             xs[_u(1), _u(r)] = x1
             ended[_u(r)] = code >= 0
         if code >= 0:
-            tally[_u(code), _u(nb - lo), _u(nk)] += 1
+            tally[_u(thr), _u(code), _u(nb - lo), _u(nk)] += 1
             continue
         # --- what each side sees of the other: one rung below with m/2, above with m/2
         if jm >= 0:
@@ -128,6 +140,33 @@ def turn(t, T, m, u, j0, j1, ja, jm,
             n1 = neighbours[_u(x0 * 3 + np.int64(v1 >= half) + np.int64(v1 >= mis))]
         else:
             n0, n1 = x1, x0
+        # --- the uninformed actor's belief about the typed actor's type, by Bayes' rule on what it saw
+        gn = gr
+        if upd:
+            like0 = 0.0
+            like1 = 0.0
+            for ty in range(2):
+                if tau == 1:
+                    seen = n0
+                    rw = (own1[_u(q0r)] + opp1[_u(pr0)] - bal1 * br + peak1 * kr + base1
+                          + vs1 * (ty * beliefs + gr))
+                else:
+                    seen = n1
+                    rw = (own0[_u(q1r)] + opp0[_u(pr1)] + bal0 * br + peak0 * kr + base0
+                          + vs0 * (ty * beliefs + gr))
+                acc = bdata[_u(rw * At)] * lik[_u(seen)]
+                for a in range(1, At):
+                    acc = acc + bdata[_u(rw * At + a)] * lik[_u(a * R + seen)]
+                if ty == 0:
+                    like0 = acc
+                else:
+                    like1 = acc
+            mu0 = gr / grid
+            mu1 = 1.0 - mu0
+            num0 = mu0 * like0
+            den = num0 + mu1 * like1
+            if den > 0:
+                gn = np.int32(np.floor(num0 / den * grid + 0.5))
         # --- the run goes on: compact in place (w <= r, so nothing unread is overwritten)
         p0[_u(w)] = x0
         p1[_u(w)] = x1
@@ -137,5 +176,7 @@ def turn(t, T, m, u, j0, j1, ja, jm,
         s1[_u(w)] = g1
         b[_u(w)] = nb
         k[_u(w)] = nk
+        th[_u(w)] = thr
+        g[_u(w)] = gn
         w += 1
     return w

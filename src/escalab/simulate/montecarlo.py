@@ -30,10 +30,11 @@ import numpy as np
 
 from ..errors import UsageError
 from ..solve.ladder import LadderArrays
+from .private_types import TypeTrack
 from ..solve.sweep import check_scheduler_address
 from .policies import NO_SIGNAL, DoctrineTable, Observations, Policy, TablePolicy
 from .readiness import IndicatorModel, update_beliefs
-from .results import Belief, Rate, SimulationResult, distribution_result
+from .results import Belief, Rate, SimulationResult, distribution_result, type_rates
 
 CHUNK_RUNS = 65_536
 INDEX = np.int32          # run state in 32-bit integers: half the memory traffic of int64
@@ -58,12 +59,14 @@ class Plan:
     arrays: LadderArrays
     policies: tuple[Policy, Policy]
     beliefs: tuple[BeliefTrack, ...] = ()
+    types: TypeTrack = field(init=False, repr=False)
     engine: str | None = None     # "numpy", "numba", or None: numba when it can be imported
     uniforms: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         a = self.arrays
         n = sum(not p.deterministic for p in self.policies)
+        object.__setattr__(self, "types", TypeTrack.of(a, self.policies))
         n += 2 * a.has_accidents + 2 * (a.misperception > 0)
         object.__setattr__(self, "uniforms", n)
         if self.engine is not None:
@@ -100,6 +103,7 @@ class ChunkTotals:
     payoff_sum: np.ndarray          # (2,) sum of each actor's payoff over the finished runs
     payoff_sq: np.ndarray           # (2,) sum of squares, for standard errors
     belief_sum: list[np.ndarray]
+    by_type: np.ndarray             # (n, E): endings per private type of the typed actor
     belief_true: list[np.ndarray]
     map_correct: list[int]
 
@@ -112,6 +116,7 @@ class ChunkTotals:
         self.payoff_sq = self.payoff_sq + other.payoff_sq
         for i in range(len(self.belief_sum)):
             self.belief_sum[i] = self.belief_sum[i] + other.belief_sum[i]
+        self.by_type = self.by_type + other.by_type
             self.belief_true[i] = self.belief_true[i] + other.belief_true[i]
             self.map_correct[i] += other.map_correct[i]
 
@@ -138,19 +143,21 @@ def _new_totals(plan: Plan, runs: int) -> tuple[ChunkTotals, list[np.ndarray]]:
     out = ChunkTotals(np.zeros(len(a.endings), dtype=np.int64), np.zeros(a.num_rungs, dtype=np.int64),
                       np.zeros(a.turn_limit + 1, dtype=np.int64), 0, np.zeros(2), np.zeros(2),
                       [np.zeros(len(tr.model.levels)) for tr in tracks],
-                      [np.zeros(len(tr.model.levels)) for tr in tracks], [0 for _ in tracks])
+                      [np.zeros(len(tr.model.levels)) for tr in tracks], [0 for _ in tracks],
+                      np.zeros((a.num_types, len(a.endings)), dtype=np.int64))
     return out, beliefs
 
 
 def _add_finished(out: ChunkTotals, a: LadderArrays, t: int, tally: np.ndarray, finished: int) -> None:
-    """Add the runs that ended at turn t, counted in ``tally`` (E, B, R), to the totals; payoffs
-    come from the small table of counts, not from the runs."""
+    """Add the runs that ended at turn t, counted in ``tally`` (n, E, B, R) by private type, to the
+    totals; payoffs come from the small table of counts, not from the runs."""
     for i in (0, 1):
-        pay = a.payoff[i][:, t + 1]                 # (E, B, R)
+        pay = a.payoffs_by_type(i)[:, :, t + 1]     # (n, E, B, R)
         out.payoff_sum[i] += float(np.sum(tally * pay))
         out.payoff_sq[i] += float(np.sum(tally * pay * pay))
-    out.endings += tally.sum(axis=(1, 2))
-    out.peak += tally.sum(axis=(0, 1))
+    out.by_type += tally.sum(axis=(2, 3))
+    out.endings += tally.sum(axis=(0, 2, 3))
+    out.peak += tally.sum(axis=(0, 1, 2))
     out.duration[t + 1] += finished
 
 
@@ -169,14 +176,18 @@ def _update_beliefs(plan: Plan, out: ChunkTotals, beliefs: list[np.ndarray], rng
             out.map_correct[i] += int(np.sum(np.argmax(done, axis=1) == level[ended]))
 
 
-def _initial_state(a: LadderArrays, runs: int) -> np.ndarray:
-    """Rows p0, p1 (positions), q0, q1 (perceived), s0, s1 (signals), balance, peak, for every run.
+def _initial_state(a: LadderArrays, runs: int, types: TypeTrack, rng: np.random.Generator) -> np.ndarray:
+    """Rows p0, p1 (positions), q0, q1 (perceived), s0, s1 (signals), balance, peak, the typed
+    actor's type and the belief index, for every run.
 
     One contiguous array, so the compiled kernel can compact it in place; the NumPy engine takes
-    its rows as views.
+    its rows as views. In a crisis with private types, chance draws each run's type first (one
+    uniform per run, before any turn); without types nothing is drawn.
     """
-    state = np.empty((8, runs), dtype=INDEX)
+    state = np.empty((10, runs), dtype=INDEX)
     state[0], state[1], state[2], state[3] = a.start[0], a.start[1], a.start[1], a.start[0]
+    state[8] = types.draw(rng.random(runs)) if types.on else 0
+    state[9] = types.start
     state[4], state[5] = NO_SIGNAL, NO_SIGNAL
     state[6], state[7] = a.initial_balance, max(a.start)
     return state
@@ -190,7 +201,9 @@ def _run_chunk_numpy(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotal
     R, T, B = a.num_rungs, a.turn_limit, a.num_balances
     E = len(a.endings)
     pol0, pol1 = plan.policies
-    p0, p1, q0, q1, s0, s1, b, k = _initial_state(a, runs)
+    types = plan.types
+    p0, p1, q0, q1, s0, s1, b, k, th, g = _initial_state(a, runs, types, rng)
+    n = a.num_types
     out, beliefs = _new_totals(plan, runs)
     accidents, misread = a.has_accidents, a.misperception > 0
     limit_code = a.endings.index("turn_limit")
@@ -202,7 +215,8 @@ def _run_chunk_numpy(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotal
         u = rng.random((plan.uniforms, m))
         j = 0
         chosen = []
-        for pol, obs in ((pol0, Observations(t, p0, q0, s1, b, k)), (pol1, Observations(t, p1, q1, s0, -b, k))):
+        for pol, obs in ((pol0, Observations(t, p0, q0, s1, b, k, types.variant(0, th, g))),
+                         (pol1, Observations(t, p1, q1, s0, -b, k, types.variant(1, th, g)))):
             if pol.deterministic:
                 chosen.append(pol.choose(obs))     # type: ignore[union-attr]
             else:
@@ -225,6 +239,8 @@ def _run_chunk_numpy(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotal
         if misread:
             n0 = kern.perceive(x1, u[j])
             n1 = kern.perceive(x0, u[j + 1])
+        if types.table is not None:             # the uninformed actor's Bayes' rule on what it saw
+            g = types.update(t, p0, q0, b, k, g, n0) if types.typed == 1 else types.update(t, p1, q1, b, k, g, n1)
         else:
             n0, n1 = x1, x0
         # Endings, balances and peaks of the runs that ended, in one count over those runs only.
@@ -233,11 +249,12 @@ def _run_chunk_numpy(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotal
         finished = len(gone)
         _update_beliefs(plan, out, beliefs, rng_ind, t, m, x0, x1, ended, finished)
         if finished:
-            cell = (np.take(code, gone) * B + (np.take(nb, gone) - a.lo)) * R + np.take(nk, gone)
-            _add_finished(out, a, t, np.bincount(cell, minlength=E * B * R).reshape(E, B, R), finished)
+            cell = ((np.take(th, gone) * E + np.take(code, gone)) * B + (np.take(nb, gone) - a.lo)) * R + np.take(nk, gone)
+            _add_finished(out, a, t, np.bincount(cell, minlength=n * E * B * R).reshape(n, E, B, R), finished)
             keep = ~ended
-            # One compress of the stacked state is several times cheaper than eight masked copies.
-            p0, p1, q0, q1, s0, s1, b, k = np.compress(keep, np.stack((x0, x1, n0, n1, g0, g1, nb, nk)), axis=1)
+            # One compress of the stacked state is several times cheaper than ten masked copies.
+            p0, p1, q0, q1, s0, s1, b, k, th, g = np.compress(keep, np.stack((x0, x1, n0, n1, g0, g1, nb, nk, th, g)),
+                                                              axis=1)
             beliefs = [bl[keep] for bl in beliefs]
         else:
             p0, p1, q0, q1, s0, s1, b, k = x0, x1, n0, n1, g0, g1, nb, nk
@@ -253,8 +270,9 @@ def _run_chunk_numba(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotal
     rng, rng_ind = chunk_generators(seed, chunk)
     R, T, B = a.num_rungs, a.turn_limit, a.num_balances
     E = len(a.endings)
-    state = _initial_state(a, runs)
-    p0, p1, q0, q1, s0, s1, b, k = state
+    types = plan.types
+    state = _initial_state(a, runs, types, rng)
+    p0, p1, q0, q1, s0, s1, b, k, th, g = state
     out, beliefs = _new_totals(plan, runs)
     # Uniform rows in the NumPy path's order: stochastic policies, accidents (2), misreadings (2).
     rows, j = [], 0
@@ -267,7 +285,11 @@ def _run_chunk_numba(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotal
     pols = [_kernel_policy(pol, a) for pol in plan.policies]
     given = [not isinstance(pol, (TablePolicy, DoctrineTable)) for pol in plan.policies]
     buf = np.empty(plan.uniforms * runs)
-    tally = np.zeros((T, E, B, R), dtype=np.int64)
+    tally = np.zeros((T, a.num_types, E, B, R), dtype=np.int64)
+    tm = [types.beliefs if i == types.typed else 0 for i in (0, 1)]
+    upd = types.table is not None
+    bdata = np.ascontiguousarray(types.table.data.reshape(-1)) if upd else np.zeros(1)
+    lik = np.ascontiguousarray(types.likelihood.reshape(-1))
     record = bool(plan.beliefs)
     xs = np.empty((2, runs if record else 1), dtype=INDEX)
     ended = np.empty(runs if record else 1, dtype=np.bool_)
@@ -286,10 +308,12 @@ def _run_chunk_numba(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotal
                        Observations(t, p1[:m], q1[:m], s0[:m], -b[:m], k[:m]))
                 act, sig = pol.choose(obs)      # type: ignore[union-attr]
                 pols[i] = pols[i][:4] + (act.astype(INDEX), sig.astype(INDEX)) + pols[i][6:]
-        left = kernel.turn(t, T, m, u, rows[0], rows[1], ja, jm, p0, p1, q0, q1, s0, s1, b, k, pols[0], pols[1],
+        left = kernel.turn(t, T, m, u, rows[0], rows[1], ja, jm, p0, p1, q0, q1, s0, s1, b, k, th, g,
+                           pols[0], pols[1], tm[0], tm[1],
                            kern.up[0], kern.up[1], kern.up_scale[0], kern.up_scale[1], kern.down, kern.down_scale,
                            kern.max_shift, kern.any_down, kern.next_balance, kern.ending, kern.neighbours,
-                           kern.half, kern.misperception, R, B, a.lo, limit_code, tally[t], record, xs, ended)
+                           kern.half, kern.misperception, upd, types.typed, bdata, lik, types.grid, types.beliefs,
+                           R, B, a.lo, limit_code, tally[t], record, xs, ended)
         finished = m - left
         if record:
             _update_beliefs(plan, out, beliefs, rng_ind, t, m, xs[0, :m], xs[1, :m], ended[:m], finished)
@@ -304,10 +328,10 @@ def _run_chunk_numba(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotal
 
 def _kernel_policy(pol: Policy, a: LadderArrays) -> tuple:
     """A policy as the kernel reads it: (kind, own offsets, opponent offsets, strides of (signal + 1,
-    balance, peak, turn, 1), actions, signals, keep, alias, allowed); unused slots hold dummies.
+    balance, peak, turn, 1, variant), actions, signals, keep, alias, allowed); unused slots hold dummies.
 
     The row of an observation is ``own_off[own] + opp_off[opp] + strides . (sig + 1, bal, peak,
-    turn, 1)``: :meth:`DoctrineTable.index` and :meth:`ObsTable.flat_index` written out.
+    turn, 1, variant)``: :meth:`DoctrineTable.index` and :meth:`ObsTable.flat_index` written out.
     """
     from . import kernel
 
@@ -319,21 +343,22 @@ def _kernel_policy(pol: Policy, a: LadderArrays) -> tuple:
         own_off = rungs * (R1 * S * B * K) if R0 > 1 else rungs * 0
         opp_off = rungs * (S * B * K) if R1 > 1 else rungs * 0
         strides = [B * K if S > 1 else 0, K if B > 1 else 0, 1 if K > 1 else 0, R0 * R1 * S * B * K if T > 1 else 0,
-                   -pol.bal_lo * K if B > 1 else 0]
+                   -pol.bal_lo * K if B > 1 else 0, 0]
         return (kernel.LOOKUP, own_off, opp_off, np.array(strides, dtype=np.int64),
                 np.ascontiguousarray(pol.actions.reshape(-1), dtype=INDEX),
                 np.ascontiguousarray(pol.signal_table.reshape(-1), dtype=INDEX), none_f, none_i, none_i)
     if isinstance(pol, TablePolicy):
         tab = pol.table
-        T, C0, C1, B, K, _ = tab.data.shape
+        VT, C0, C1, B, K, _ = tab.data.shape
+        T = VT // tab.variants
         own_off = np.asarray(tab.own_class, dtype=np.int64) * (C1 * B * K)
         opp_off = np.asarray(tab.opp_class, dtype=np.int64) * (B * K)
         strides = [0, K if B > 1 else 0, 1 if K > 1 else 0, C0 * C1 * B * K if T > 1 else 0,
-                   -tab.bal_lo * K if B > 1 else 0]
+                   -tab.bal_lo * K if B > 1 else 0, tab.variant_stride]
         return (kernel.ALIAS, own_off, opp_off, np.array(strides, dtype=np.int64), none_i, none_i,
                 np.ascontiguousarray(pol.keep, dtype=np.float64), np.ascontiguousarray(pol.alias, dtype=INDEX),
                 np.ascontiguousarray(pol.allowed, dtype=INDEX))
-    return (kernel.GIVEN, rungs * 0, rungs * 0, np.zeros(5, dtype=np.int64), none_i, none_i, none_f, none_i, none_i)
+    return (kernel.GIVEN, rungs * 0, rungs * 0, np.zeros(6, dtype=np.int64), none_i, none_i, none_f, none_i, none_i)
 
 
 @dataclass(frozen=True)
@@ -498,4 +523,5 @@ def monte_carlo(plan: Plan, runs: int, seed: int, *, scenario: str, workers: int
         "monte_carlo", scenario, {a.actors[i]: p.label for i, p in enumerate(plan.policies)}, a.has_accidents,
         a.endings, a.rung_ids, tot.endings, tot.peak, tot.duration, runs, seed=seed, beliefs=beliefs,
         payoffs={a.actors[i]: float(mean[i]) for i in (0, 1)},
-        payoff_se={a.actors[i]: float(np.sqrt(var[i] / max(runs - 1, 1))) for i in (0, 1)})
+        payoff_se={a.actors[i]: float(np.sqrt(var[i] / max(runs - 1, 1))) for i in (0, 1)},
+        by_type=type_rates(a.type_names if a.typed >= 0 else (), a.endings, tot.by_type, tot.by_type.sum(axis=1)))

@@ -31,6 +31,7 @@ from ..errors import ExpressionError, ModelError, UsageError
 from ..model.ladder import LadderGame
 from ..scenario import expressions
 from ..solve.ladder import LadderArrays, LadderEquilibrium, ObsTable, best_response, myopic_values, solve_equilibrium
+from ..solve.ladder_types import best_response_typed, by_type, spread
 
 NO_SIGNAL = -1
 
@@ -45,6 +46,9 @@ class Observations:
     opponent_signal: np.ndarray
     balance: np.ndarray
     peak: np.ndarray
+    # In a crisis with private types: each run's variant for this actor - its own type times the
+    # number of belief points, plus the belief index (see escalab.solve.ladder_types); else None.
+    variant: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,21 +63,34 @@ class TablePolicy:
     player: int
     table: ObsTable
     allowed: np.ndarray
-    keep: np.ndarray = field(init=False, repr=False)     # flat (rows * A): P(keep the column drawn)
-    alias: np.ndarray = field(init=False, repr=False)    # flat (rows * A): the column taken otherwise
 
     deterministic = False
 
     def __post_init__(self) -> None:
-        data = self.table.data
-        keep, alias = alias_tables(data.reshape(-1, data.shape[-1]))
-        object.__setattr__(self, "keep", keep.reshape(-1))
-        object.__setattr__(self, "alias", alias.reshape(-1).astype(np.int32))
         object.__setattr__(self, "allowed", self.allowed.astype(np.int32))
+
+    @property
+    def keep(self) -> np.ndarray:
+        """Flat (rows * A): P(keep the column drawn). Built on first use: the exact analysis never samples."""
+        return self._alias()[0]
+
+    @property
+    def alias(self) -> np.ndarray:
+        """Flat (rows * A): the column taken otherwise."""
+        return self._alias()[1]
+
+    def _alias(self) -> tuple[np.ndarray, np.ndarray]:
+        cached = self.__dict__.get("_alias_cache")
+        if cached is None:
+            data = self.table.data
+            keep, alias = alias_tables(data.reshape(-1, data.shape[-1]))
+            cached = (keep.reshape(-1), alias.reshape(-1).astype(np.int32))
+            object.__setattr__(self, "_alias_cache", cached)
+        return cached
 
     def action_probs(self, obs: Observations) -> np.ndarray:
         """(n, A) probabilities over the actor's allowed actions."""
-        p = self.table.rows(obs.turn, obs.own, obs.opponent, obs.balance, obs.peak)
+        p = self.table.rows(obs.turn, obs.own, obs.opponent, obs.balance, obs.peak, obs.variant)
         return p / p.sum(axis=1, keepdims=True)
 
     def signals(self, obs: Observations) -> np.ndarray:
@@ -84,7 +101,7 @@ class TablePolicy:
         A = len(self.allowed)
         v = u * A
         col = np.minimum(v.astype(obs.own.dtype), A - 1)
-        cell = self.table.flat_index(obs.turn, obs.own, obs.opponent, obs.balance, obs.peak) * A + col
+        cell = self.table.flat_index(obs.turn, obs.own, obs.opponent, obs.balance, obs.peak, obs.variant) * A + col
         pick = np.where(v - col < np.take(self.keep, cell), col, np.take(self.alias, cell))
         return np.take(self.allowed, pick)
 
@@ -363,7 +380,11 @@ class PolicyFactory:
         elif kind == "level":
             table = self.level(player, int(float(args[0])))
         else:
-            values = myopic_values(a, player) if args[1:] == ["myopic"] else self.equilibrium.action_values[player]
+            if args[1:] == ["myopic"]:
+                values = (myopic_values(a, player) if a.typed < 0 else
+                          spread(a, player, [myopic_values(by_type(a, th), player) for th in range(a.num_types)]))
+            else:
+                values = self.equilibrium.action_values[player]
             table = _softmax(values, float(args[0]), a, player)
         return TablePolicy(spec, player, table, a.allowed[player])
 
@@ -372,7 +393,16 @@ class PolicyFactory:
             return _uniform(self.arrays, player)
         key = (player, k)
         if key not in self._levels:
-            self._levels[key] = best_response(self.arrays, player, self.level(1 - player, k - 1))
+            a = self.arrays
+            if a.typed < 0:
+                self._levels[key] = best_response(a, player, self.level(1 - player, k - 1))
+            else:
+                # The uninformed actor at level k updates its belief as if the typed actor played
+                # level k - 1 (the table it responds to); the typed actor at level k expects the belief
+                # to move as a level k - 1 opponent would move it (on the typed actor's level k - 2).
+                typed_model = k - 1 if player != a.typed else k - 2
+                belief = self.level(a.typed, typed_model) if typed_model >= 1 else None
+                self._levels[key] = best_response_typed(a, player, self.level(1 - player, k - 1), belief)
         return self._levels[key]
 
     def doctrine(self, player: int, name: str, spec: str) -> DoctrinePolicy | DoctrineTable:
@@ -424,4 +454,5 @@ def _softmax(values: ObsTable, lam: float, a: LadderArrays, player: int) -> ObsT
     with np.errstate(over="ignore"):            # a huge lam sends the worse actions to -inf: weight 0
         z = np.where(mask, lam * (data - best), -np.inf)
     w = np.exp(z)
-    return ObsTable(w / w.sum(axis=-1, keepdims=True), own_class.reshape(-1), values.opp_class, values.bal_lo)
+    return ObsTable(w / w.sum(axis=-1, keepdims=True), own_class.reshape(-1), values.opp_class, values.bal_lo,
+                    values.variants)

@@ -81,6 +81,8 @@ class SimulationResult:
     beliefs: tuple[Belief, ...] = field(default=())
     payoffs: dict[str, float] = field(default_factory=dict)     # expected payoff of each actor
     payoff_se: dict[str, float] = field(default_factory=dict)   # its standard error (Monte Carlo)
+    # With private types: the endings given each type of the typed actor.
+    by_type: dict[str, dict[str, Rate]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +94,7 @@ class SimulationResult:
             "mean_duration": self.mean_duration,
             "payoffs": self.payoffs, "payoff_se": self.payoff_se,
             "beliefs": [b.to_dict() for b in self.beliefs],
+            "by_type": {t: {e: r.to_dict() for e, r in rates.items()} for t, rates in self.by_type.items()},
         }
 
 
@@ -112,3 +115,16 @@ def distribution_result(method: str, scenario: str, policies: dict[str, str], ac
         peak={r: rate(peak_w[i]) for i, r in enumerate(rung_ids) if peak_w[i] > 0},
         duration={t: rate(duration_w[t]) for t in range(len(duration_w)) if duration_w[t] > 0},
         mean_duration=mean, runs=runs, **extra)
+
+
+def type_rates(type_names: tuple[str, ...], endings: tuple[str, ...], weights: np.ndarray,
+               counts: np.ndarray | None) -> dict[str, dict[str, Rate]]:
+    """The endings given each private type: ``weights`` (n, E) are probabilities (exact) or counts of
+    runs (Monte Carlo, with ``counts`` (n,) runs of each type); empty without types."""
+    out: dict[str, dict[str, Rate]] = {}
+    for th, name in enumerate(type_names):
+        total = float(weights[th].sum()) if counts is None else float(counts[th])
+        if total > 0:
+            out[name] = {e: Rate(float(weights[th, i]) / total, None if counts is None else int(counts[th]))
+                         for i, e in enumerate(endings)}
+    return out

@@ -27,7 +27,7 @@ game: they are solved once per *legal class*.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -73,7 +73,29 @@ class LadderArrays:
     start: tuple[int, int]
     initial_balance: int
     signals: bool
-    payoff: tuple[np.ndarray, np.ndarray]         # (E, T+1, B, R) per actor
+    payoff: tuple[np.ndarray, np.ndarray]         # (E, T+1, B, R) per actor (its first type's)
+    # Private types (one actor at most): ``typed`` is that actor (-1: none), ``type_payoff[i][θ]`` is
+    # actor i's payoff table when the typed actor is of type θ, and beliefs move on a grid of ``grid``.
+    typed: int = -1
+    type_names: tuple[str, ...] = ("default",)
+    type_prior: np.ndarray = field(default_factory=lambda: np.ones(1))
+    type_payoff: tuple[np.ndarray, np.ndarray] | None = None      # (n, E, T+1, B, R) per actor
+    grid: int = 1
+
+    @property
+    def num_types(self) -> int:
+        return len(self.type_names)
+
+    @property
+    def num_beliefs(self) -> int:
+        """Points of the belief grid (1 when no actor has private types)."""
+        return self.grid + 1 if self.typed >= 0 else 1
+
+    def payoffs_by_type(self, player: int) -> np.ndarray:
+        """(n, E, T+1, B, R): ``player``'s payoff table for each type of the typed actor."""
+        if self.type_payoff is None:
+            return self.payoff[player][None]
+        return self.type_payoff[player]
 
     @property
     def num_rungs(self) -> int:
@@ -149,17 +171,21 @@ def ladder_arrays(game: LadderGame, accidents: bool = True) -> LadderArrays:
     gives_up = None if cap is None else game.values <= cap
     endings = game.endings()
     t, b, kk = np.meshgrid(np.arange(T + 1), np.arange(lo, hi + 1), np.arange(R), indexing="ij")
-    payoff = []
-    for actor in game.actors:
-        table = np.zeros((len(endings), T + 1, hi - lo + 1, R))
-        for e, name in enumerate(endings):
-            extra = {"turns": t, "peak": game.values[kk], "balance": b}
-            try:
-                v = game.scenario.evaluate("ladder_crisis", "endings", name, "payoffs", actor, extra=extra)
-            except ExpressionError as exc:
-                raise ModelError(exc.message) from None
-            table[e] = np.broadcast_to(np.asarray(v, dtype=float), table[e].shape)
-        payoff.append(table)
+    n_types = len(game.type_names[game.typed]) if game.typed >= 0 else 1
+    by_type = []
+    for i in (0, 1):
+        table = np.zeros((n_types, len(endings), T + 1, hi - lo + 1, R))
+        for theta in range(n_types):
+            for e, name in enumerate(endings):
+                extra = {"turns": t, "peak": game.values[kk], "balance": b}
+                path = game.payoff_path(name, i, theta if i == game.typed else 0)
+                try:
+                    v = game.scenario.evaluate(*path, extra=extra)
+                except ExpressionError as exc:
+                    raise ModelError(exc.message) from None
+                table[theta, e] = np.broadcast_to(np.asarray(v, dtype=float), table[theta, e].shape)
+        by_type.append(table)
+    payoff = [table[0] for table in by_type]
     start = game.initial_state()
     return LadderArrays(
         actors=game.actors, rung_ids=game.rung_ids, values=game.values, endings=endings,
@@ -169,7 +195,11 @@ def ladder_arrays(game: LadderGame, accidents: bool = True) -> LadderArrays:
         strategic=np.array([bd == "strategic" for bd in game.bands]),
         settles=np.array([bd in SETTLEMENT_BANDS for bd in game.bands]), gives_up=gives_up,
         lo=lo, hi=hi, drift=game.spec.balance.drift, turn_limit=T, start=start.positions,
-        initial_balance=start.balance, signals=game.spec.signals, payoff=tuple(payoff))
+        initial_balance=start.balance, signals=game.spec.signals, payoff=tuple(payoff),
+        typed=game.typed, type_names=game.type_names[game.typed] if game.typed >= 0 else ("default",),
+        type_prior=np.asarray(game.type_prior, dtype=float),
+        type_payoff=(by_type[0], by_type[1]) if game.typed >= 0 else None,
+        grid=game.belief_grid if game.typed >= 0 else 1)
 
 
 # ----------------------------------------------------------------------------- tables over observations
@@ -181,26 +211,42 @@ class ObsTable:
     the class of the opponent's (perceived) rung, the balance seen from the actor's side (index
     from ``bal_lo``), the peak rung, and one column per allowed action. A dimension of size 1 is
     one the table does not depend on.
+
+    In a crisis with private types a table may also depend on a *variant* (the actor's own type
+    and the belief about the typed actor, see :mod:`escalab.solve.ladder_types`): then the first
+    axis holds ``variants`` blocks of turns, variant-major, and lookups take the variant per row.
     """
 
     data: np.ndarray
     own_class: np.ndarray
     opp_class: np.ndarray
     bal_lo: int
+    variants: int = 1
+
+    @property
+    def variant_stride(self) -> int:
+        """Rows between one variant's block and the next (0 for a table without variants)."""
+        if self.variants == 1:
+            return 0
+        VT, C0, C1, B, K, _ = self.data.shape
+        return (VT // self.variants) * C0 * C1 * B * K
 
     def rows(self, t: int | np.ndarray, own: np.ndarray, opp: np.ndarray, bal: np.ndarray,
-             peak: np.ndarray) -> np.ndarray:
+             peak: np.ndarray, variant: np.ndarray | None = None) -> np.ndarray:
         """The rows (n, A) for n observations."""
         T, _, _, B, K, A = self.data.shape
         flat = self.data.reshape(-1, A)
-        return flat[self.flat_index(t, own, opp, bal, peak)]
+        return flat[self.flat_index(t, own, opp, bal, peak, variant)]
 
     def flat_index(self, t: int | np.ndarray, own: np.ndarray, opp: np.ndarray, bal: np.ndarray,
-                   peak: np.ndarray) -> np.ndarray:
+                   peak: np.ndarray, variant: np.ndarray | None = None) -> np.ndarray:
         """Row numbers in ``data.reshape(-1, A)``; dimensions of size 1 add nothing."""
-        T, C0, C1, B, K, _ = self.data.shape
+        VT, C0, C1, B, K, _ = self.data.shape
+        T = VT // self.variants
         own_off, opp_off = self._offsets
         idx = np.take(own_off, own) + np.take(opp_off, opp)
+        if self.variants > 1 and variant is not None:
+            idx += variant * self.variant_stride
         if B > 1:
             idx += bal * K if K > 1 else bal
         if K > 1:
@@ -219,14 +265,14 @@ class ObsTable:
         return cached
 
 
-def _own_view(arrays: LadderArrays, player: int, table: np.ndarray, classes: tuple[np.ndarray, np.ndarray]
-              ) -> ObsTable:
+def _own_view(arrays: LadderArrays, player: int, table: np.ndarray, classes: tuple[np.ndarray, np.ndarray],
+              variants: int = 1) -> ObsTable:
     """Turn a fog-free table (T, C0, C1, B, K, A) into ``player``'s own coordinates."""
     if player == 0:
-        return ObsTable(table, classes[0], classes[1], arrays.lo)
+        return ObsTable(table, classes[0], classes[1], arrays.lo, variants)
     # Actor 1 sees itself first and the balance from its side: swap the class axes, flip the balance.
     view = np.ascontiguousarray(np.swapaxes(table, 1, 2)[:, :, :, ::-1])
-    return ObsTable(view, classes[1], classes[0], -arrays.hi)
+    return ObsTable(view, classes[1], classes[0], -arrays.hi, variants)
 
 
 # ----------------------------------------------------------------------------- the backward pass
@@ -386,19 +432,32 @@ class LadderEquilibrium:
     arrays: LadderArrays
     strategy: tuple[ObsTable, ObsTable]
     action_values: tuple[ObsTable, ObsTable]
-    values: tuple[np.ndarray, np.ndarray]   # (T, R, R, B, R)
+    values: tuple[np.ndarray, np.ndarray]   # (T, R, R, B, R); with types (T, n, R, R, B, R, beliefs)
     mixed_stage_games: int
+    unsettled: int = 0          # with types: stage games without a pure perfect Bayesian equilibrium
+    epsilon: float = 0.0        # the largest gain from a deviation in those (their ε-equilibrium)
 
     def value(self) -> tuple[float, float]:
-        """Each actor's expected payoff from the start of the crisis."""
+        """Each actor's expected payoff from the start of the crisis (over the prior of types)."""
         a = self.arrays
         p0, p1 = a.start
-        return tuple(float(self.values[i][0, p0, p1, a.initial_balance - a.lo, max(p0, p1)])  # type: ignore
-                     for i in (0, 1))
+        at = (p0, p1, a.initial_balance - a.lo, max(p0, p1))
+        if a.typed < 0:
+            return tuple(float(self.values[i][(0,) + at]) for i in (0, 1))  # type: ignore
+        from .ladder_types import prior_index
+
+        g = prior_index(float(a.type_prior[0]), a.grid)
+        return tuple(float(sum(a.type_prior[th] * self.values[i][(0, th) + at + (g,)]  # type: ignore
+                               for th in range(a.num_types))) for i in (0, 1))
 
 
 def solve_equilibrium(arrays: LadderArrays, progress: Progress | None = None) -> LadderEquilibrium:
-    """Backward induction over turns; one batch of stage games per turn."""
+    """Backward induction over turns; one batch of stage games per turn (with private types, the
+    perfect Bayesian equilibrium of :mod:`escalab.solve.ladder_types`)."""
+    if arrays.typed >= 0:
+        from .ladder_types import solve_typed
+
+        return solve_typed(arrays, progress)
     T, R, B = arrays.turn_limit, arrays.num_rungs, arrays.num_balances
     C0, C1 = len(arrays.class_legal[0]), len(arrays.class_legal[1])
     A0, A1 = len(arrays.allowed[0]), len(arrays.allowed[1])

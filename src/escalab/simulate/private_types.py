@@ -1,0 +1,81 @@
+"""Private types during simulation: who drew which type, and the belief about it, run by run.
+
+The exact analysis and both Monte Carlo engines carry two more numbers per run in a crisis with
+private types: the typed actor's type (drawn once, at the start, from the prior) and the other
+actor's belief about it, an index on the grid of :mod:`escalab.solve.ladder_types`. After each
+turn the belief moves by Bayes' rule from the rung the uninformed actor *perceived*:
+P(seen | type) = Σ_a π_type(a) M[a, seen], where π_type is the typed actor's policy table read at
+the state as the uninformed actor sees it and M holds accidents and misreadings. The sum runs over
+a in order, one product at a time, so the NumPy engines and the compiled kernel (which repeats it)
+round alike. A typed actor whose policy does not depend on its type (a doctrine, uniform play)
+reveals nothing, and the belief stays at the prior.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..solve.ladder import LadderArrays, ObsTable
+from ..solve.ladder_types import perceived_likelihood, posterior_index, prior_index
+from .policies import Policy, TablePolicy
+
+
+@dataclass(frozen=True, eq=False)
+class TypeTrack:
+    """The private-type bookkeeping of one simulation (``typed`` = -1: the crisis has no types)."""
+
+    typed: int
+    prior: np.ndarray             # (n,) the typed actor's prior
+    grid: int
+    start: int                    # the prior's belief index
+    table: ObsTable | None        # the typed actor's policy, when it depends on the type
+    likelihood: np.ndarray        # (A, R): P(seen rung | allowed action)
+
+    @classmethod
+    def of(cls, a: LadderArrays, policies: tuple[Policy, Policy]) -> "TypeTrack":
+        if a.typed < 0:
+            return cls(-1, np.ones(1), 1, 0, None, np.zeros((1, 1)))
+        pol = policies[a.typed]
+        table = pol.table if isinstance(pol, TablePolicy) and pol.table.variants > 1 else None
+        return cls(a.typed, a.type_prior, a.grid, prior_index(float(a.type_prior[0]), a.grid), table,
+                   perceived_likelihood(a, a.typed))
+
+    @property
+    def on(self) -> bool:
+        return self.typed >= 0
+
+    @property
+    def beliefs(self) -> int:
+        return self.grid + 1 if self.on else 1
+
+    def variant(self, player: int, theta: np.ndarray, g: np.ndarray) -> np.ndarray | None:
+        """Each run's variant for ``player``'s policy table (None without types)."""
+        if not self.on:
+            return None
+        return theta * self.beliefs + g if player == self.typed else g
+
+    def draw(self, u: np.ndarray) -> np.ndarray:
+        """Types from uniforms: the first type below the prior's first share, and so on."""
+        return np.searchsorted(np.cumsum(self.prior)[:-1], u, side="right").astype(np.int32)
+
+    def update(self, t: int, p_u: np.ndarray, q_u: np.ndarray, balance: np.ndarray, peak: np.ndarray,
+               g: np.ndarray, seen: np.ndarray) -> np.ndarray:
+        """The uninformed actor's next belief index, from what it saw of the typed actor's action.
+
+        ``p_u`` is the uninformed actor's own rung, ``q_u`` the typed actor's rung as it perceived it,
+        ``balance`` in the first actor's terms - all before this turn.
+        """
+        if self.table is None:
+            return g
+        bal = balance if self.typed == 0 else -balance
+        M = self.likelihood
+        like = []
+        for th in range(2):
+            rows = self.table.rows(t, q_u, p_u, bal, peak, th * self.beliefs + g)
+            L = rows[:, 0] * M[0, seen]
+            for col in range(1, rows.shape[1]):
+                L = L + rows[:, col] * M[col, seen]
+            like.append(L)
+        return posterior_index(g, like[0], like[1], self.grid).astype(g.dtype)
