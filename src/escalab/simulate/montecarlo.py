@@ -30,9 +30,9 @@ import numpy as np
 
 from ..errors import UsageError
 from ..solve.ladder import LadderArrays
-from .private_types import TypeTrack
 from ..solve.sweep import check_scheduler_address
 from .policies import NO_SIGNAL, DoctrineTable, Observations, Policy, TablePolicy
+from .private_types import TypeTrack
 from .readiness import IndicatorModel, update_beliefs
 from .results import Belief, Rate, SimulationResult, distribution_result, type_rates
 
@@ -59,16 +59,16 @@ class Plan:
     arrays: LadderArrays
     policies: tuple[Policy, Policy]
     beliefs: tuple[BeliefTrack, ...] = ()
-    types: TypeTrack = field(init=False, repr=False)
     engine: str | None = None     # "numpy", "numba", or None: numba when it can be imported
     uniforms: int = field(init=False, default=0)
+    types: TypeTrack = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         a = self.arrays
         n = sum(not p.deterministic for p in self.policies)
-        object.__setattr__(self, "types", TypeTrack.of(a, self.policies))
         n += 2 * a.has_accidents + 2 * (a.misperception > 0)
         object.__setattr__(self, "uniforms", n)
+        object.__setattr__(self, "types", TypeTrack.of(a, self.policies))
         if self.engine is not None:
             resolve_engine(self.engine)
 
@@ -103,9 +103,9 @@ class ChunkTotals:
     payoff_sum: np.ndarray          # (2,) sum of each actor's payoff over the finished runs
     payoff_sq: np.ndarray           # (2,) sum of squares, for standard errors
     belief_sum: list[np.ndarray]
-    by_type: np.ndarray             # (n, E): endings per private type of the typed actor
     belief_true: list[np.ndarray]
     map_correct: list[int]
+    by_type: np.ndarray             # (n, E): endings per private type of the typed actor
 
     def add(self, other: "ChunkTotals") -> None:
         self.endings += other.endings
@@ -116,9 +116,9 @@ class ChunkTotals:
         self.payoff_sq = self.payoff_sq + other.payoff_sq
         for i in range(len(self.belief_sum)):
             self.belief_sum[i] = self.belief_sum[i] + other.belief_sum[i]
-        self.by_type = self.by_type + other.by_type
             self.belief_true[i] = self.belief_true[i] + other.belief_true[i]
             self.map_correct[i] += other.map_correct[i]
+        self.by_type = self.by_type + other.by_type
 
 
 def chunk_generators(seed: int, chunk: int) -> tuple[np.random.Generator, np.random.Generator]:
@@ -186,10 +186,10 @@ def _initial_state(a: LadderArrays, runs: int, types: TypeTrack, rng: np.random.
     """
     state = np.empty((10, runs), dtype=INDEX)
     state[0], state[1], state[2], state[3] = a.start[0], a.start[1], a.start[1], a.start[0]
-    state[8] = types.draw(rng.random(runs)) if types.on else 0
-    state[9] = types.start
     state[4], state[5] = NO_SIGNAL, NO_SIGNAL
     state[6], state[7] = a.initial_balance, max(a.start)
+    state[8] = types.draw(rng.random(runs)) if types.on else 0
+    state[9] = types.start
     return state
 
 
@@ -239,10 +239,10 @@ def _run_chunk_numpy(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotal
         if misread:
             n0 = kern.perceive(x1, u[j])
             n1 = kern.perceive(x0, u[j + 1])
-        if types.table is not None:             # the uninformed actor's Bayes' rule on what it saw
-            g = types.update(t, p0, q0, b, k, g, n0) if types.typed == 1 else types.update(t, p1, q1, b, k, g, n1)
         else:
             n0, n1 = x1, x0
+        if types.table is not None:             # the uninformed actor's Bayes' rule on what it saw
+            g = types.update(t, p0, q0, b, k, g, n0) if types.typed == 1 else types.update(t, p1, q1, b, k, g, n1)
         # Endings, balances and peaks of the runs that ended, in one count over those runs only.
         ended = code >= 0
         gone = np.flatnonzero(ended)
