@@ -22,6 +22,12 @@ def _solve_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
     if eq is None:
         return [f"Move tree: {rec['skipped']}"] if "skipped" in rec else []
     lines = [f"Equilibrium: {eq['path']} (outcome {eq['label']})."]
+    alt = rec.get("alternatives")
+    if alt and alt["count"] > 1:
+        lines.append(f"It is one of {alt['count']} pure sequential equilibria, listed first because {alt['why_first']}; "
+                     f"the other{'s' if alt['count'] > 2 else ''}: {'; '.join(alt['others'])}.")
+    for text in (alt or {}).get("off_path", []):
+        lines.append(f"Off the equilibrium path it rests on the {text}.")
     for d in rec.get("on_path", []):
         lines.append(f"On the equilibrium path {d['actor_name']} plays {d['action']} at {d['infoset']}.")
     rows = [r for r in rec.get("robustness", {}).get("rows", []) if r.get("nearest_outcome")]

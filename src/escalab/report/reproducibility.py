@@ -109,7 +109,7 @@ def methods(results: dict[str, Any]) -> str:
                        "Nash equilibrium (enumerated with Gambit); a threat is credible when carrying it out is a "
                        "best reply once its information set is reached (Selten).")
         rob = solve.get("robustness")
-        if rob:
+        if rob and not rob.get("skipped"):
             out.append(f"For each parameter of the tree, the equilibrium was solved on {rob['points']} points of its "
                        "range with the other parameters fixed; each switch was then located exactly (as a rational) "
                        "where the payoffs are linear in the parameter, and by bisection otherwise.")

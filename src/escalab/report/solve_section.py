@@ -87,6 +87,49 @@ def solve_point(s: Scenario) -> tuple[ExtensiveGame, SequentialSolution, Equilib
     return game, sol, eq
 
 
+def _alternatives(game: ExtensiveGame, eq: Equilibrium) -> dict[str, Any] | None:
+    """The other pure sequential equilibria, why the headline one comes first, and the off-path
+    beliefs it rests on -- so the report never presents one of several equilibria as the answer."""
+    try:
+        ranked, _ = sequential_equilibria(game)
+    except EscalabError:
+        return None
+    others = [e for e in ranked if e.behaviour != eq.behaviour and e.is_pure]
+    first = eq.refinements or {}
+    failing = [e for e in others if (e.refinements or {}).get("intuitive") is False]
+    if first.get("intuitive") and failing:
+        why = (f"it passes Cho and Kreps's intuitive criterion, which {len(failing)} other"
+               f"{'s fail' if len(failing) > 1 else ' fails'}")
+    elif others:
+        why = "no refinement computed here (subgame perfection, sequentiality, the intuitive criterion) rules the others out"
+    else:
+        why = "it is the only one"
+    return {"count": len(others) + 1, "why_first": why, "others": [e.path for e in others],
+            "off_path": [t for r in eq.belief_ranges if len(r.nodes) > 1 for t in r.texts],
+            "refinements": dict(first)}
+
+
+def _scans_note(game: ExtensiveGame, eq: Equilibrium) -> str:
+    """Why the parameter scans are left out, or "" when they describe the equilibrium shown.
+
+    Scans solve 10^4-10^5 points with the vectorised solver, which picks one sequential equilibrium
+    by its belief rule; where that is not the equilibrium reported here (or the solver does not
+    cover the game), a scan would describe another equilibrium than the headline.
+    """
+    st = structure(game)
+    if not st.applies:
+        return ("the scans need the vectorised solver, which covers games whose information sets differ only "
+                "in chance moves; here " + st.reason.replace("the nodes", "some nodes", 1))
+    sol = solve_sequential(game)
+    if not bool(sol.converged[0]):
+        return "the vectorised solver finds no pure equilibrium at these values, so it cannot scan around them"
+    other = sol.equilibrium(0)
+    if other.label != eq.label:
+        return (f"the scans select equilibria by uniform-tremble beliefs, which here pick {other.label}, not the "
+                f"best-refined {eq.label}; a scan would describe the other equilibrium")
+    return ""
+
+
 def game_facts(game: ExtensiveGame) -> dict[str, Any]:
     i = game.info
     return {"players": list(i.players), "nodes": i.num_nodes, "terminal_nodes": i.num_terminals,
@@ -140,10 +183,14 @@ def compute(s: Scenario, colours: OutcomeColours, progress: Progress) -> dict[st
     if isinstance(got, str):
         return {"skipped": got, "facts": game_facts(s.compile("sequential"))}
     game, sol, eq = got
+    alternatives = _alternatives(game, eq)
+    scans_note = _scans_note(game, eq)
     colours.add([eq.label])
     on_path = decisions(game, eq, sol)
     rec: dict[str, Any] = {"title": equilibrium_title(game), "facts": game_facts(game), "equilibrium": eq.to_dict(),
                            "on_path": on_path}
+    if alternatives:
+        rec["alternatives"] = alternatives
     rec["explanations"] = explain_choices(game, sol, {d["infoset"] for d in on_path})
     progress("threats and their credibility")
     try:
@@ -154,6 +201,10 @@ def compute(s: Scenario, colours: OutcomeColours, progress: Progress) -> dict[st
             rec["threats_note"] = report.note
     except EscalabError as exc:
         rec["threats"], rec["threats_note"] = [], str(exc)
+    if scans_note:     # robustness and the phase diagram follow the vectorised solver's selection
+        rec["robustness"] = {"rows": [], "not_in_tree": [], "skipped": scans_note}
+        rec["phase_diagram"] = {"skipped": scans_note}
+        return rec
     rob = robustness(s, eq.label, progress)
     for r in rob["rows"]:
         if r.get("nearest_outcome"):
