@@ -37,6 +37,9 @@ def test_same_table_on_one_and_two_workers(scenario, tmp_path: Path) -> None:
     for row in data["pairings"]:
         assert row["games"] == 3
         assert sum(e["p"] for e in row["endings"].values()) == pytest.approx(1.0)
+        # A game reaches the strategic band exactly when it ends in strategic war.
+        assert row["reached"]["strategic"]["p"] == row["endings"]["strategic_war"]["p"]
+        assert row["reached"]["nuclear_signalling"]["p"] >= row["reached"]["nuclear_use"]["p"]
 
 
 def test_seeds_depend_on_pairing_and_index_only(scenario) -> None:

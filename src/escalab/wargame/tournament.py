@@ -30,6 +30,7 @@ from .scenario_record import dump_scenario, restore_scenario
 from .store import EventStore, GameRecord, MemoryStore
 
 Progress = Callable[[int, int], None]
+REACHED = ("nuclear_signalling", "nuclear_use", "strategic")   # bands whose reach rate the table gives
 
 
 @dataclass(frozen=True)
@@ -284,7 +285,8 @@ class Results:
         for name in ("peak_value", "turns", "rivera", f"payoff_{a0}", f"payoff_{a1}", f"distance_{a0}",
                      f"distance_{a1}"):
             cols += [name, f"{name}_lo", f"{name}_hi"]
-        cols += ["nuclear_use", "nuclear_use_lo", "nuclear_use_hi"]
+        for band in REACHED:
+            cols += [f"reached_{band}", f"reached_{band}_lo", f"reached_{band}_hi"]
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(cols)
@@ -296,7 +298,8 @@ class Results:
                         ("distance", 1)):
                 stat = r[key[0]][self.plan.actors[key[1]]] if isinstance(key, tuple) else r[key]
                 row += _cells(stat, "mean")
-            row += _cells(r["nuclear_use"], "p")
+            for band in REACHED:
+                row += _cells(r["reached"][band], "p")
             w.writerow(row)
         return buf.getvalue()
 
@@ -332,7 +335,7 @@ def summarise(plan: Plan, tasks: Sequence[Task], done: Mapping[str, dict[str, An
             "endings": {e: _rate(ends.count(e), n) for e in endings if e != "unfinished" or e in ends},
             "peak_value": _mean_ci([g["peak"]["value"] if g.get("peak") else None for g in got]),
             "turns": _mean_ci([g["turns"] for g in got]),
-            "nuclear_use": _rate(sum(g["first_crossing"].get("nuclear_use") is not None for g in got), n),
+            "reached": {b: _rate(sum(g["first_crossing"].get(b) is not None for g in got), n) for b in REACHED},
             "rivera": _mean_ci([g["rivera"]["mean"] if g.get("rivera") else None for g in got]),
             "payoff": {a: _mean_ci([(g.get("returns") or {}).get(a) for g in got]) for a in (a0, a1)},
             "distance": {a: _mean_ci([d.get(a, {}).get("total") for d in dist]) for a in (a0, a1)},
