@@ -27,10 +27,23 @@ from pathlib import Path
 from typing import IO, Any
 
 __all__ = [
-    "OutputSet", "atomic_open", "atomic_path", "output_set", "write_bytes_atomic", "write_text_atomic",
+    "OutputSet", "atomic_open", "atomic_path", "output_set", "published_mark", "published_since", "write_bytes_atomic",
+    "write_text_atomic",
 ]
 
 MANIFEST = ".escalab-outputs.json"
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+_PUBLISHED: list[str] = []     # every output published in this process, as the caller named it
+
+
+def published_mark() -> int:
+    """A mark; ``published_since(mark)`` lists the outputs completed after it (for an interrupt message)."""
+    return len(_PUBLISHED)
+
+
+def published_since(mark: int) -> list[str]:
+    return list(_PUBLISHED[mark:])
 _STAGING_PREFIX = ".escalab-staging-"
 
 
@@ -62,14 +75,20 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     _refuse_directory(dest, path)
     folder = dest.parent
     try:
+        folder.mkdir(parents=True, exist_ok=True)     # an output's folder is made for it, like --out
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=f".tmp{dest.suffix}", dir=folder)
     except OSError as exc:
         raise _reraise(exc, path) from None
-    os.close(fd)
     tmp = Path(tmp_name)
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)    # mkstemp makes 0600; an output gets the usual permissions
+    except OSError:  # pragma: no cover - e.g. a file system without modes
+        pass
+    os.close(fd)
     try:
         yield tmp
         os.replace(tmp, dest)
+        _PUBLISHED.append(_as_given(path))
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -231,6 +250,7 @@ class OutputSet:
         finally:
             self.discard()
         self.committed = True
+        _PUBLISHED.append(_as_given(self.given))
         return [self.final(n) for n in written]
 
     def discard(self) -> None:

@@ -11,8 +11,13 @@ Usable by every layer (like ``errors``): it imports nothing from escalab.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["shown"]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["safe_console", "shown"]
 
 # C0 controls but tab/newline, DEL, C1 controls, and the Unicode bidi embedding/override/isolate marks
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -33,3 +38,21 @@ def shown(text: object, *, one_line: bool = False) -> str:
     """
     s = str(text)
     return (_CONTROL_ONE_LINE if one_line else _CONTROL).sub(_escape, s)
+
+
+def safe_console(**kwargs: Any) -> "Console":
+    """A rich Console that writes user text through :func:`shown`.
+
+    Tables, trees and panels take user text in many places; escaping at the one point where rich
+    turns segments into output covers all of them. Rich's own control segments (cursor moves of a
+    progress bar) and its styles are left alone; only the text of ordinary segments is escaped.
+    """
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class _SafeConsole(Console):
+        def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+            return super()._render_buffer(
+                seg if seg.control else Segment(shown(seg.text), seg.style, seg.control) for seg in buffer)
+
+    return _SafeConsole(**kwargs)

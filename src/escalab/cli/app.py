@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from .. import DEFAULT_SCENARIO, __version__, limits
 from ..errors import UsageError
+from ..terminal import safe_console
 from ..report.summary import ladder_table, scale_table, scenario_overview
 from ..scenario import LadderSpec, ReadinessScaleSpec, library, load, load_ladder, load_scale, validate_file
 from ..scenario.schema import DOCUMENT_KINDS
@@ -26,7 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-console = Console(highlight=False)
+console = safe_console(highlight=False)   # user text with escape codes is shown escaped
 
 
 def _version(value: bool) -> None:

@@ -9,14 +9,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from ..atomic import published_mark, published_since
 from ..errors import EscalabError, ModelError, ScenarioError, UsageError
-from ..terminal import shown
+from ..terminal import safe_console, shown
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = safe_console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -42,13 +42,32 @@ def report_error(exc: BaseException) -> int:
     return EXIT_INTERNAL
 
 
+EXIT_INTERRUPTED = 130
+
+
+def report_interrupt(published: list[str]) -> int:
+    """Say what Ctrl-C left behind. Outputs are renamed into place whole (escalab.atomic), so each
+    one is either complete or absent; an interrupted run folder keeps its previous complete set."""
+    if published:
+        names = ", ".join(shown(p, one_line=True) for p in published)
+        err_console.print(f"[bold yellow]interrupted:[/] completed before the interrupt: {escape(names)}; "
+                          "nothing else was written and no file is half-written", markup=True)
+    else:
+        err_console.print("[bold yellow]interrupted:[/] nothing was written; outputs of an earlier run are "
+                          "left complete and unchanged")
+    return EXIT_INTERRUPTED
+
+
 def handled(fn: F) -> F:
     """Wrap a command: escalab's own errors exit 2 with a message; anything else exits 1."""
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        mark = published_mark()
         try:
             return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            raise typer.Exit(report_interrupt(published_since(mark))) from None
+        except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place every error is turned into an exit code
             raise typer.Exit(report_error(exc)) from None

@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from .. import DEFAULT_SCENARIO
 from ..errors import UsageError
+from ..terminal import safe_console
 from ..report import reproducibility
 from ..report import run as run_report
 from .errors import handled
 from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
 
-console = Console(highlight=False)
+console = safe_console(highlight=False)   # user text with escape codes is shown escaped
 FromOpt = Annotated[Path | None, typer.Option(
     "--from", help="Recompute a stored results.json and say whether every number agrees bit for bit "
                    "(with --out, also write the recomputed report there).")]

@@ -14,8 +14,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.text  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
+from .. import limits  # noqa: E402
+from ..atomic import atomic_path  # noqa: E402
 from ..errors import UsageError  # noqa: E402
 from ..model import ExtensiveGame  # noqa: E402
 from ..solve.assessment import Equilibrium  # noqa: E402
@@ -50,18 +53,37 @@ def _layout(game: ExtensiveGame) -> tuple[dict[int, float], dict[int, int]]:
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
-def plot_game_tree(game: ExtensiveGame, path: str | Path, equilibrium: Equilibrium | None = None,
-                   title: str | None = None) -> Path:
-    """Draw ``game`` to ``path`` (.png, .svg or .pdf by suffix), with ``equilibrium`` highlighted if given."""
+def check_figure(game: ExtensiveGame, path: str | Path) -> tuple[float, float]:
+    """The figure size in inches, after checking the suffix and the budgets -- before any work.
+
+    The figure grows with the tree and matplotlib allocates every pixel (a big tree once ended in
+    ``std::bad_alloc``), so the node count and the size are refused by name.
+    """
     path = Path(path)
     if path.suffix.lower() not in FIGURE_SUFFIXES:
         raise UsageError(f"cannot draw a game tree to '{path}': expected a file name ending in "
                          f"{', '.join(FIGURE_SUFFIXES)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    limits.FIGURE_NODES.check(len(game.nodes), where=f"--tree {path}")
+    leaves = sum(1 for n in game.nodes if n.kind == "terminal")
+    depth: dict[int, int] = {0: 0}
+    for n in game.nodes:
+        for ch in n.children:
+            depth[ch] = depth[n.index] + 1
+    size = (max(7.0, 1.25 * leaves), max(4.0, 1.6 * (max(depth.values()) + 1) + 1.2))
+    limits.FIGURE_INCHES.check(round(max(size)), where=f"--tree {path}")
+    return size
+
+
+def plot_game_tree(game: ExtensiveGame, path: str | Path, equilibrium: Equilibrium | None = None,
+                   title: str | None = None) -> Path:
+    """Draw ``game`` to ``path`` (.png, .svg or .pdf by suffix), with ``equilibrium`` highlighted if given."""
+    path = Path(path)
+    size = check_figure(game, path)
     x, depth = _layout(game)
     leaves = sum(1 for n in game.nodes if n.kind == "terminal")
     levels = max(depth.values()) + 1
-    fig, ax = plt.subplots(figsize=(max(7.0, 1.25 * leaves), max(4.0, 1.6 * levels + 1.2)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=size)
     on_path = {0}
     chosen: set[tuple[int, int]] = set()
     if equilibrium is not None:
@@ -128,7 +150,17 @@ def plot_game_tree(game: ExtensiveGame, path: str | Path, equilibrium: Equilibri
     ax.set_title(heading, fontsize=10)
     payoff_order = "payoffs in the order: " + ", ".join(game.players)
     fig.text(0.01, 0.01, payoff_order, fontsize=7, color="#555555")
+    for text in fig.findobj(matplotlib.text.Text):
+        text.set_text(_plain(text.get_text()))
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=120, format=path.suffix.lower()[1:])
+    finally:
+        plt.close(fig)
     return path
+
+
+def _plain(text: str) -> str:
+    """User text drawn as written: a '$' would start matplotlib's math mode (and can fail to parse)."""
+    return text.replace("\\$", "$").replace("$", "\\$")

@@ -9,6 +9,7 @@ own writer so the files are exactly what Gambit expects.
 
 from __future__ import annotations
 
+import io
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -17,8 +18,11 @@ from typing import Any
 import pygambit as gbt
 import yaml
 
+from .. import limits
+from ..atomic import write_text_atomic
 from ..errors import UsageError
 from ..model import ExtensiveGame
+from ..scenario.source import read_bounded
 from ..scenario import Scenario, load, loads
 from .gambit_bridge import to_gambit
 
@@ -27,10 +31,13 @@ _ID_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 def export_efg(game: ExtensiveGame, path: str | Path | None = None) -> str:
     """The .efg text of ``game``; written to ``path`` too if one is given."""
+    if path is not None and Path(path).suffix.lower() != ".efg":
+        raise UsageError(f"--efg {path}: a Gambit extensive-form file is written as .efg, not "
+                         f"'{Path(path).suffix or 'no suffix'}'")
     text = to_gambit(game).game.to_efg()
     assert isinstance(text, str)
     if path is not None:
-        Path(path).write_text(text)
+        write_text_atomic(path, text)
     return text
 
 
@@ -73,15 +80,55 @@ def _outcome(node: Any) -> Any:
     return out if out else None
 
 
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_PLAYER_LINE = re.compile(r'^\s*p\s+"(?:[^"\\]|\\.)*"\s+(-?\d+)\b')
+
+
+def _check_efg_text(text: str, path: Path) -> None:
+    """Refuse, with a line number, what pygambit would crash or hang on: numbers with thousands of
+    digits (Python refuses to convert them; Gambit computes with them exactly) and player numbers
+    outside the header's list (Gambit answers with a C++ range-check message)."""
+    lines = text.splitlines()
+    players = len(_QUOTED.findall(lines[0].partition("{")[2].partition("}")[0])) if lines else 0
+    digits_limit = limits.EFG_DIGITS.value()
+    long_number = re.compile(r"\d{%d,}" % (digits_limit + 1))
+    for k, line in enumerate(lines, 1):
+        bare = _QUOTED.sub('""', line)
+        m = long_number.search(bare)
+        if m:
+            end = m.end()
+            while end < len(bare) and bare[end].isdigit():
+                end += 1
+            raise UsageError(f"{path}:{k}: {limits.EFG_DIGITS.refusal(end - m.start())}")
+        pm = _PLAYER_LINE.match(line)
+        if pm and not 1 <= int(pm.group(1)) <= players:
+            raise UsageError(f"{path}:{k}: player number {pm.group(1)} does not name one of the {players} players "
+                             f"listed on line 1 (expected 1 to {players})")
+
+
 def read_efg(source: str | Path) -> gbt.Game:
     """Parse a .efg file with pygambit, turning its errors into a UsageError naming the file."""
     path = Path(source)
-    if not path.is_file():
-        raise UsageError(f"file not found: {path}")
     try:
-        return gbt.read_efg(str(path))
+        data = read_bounded(path)
+    except FileNotFoundError:
+        raise UsageError(f"file not found: {path}") from None
+    except limits.LimitError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or type(exc).__name__}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    _check_efg_text(text, path)
+    try:
+        return gbt.read_efg(io.StringIO(text))
     except Exception as exc:  # pygambit raises ValueError/IOError subclasses with its parser's message
-        raise UsageError(f"{path}: not a readable Gambit .efg file ({exc})") from None
+        message = str(exc)
+        if "_M_range_check" in message or "out_of_range" in message:
+            message = "a player, information set or outcome number is out of range"
+        raise UsageError(f"{path}: not a readable Gambit .efg file ({message[:300]})") from None
 
 
 def efg_to_document(game: gbt.Game, scenario_id: str = "imported-game") -> dict[str, Any]:
@@ -136,10 +183,17 @@ def efg_to_document(game: gbt.Game, scenario_id: str = "imported-game") -> dict[
             return acc
         return tuple(a + Fraction(str(out[pl])) for a, pl in zip(acc, players))
 
-    def target(child: Any, acc: tuple[Fraction, ...]) -> dict[str, Any]:
+    # Walked with an explicit stack (a chain of thousands of moves must not hit the recursion limit):
+    # build() names a node and returns its children as tasks; each task fills its move's entry.
+    Task = tuple[Any, tuple[Fraction, ...], dict[str, Any], dict[str, Any]]
+    tasks: list[Task] = []
+
+    def target(child: Any, acc: tuple[Fraction, ...], slot: dict[str, Any], after: dict[str, Any]) -> None:
         if child.is_terminal:
-            return {"outcome": outcome_id(child, acc)}
-        return {"next": build(child, acc)}
+            slot["outcome"] = outcome_id(child, acc)
+        else:
+            slot["next"] = build(child, acc)
+        slot.update(after)
 
     def build(node: Any, acc: tuple[Fraction, ...]) -> str:
         infoset = node.infoset
@@ -151,12 +205,15 @@ def efg_to_document(game: gbt.Game, scenario_id: str = "imported-game") -> dict[
             spec["label"] = node.label
         move_names = _Names()
         acc = add_outcome(node, acc)
+        children: list[Task] = []
         if infoset.is_chance:
             branches: dict[str, Any] = {}
             for k, action in enumerate(infoset.actions, 1):
                 mid = move_names(action.label, f"a{k}")
-                branches[mid] = {"prob": _num(action.prob), **target(node.children[action], acc)}
+                branches[mid] = {"prob": _num(action.prob)}
+                children.append((node.children[action], acc, branches[mid], {}))
             spec["chance"] = branches
+            tasks.extend(reversed(children))
             return nid
         if infoset not in infoset_names:
             infoset_names[infoset] = infoset_used(infoset.label, f"infoset_{len(infoset_names) + 1}")
@@ -165,15 +222,18 @@ def efg_to_document(game: gbt.Game, scenario_id: str = "imported-game") -> dict[
         moves: dict[str, Any] = {}
         for k, action in enumerate(infoset.actions, 1):
             mid = move_names(action.label, f"a{k}")
-            moves[mid] = {**target(node.children[action], acc)}
-            if action.label and action.label != mid:
-                moves[mid]["label"] = action.label
+            moves[mid] = {}
+            after = {"label": action.label} if action.label and action.label != mid else {}
+            children.append((node.children[action], acc, moves[mid], after))
         spec["moves"] = moves
+        tasks.extend(reversed(children))
         return nid
 
     if game.root.is_terminal:
         raise UsageError("the Gambit game has no moves (its root is terminal)")
     root = build(game.root, tuple(Fraction(0) for _ in players))
+    while tasks:
+        target(*tasks.pop())
     return {
         "escalab": 1,
         "id": _ident(scenario_id, "imported-game"),
@@ -192,15 +252,19 @@ def efg_to_yaml(source: str | Path, scenario_id: str | None = None) -> str:
     return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
 
-def import_efg(source: str | Path, out: str | Path | None = None, scenario_id: str | None = None) -> Scenario:
+def import_efg(source: str | Path, out: str | Path | None = None, scenario_id: str | None = None,
+               force: bool = False) -> Scenario:
     """Convert a .efg file to an escalab scenario: write the YAML to ``out`` (if given) and load it."""
     text = efg_to_yaml(source, scenario_id)
     if out is not None:
+        given = out
         out = Path(out)
+        if out.exists() and not force:
+            raise UsageError(f"{given} already exists; choose another --out or pass --force to replace it")
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text)
         except OSError as exc:
-            raise UsageError(f"cannot write the scenario to {out}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot write the scenario to {given}: {exc.strerror or exc}") from None
+        write_text_atomic(given, text)
         return load(out)
     return loads(text, name=str(source))

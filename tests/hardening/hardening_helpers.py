@@ -1,0 +1,24 @@
+"""Generators of scenario files for the hardening tests (issue 8)."""
+
+from __future__ import annotations
+
+
+def chain_yaml(n: int) -> str:
+    lines = ["escalab: 1", "id: chain", "title: A long chain", "actors:", "  a: {name: A}", "  b: {name: B}",
+             "sequential:", "  root: n0", "  nodes:"]
+    for i in range(n):
+        nxt = f"{{next: n{i + 1}}}" if i < n - 1 else "{outcome: end}"
+        lines.append(f"    n{i}: {{actor: {'ab'[i % 2]}, moves: {{stop: {{outcome: s{i % 2}}}, go: {nxt}}}}}")
+    lines += ["  outcomes:", "    s0: {payoffs: {a: 0, b: 1}}", "    s1: {payoffs: {a: 1, b: 0}}",
+              "    end: {payoffs: {a: 2, b: 2}}"]
+    return "\n".join(lines) + "\n"
+
+
+def dag_yaml(n: int) -> str:
+    lines = ["escalab: 1", "id: dag", "title: Shared next nodes", "actors:", "  a: {name: A}", "sequential:",
+             "  root: n0", "  nodes:"]
+    for i in range(n):
+        nxt = f"{{next: n{i + 1}}}" if i < n - 1 else "{outcome: end}"
+        lines.append(f"    n{i}: {{actor: a, moves: {{l: {nxt}, r: {nxt}}}}}")
+    lines += ["  outcomes:", "    end: {payoffs: {a: 1}}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,52 @@
+"""Issue 8: Ctrl-C during a sweep leaves the previous complete set of files (or nothing new) and says so."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.timeout(300)
+CLI = [sys.executable, "-c", "from escalab.cli.app import main; main()"]
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see the sweep working")
+def test_sigint_during_sweep_keeps_the_previous_complete_set(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = subprocess.run(CLI + ["sweep", "escalate-to-deescalate", "--grid", "p_resolute=0:1:11", "--out", str(out)],
+                           capture_output=True, text=True, timeout=240)
+    assert first.returncode == 0, first.stderr
+    before = _snapshot(out)
+    assert any(name.startswith("sweep") for name in before)
+
+    proc = subprocess.Popen(CLI + ["sweep", "escalate-to-deescalate", "--grid", "p_resolute=0:1:2000",
+                                   "--grid", "c_limited=0:20:2000", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 200
+        while _cpu_seconds(proc.pid) < 4 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)         # past the imports: the sweep is working
+        assert proc.poll() is None, "the sweep finished before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "interrupted:" in stderr and "Traceback" not in stderr
+    assert _snapshot(out) == before                    # the previous complete set, byte for byte
+    assert not [p for p in out.iterdir() if p.name.startswith(".escalab-staging")]
