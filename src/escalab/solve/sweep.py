@@ -122,28 +122,6 @@ def check_scheduler_address(address: str) -> None:
                          f"tcp://127.0.0.1:8786 ({exc})") from None
 
 
-@contextlib.contextmanager
-def dask_client(scheduler: Any) -> Iterator[Any]:
-    """A Client for ``scheduler`` (an address, checked first, or a Client, used as is); a Client made
-    here is closed on the way out. A scheduler that cannot be reached is the user's input: UsageError."""
-    from distributed import Client
-
-    from ..limits import DASK_TIMEOUT
-
-    if not isinstance(scheduler, str):
-        yield scheduler
-        return
-    check_scheduler_address(scheduler)
-    try:
-        client = Client(scheduler, timeout=f"{DASK_TIMEOUT.value()}s", set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-    try:
-        yield client
-    finally:
-        client.close()
-
-
 # ------------------------------------------------------------------------------ recipes
 @dataclass(frozen=True)
 class ScenarioRecipe:
