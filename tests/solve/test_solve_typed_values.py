@@ -89,3 +89,29 @@ def test_the_json_schema_accepts_typed_values_and_rejects_lists():
     doc["sequential"]["outcomes"]["beer_duel"]["payoffs"]["receiver"] = [1, 0]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(json.loads(json.dumps(doc)), schema)
+
+
+def test_grid_fractions_stay_exact_in_an_exact_sweep():
+    """With L = -3 and u_answered = -6 Russia is indifferent exactly at p = 8/11: the exact sweep
+    reaches that point and marks the tie; a float grid never lands on it."""
+    from escalab.errors import UsageError
+    from escalab.solve.sweep import parse_axis, sweep
+    axis = parse_axis("p=0:8/11:5")
+    assert axis.exact[-1] == Fraction(8, 11) and axis.exact[1] == Fraction(2, 11)
+    s = escalab.load("incomplete-resolve").with_params(L=-3, u_answered=-6)
+    result = sweep(s, [parse_axis("p=1/2,8/11,3/4")], exact=True)
+    labels = [result.labels[c] for c in result.codes]
+    assert labels[1] == "conventional_defeat (tie at russia_decides)"
+    assert labels[0] != labels[1] and "tie" not in labels[2]
+    assert "tie" not in " ".join(sweep(s, [parse_axis("p=1/2,8/11,3/4")]).labels)
+    with pytest.raises(UsageError, match="expected a finite number"):
+        parse_axis("p=0:inf:3")
+
+
+def test_set_with_a_fraction_reaches_the_exact_solver(invoke, tmp_path):
+    out = tmp_path / "s.json"
+    r = invoke("solve", "incomplete-resolve", "--set", "L=-3", "--set", "u_answered=-6", "--set", "p=8/11",
+               "--method", "sequential", "--json", str(out))
+    assert r.exit_code == 0, r.stderr
+    assert len(json.loads(out.read_text())["equilibria"]) == 2       # accept and limited_use both
+    assert invoke("solve", "--set", "p_resolute=1/0").exit_code == 2

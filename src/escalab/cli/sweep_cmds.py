@@ -48,6 +48,9 @@ def register(app: typer.Typer) -> None:
         chunk: Annotated[int, typer.Option(help="Points per vectorised solve.")] = 16_384,
         csv: Annotated[bool, typer.Option("--csv/--no-csv", help="Also write sweep.csv (one row per point).")] = True,
         figure: Annotated[bool, typer.Option("--figure/--no-figure", help="Draw phase-diagram.png.")] = True,
+        exact: Annotated[bool, typer.Option(
+            "--exact", help="Solve each point in rational arithmetic at the values as typed (8/11 stays 8/11; "
+                            "ties are marked); at most 20000 points.")] = False,
     ) -> None:
         """Solve a scenario over a parameter grid; write the table (Parquet or .npz, and CSV) and a phase diagram."""
         # Imported here, not at the top: `escalab --help` must not pay for them (see S_IMPORTS.md).
@@ -75,7 +78,7 @@ def register(app: typer.Typer) -> None:
         try:
             scenario = load_with_sets(name, set_)
             with progress_bar(f"sweep {scenario.id}") as cb:
-                result = sweep(scenario, axes, scheduler=scheduler, chunk=chunk, progress=cb, pool=pool)
+                result = sweep(scenario, axes, scheduler=scheduler, chunk=chunk, progress=cb, pool=pool, exact=exact)
             out_dir = out or Path("escalab-out") / scenario.id
             names = ["sweep" + columnar_suffix(), "sweep.json"]
             with output_set(out_dir) as outs:
@@ -95,6 +98,6 @@ def register(app: typer.Typer) -> None:
                 pool.close()
         console.print(sweep_table(result))
         for n in names:
-            console.print(f"[dim]wrote {outs.final(n)} ({human_size(sizes[n])})[/]")
+            console.print(f"[dim]wrote {outs.final(n)} ({human_size(sizes[n])})[/]", soft_wrap=True)
         if figure and len(axes) > 2:
             console.print("[dim]no phase diagram: it shows one or two swept parameters[/]")

@@ -14,10 +14,12 @@ values), not the Scenario itself: compiled expressions are closures and do not p
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,8 @@ import numpy as np
 from ..errors import UsageError
 from ..model import ExtensiveGame
 from ..scenario import Scenario, loads
+from ..scenario.scenario import exact_value
+from .assessment import node_steps
 from .sequential import solve_sequential, structure
 
 Progress = Callable[[int, int], None]
@@ -41,6 +45,7 @@ class Axis:
 
     name: str
     values: np.ndarray = field(compare=False)
+    exact: tuple[Fraction, ...] | None = field(default=None, compare=False)   # the values as typed, exactly
 
     def __len__(self) -> int:
         return len(self.values)
@@ -68,22 +73,31 @@ def parse_axis(spec: str) -> Axis:
         if num > MAX_POINTS:                # before np.linspace allocates them
             raise UsageError(f"{what}: at most {MAX_POINTS} points are supported, got {num}")
         if num > 1 and not stop > start:
-            raise UsageError(f"{what}: stop ({stop:g}) must be above start ({start:g})")
-        values = np.linspace(start, stop, num)
+            raise UsageError(f"{what}: stop ({float(stop):g}) must be above start ({float(start):g})")
+        values = np.linspace(float(start), float(stop), num)
+        exact = tuple(start + (stop - start) * k / (num - 1) for k in range(num)) if num > 1 else (start,)
     else:
-        values = np.array([_num(v, what) for v in rest.split(",")], dtype=float)
-        if len(values) > 1 and np.any(np.diff(values) <= 0):
+        exact = tuple(_num(v, what) for v in rest.split(","))
+        values = np.array([float(v) for v in exact], dtype=float)
+        if len(values) > 1 and any(b <= a for a, b in zip(exact, exact[1:])):
             raise UsageError(f"{what}: list the values in increasing order")
-    return Axis(name, values)
+    return Axis(name, values, exact)
 
 
-def _num(text: str, what: str) -> float:
+def _num(text: str, what: str) -> Fraction:
+    """A grid value as the exact rational its text names ('8/11', '0.3'); floats are derived from it."""
+    t = text.strip()
     try:
-        v = float(text)
-    except ValueError:
-        raise UsageError(f"{what}: expected a number, got '{text.strip()}'") from None
-    if not math.isfinite(v):
-        raise UsageError(f"{what}: expected a finite number, got '{text.strip()}'")
+        v = Fraction(t)
+        if not math.isfinite(float(v)):
+            raise OverflowError(t)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        try:
+            finite = math.isfinite(float(t))      # 'inf', 'nan', '1e999' are numbers, but not finite ones
+        except ValueError:
+            finite = True
+        kind = "a number" if finite else "a finite number"
+        raise UsageError(f"{what}: expected {kind}, got '{t}'") from None
     return v
 
 
@@ -327,8 +341,11 @@ class SweepResult:
 
 def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = None, scheduler: Any = None,
           chunk: int = CHUNK, progress: Progress | None = None, force_gambit: bool = False,
-          connect_timeout: float | None = None, pool: Any = None) -> SweepResult:
+          connect_timeout: float | None = None, pool: Any = None, exact: bool = False) -> SweepResult:
     """The equilibrium outcome at every point of the grid spanned by ``axes``.
+
+    With ``exact`` every point is solved in rational arithmetic at the grid values as typed
+    (``p=0:8/11:9`` includes 8/11 itself), one point at a time, within :data:`MAX_EXACT_POINTS`.
 
     In-process by default; ``workers=N`` uses N local processes (started for this call, or ``pool``,
     a :class:`escalab.workers.WorkerPool` the caller keeps for more work); ``scheduler`` is a Dask
@@ -340,6 +357,8 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
     No ``if __name__ == "__main__":`` guard is needed around a call with workers.
     """
     check_axes(scenario, axes)
+    if exact:
+        return _exact_sweep(scenario, axes, progress)
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
     if chunk < 1:
@@ -397,6 +416,47 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
     return SweepResult(scenario.id, scenario.title, list(axes), merged.codes.reshape(shape),
                        [k[0] for k in merged.labels], [k[1] for k in merged.labels], method, gambit_points, fixed,
                        units)
+
+
+MAX_EXACT_POINTS = 20_000
+
+
+def _exact_sweep(scenario: Scenario, axes: Sequence[Axis], progress: Progress | None) -> SweepResult:
+    """Each point in exact arithmetic: ties at exact thresholds stay ties (the first maximiser wins,
+    as in the exact solvers), where a float grid lands an ulp to one side."""
+    shape = tuple(len(a) for a in axes)
+    total = int(np.prod(shape))
+    if total > MAX_EXACT_POINTS:
+        raise UsageError(f"an exact sweep solves one point at a time and is limited to {MAX_EXACT_POINTS} points; "
+                         f"the grid has {total} (drop --exact, or use fewer points)")
+    grids = [a.exact if a.exact is not None else tuple(exact_value(float(v)) for v in a.values) for a in axes]
+    labels: list[tuple[str, str]] = []
+    codes = np.empty(total, dtype=np.int64)
+    converged_all = True
+    for n, point in enumerate(itertools.product(*grids)):
+        game = scenario.with_params({a.name: v for a, v in zip(axes, point)}).compile("sequential", exact=True)
+        sol = solve_sequential(game)
+        if bool(sol.converged[0]):
+            eq = sol.equilibrium(0)
+        else:
+            from .gambit_bridge import limit_outcome
+            converged_all = False
+            eq = limit_outcome(game)
+        on_path = {game.infosets[game.nodes[p].infoset].label for t in eq.outcomes
+                   for p, _ in node_steps(game, game.node_at(t.split("/")).index) if game.nodes[p].kind == "decision"}
+        tied = sorted(i for i in eq.ties if i in on_path)
+        key = (eq.label + (f" (tie at {', '.join(tied)})" if tied else ""), eq.path)
+        if key not in labels:
+            labels.append(key)
+        codes[n] = labels.index(key)
+        if progress and (n % 64 == 0 or n == total - 1):
+            progress(n + 1, total)
+    names = {a.name for a in axes}
+    fixed = {k: float(v) for k, v in scenario.values.items() if k not in names}
+    units = {a.name: scenario.parameters[a.name].unit for a in axes}
+    method = "exact backward induction per point" + ("" if converged_all else " (+ pygambit where it does not settle)")
+    return SweepResult(scenario.id, scenario.title, list(axes), codes.reshape(shape), [k[0] for k in labels],
+                       [k[1] for k in labels], method, 0, fixed, units)
 
 
 def _sweep_on_dask(job: GridJob, ranges: Sequence[tuple[int, int]], scheduler: Any, connect_timeout: float | None,
