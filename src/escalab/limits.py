@@ -130,15 +130,12 @@ YAML_NODES = _define("yaml-nodes", 200_000, "the number of YAML values after ali
                      doc="counted while expanding, so a merge-key bomb stops early")
 ERRORS_SHOWN = _define("errors-shown", 50, "the number of problems listed",
                        doc="not a refusal: the first N problems are listed, then how many more")
-TEXT_CHARS = _define("text-chars", 200, "the characters of a value quoted in a message",
-                     doc="values quoted in errors are cut to this before being formatted")
-EXPRESSION_CHARS = _define("expression-chars", 2_000, "the length of an expression in characters")
+EXPRESSION_CHARS = _define("expression-chars", 2_000, "the length of an expression in characters",
+                            doc="parsing is linear, but nesting and error texts grow with it")
 NUMBER_DIGITS = _define("number-digits", 400, "the number of digits in a number literal",
                         doc="also bounds exponents: 1e-99999999999 is refused at parse time")
 EXPONENT = _define("exponent", 400, "the size of a decimal exponent",
                    doc="a literal like 1e-99999999999 would otherwise be computed exactly")
-POWER = _define("power", 10_000, "the size of an integer power a**n",
-                doc="exact arithmetic on a**n grows with n")
 EFG_DIGITS = _define("efg-digits", 400, "the number of digits in a number of an .efg file",
                      doc="Python refuses integers over 4,300 digits; Gambit computes with them exactly")
 

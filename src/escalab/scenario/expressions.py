@@ -28,7 +28,6 @@ from .. import limits
 from ..errors import ExpressionError
 
 Number = Any  # float | int | Fraction | np.ndarray
-MAX_EXPRESSION_LENGTH = 2000
 _FLOAT_MAX = sys.float_info.max
 
 # Exact integers and Fractions grow without bound under ``**``; past this many bits a power is
@@ -324,9 +323,10 @@ def parse(source: str | int | float) -> Expr:
     text = source.strip()
     if not text:
         raise ExpressionError("empty expression")
-    if len(text) > MAX_EXPRESSION_LENGTH:
+    if len(text) > limits.EXPRESSION_CHARS.value():
         raise ExpressionError(f"expression is too long ({len(text)} characters; the limit is "
-                              f"{MAX_EXPRESSION_LENGTH})")
+                              f"{limits.EXPRESSION_CHARS.value()}, 'expression-chars'); "
+                              f"{limits.EXPRESSION_CHARS.how_to_raise()}")
     # '^' is a power, with the precedence of '**' (so 1 - x^2 is 1 - (x^2), as in mathematics)
     python_text = text.replace("^", "**")
     carets = [i for i, ch in enumerate(text) if ch == "^"]
