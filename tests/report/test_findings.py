@@ -31,3 +31,33 @@ def test_simulation_findings_name_each_sides_policy() -> None:
     assert findings(escalab.load("chicken"), {"simulate": {"rows": [row]}}) == [
         "Ladder crisis, a doctrine:x vs b doctrine:y (with accidents): most often settlement (75%); "
         "strategic war 25.0%."]
+
+
+def test_simulation_findings_give_the_outcome_of_each_private_type() -> None:
+    # The sentence states what the simulation returned for each type, no more.
+    rates = {"settlement": {"p": 0.0}, "russia_capitulates": {"p": 0.3}, "us_capitulates": {"p": 0.7}}
+    row = {"configuration": "equilibrium", "accidents": True, "policies": {"russia": "equilibrium", "us": "equilibrium"},
+           "endings": rates, "by_type": {"resolute": {"russia_capitulates": {"p": 0.97}, "us_capitulates": {"p": 0.03}},
+                                         "irresolute": {"russia_capitulates": {"p": 0.0}, "us_capitulates": {"p": 1.0}}}}
+    types = {"actor": "us", "observer": "russia", "prior": {"resolute": 0.3, "irresolute": 0.7}, "belief_grid": 10}
+    doctrine = dict(row, policies={"russia": "doctrine:a", "us": "doctrine:b"})
+    lines = findings(escalab.load("chicken"), {"simulate": {"rows": [row, doctrine], "types": types}})
+    assert lines[0].startswith("In the ladder crisis us's type is private (resolute 30%, irresolute 70%)")
+    assert lines[1].endswith("(by type - resolute us: russia capitulates (97%); irresolute us: us capitulates (100%)).")
+    assert "by type" not in lines[2]
+
+
+def test_the_report_states_the_compact_ladder_and_its_measured_effect() -> None:
+    from escalab.report import simulate_section
+
+    s = escalab.load("escalate-to-deescalate")
+    configs = [c for c in simulate_section.configurations(s) if c[0] == "doctrine stop-on-nuclear-use"]
+    comp = simulate_section.compaction(s, configs, lambda msg: None, runs=4000, seed=0)
+    assert (comp["used"], comp["used_rungs"], comp["named"], comp["named_rungs"]) == (
+        "kahn-game-compact", 9, "kahn-game-30", 30)
+    (row,) = comp["rows"]
+    # The numbers: about 13% strategic war on the compact ladder, about 1% on the full one.
+    assert row["strategic_war_used"]["p"] > 3 * row["strategic_war_named"]["p"]
+    line = findings(s, {"simulate": {"rows": [], "compaction": comp}})[0]
+    assert line.startswith("The ladder crisis runs on the 9-rung ladder kahn-game-compact, not the 30-rung kahn-game-30")
+    assert f"{100 * row['strategic_war_used']['p']:.1f}% on it against" in line

@@ -38,16 +38,41 @@ def _solve_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _most_often(endings: dict[str, Any]) -> str:
+    top = max(endings, key=lambda e: endings[e]["p"])
+    return f"{top.replace('_', ' ')} ({100 * endings[top]['p']:.0f}%)"
+
+
 def _simulate_lines(rec: dict[str, Any]) -> list[str]:
     lines: list[str] = []
+    types = rec.get("types")
+    if types:
+        prior = ", ".join(f"{t} {100 * p:.0f}%" for t, p in types["prior"].items())
+        lines.append(f"In the ladder crisis {types['actor']}'s type is private ({prior}); {types['observer']}'s "
+                     f"belief moves by Bayes' rule from what it sees (grid of 1/{types['belief_grid']}), and each "
+                     "type plays its own policy, so the outcomes below are also given for each type (compare "
+                     "each type's reply in the move tree).")
     for row in rec.get("rows", []):
         endings = row["endings"]
-        top = max(endings, key=lambda e: endings[e]["p"])
         war = endings.get("strategic_war", {}).get("p", 0.0)
         acc = "with accidents" if row["accidents"] else "without accidents"
         who = " vs ".join(f"{actor} {spec}" for actor, spec in row["policies"].items())
-        lines.append(f"Ladder crisis, {who} ({acc}): most often {top.replace('_', ' ')} "
-                     f"({100 * endings[top]['p']:.0f}%); strategic war {100 * war:.1f}%.")
+        # A doctrine or uniform play is the same for every type: its outcome by type adds nothing.
+        typed_spec = row["policies"].get(types["actor"], "") if types else ""
+        informative = typed_spec.partition(":")[0] not in ("doctrine", "uniform")
+        by_type = "; ".join(f"{t} {types['actor']}: {_most_often(e)}"
+                            for t, e in row.get("by_type", {}).items()) if types and informative else ""
+        lines.append(f"Ladder crisis, {who} ({acc}): most often {_most_often(endings)}; strategic war "
+                     f"{100 * war:.1f}%" + (f" (by type - {by_type})." if by_type else "."))
+    comp = rec.get("compaction")
+    if comp:
+        text = (f"The ladder crisis runs on the {comp['used_rungs']}-rung ladder {comp['used']}, not the "
+                f"{comp['named_rungs']}-rung {comp['named']} the scenario names")
+        effects = [f"with {' vs '.join(f'{a} {p}' for a, p in r['policies'].items())} strategic war is "
+                   f"{100 * r['strategic_war_used']['p']:.1f}% on it against {100 * r['strategic_war_named']['p']:.1f}% "
+                   f"on the full ladder" for r in comp["rows"]]
+        lines.append(text + (": its rungs are coarser, so accidents reach strategic war from fewer steps; "
+                             + "; ".join(effects) + " (accidents on)." if effects else "."))
     return lines
 
 

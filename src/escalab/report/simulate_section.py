@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from dataclasses import replace
+
+from ..errors import ModelError, UsageError
 from ..scenario import Scenario
 from ..simulate import Crisis
 
@@ -45,10 +48,50 @@ def simulate_rows(s: Scenario, configs: list[tuple[str, dict[str, str]]], progre
         for label, specs in configs:
             progress(f"ladder crisis: {label}, accidents {'on' if accidents else 'off'}")
             r = crisis.monte_carlo(specs, runs=runs, seed=seed, beliefs=False)
-            rows.append({"configuration": label, "accidents": r.accidents, "policies": r.policies,
-                         "endings": {k: v.to_dict() for k, v in r.endings.items()},
-                         "mean_duration": r.mean_duration, "payoffs": r.payoffs})
+            row = {"configuration": label, "accidents": r.accidents, "policies": r.policies,
+                   "endings": {k: v.to_dict() for k, v in r.endings.items()},
+                   "mean_duration": r.mean_duration, "payoffs": r.payoffs}
+            if r.by_type:
+                row["by_type"] = {t: {k: v.to_dict() for k, v in rates.items()} for t, rates in r.by_type.items()}
+            rows.append(row)
     return rows
+
+
+def private_types(s: Scenario) -> dict[str, Any] | None:
+    """Which actor of the ladder crisis has private types, their prior and the belief grid."""
+    game = Crisis.of(s, accidents=False).game if s.spec.ladder_crisis is not None else None
+    if game is None or game.typed < 0:
+        return None
+    return {"actor": game.actors[game.typed], "observer": game.actors[1 - game.typed],
+            "prior": dict(zip(game.type_names[game.typed], (float(p) for p in game.type_prior))),
+            "belief_grid": game.belief_grid}
+
+
+def compaction(s: Scenario, configs: list[tuple[str, dict[str, str]]], progress: Progress,
+               runs: int, seed: int) -> dict[str, Any] | None:
+    """When the ladder crisis runs on a shorter ladder than the one the scenario names, the effect of
+    that choice, measured: strategic war under each doctrine pairing on both ladders (doctrines
+    need no equilibrium, so the full ladder costs seconds)."""
+    named, used = s.ladder, s.crisis_ladder
+    if named is None or used is None or named.id == used.id or len(named.rungs) <= len(used.rungs):
+        return None
+    try:
+        full = Crisis.of(replace(s, crisis_ladder=named))
+    except (ModelError, UsageError):
+        return {"used": used.id, "used_rungs": len(used.rungs), "named": named.id, "named_rungs": len(named.rungs),
+                "rows": []}
+    short = Crisis.of(s)
+    rows = []
+    for label, specs in configs:
+        if not all(spec.startswith("doctrine:") for spec in specs.values()):
+            continue
+        progress(f"ladder crisis on {named.id}: {label}")
+        war = [c.monte_carlo(specs, runs=runs, seed=seed, beliefs=False).endings["strategic_war"]
+               for c in (short, full)]
+        rows.append({"configuration": label, "policies": specs, "strategic_war_used": war[0].to_dict(),
+                     "strategic_war_named": war[1].to_dict()})
+    return {"used": used.id, "used_rungs": len(used.rungs), "named": named.id, "named_rungs": len(named.rungs),
+            "rows": rows}
 
 
 def compute(s: Scenario, progress: Progress, runs: int | None = None, seed: int | None = None) -> dict[str, Any]:
@@ -62,5 +105,12 @@ def compute(s: Scenario, progress: Progress, runs: int | None = None, seed: int 
     actors = list(first)
     caption = (f"Doctrine rows: {actors[0]} follows {first[actors[0]].partition(':')[2]}, {actors[1]} the doctrine "
                "named." if len(configs) > 2 else "")
-    return {"method": "monte_carlo", "runs": runs, "seed": seed, "logit_lambda": LOGIT_LAMBDA,
-            "endings": list(rows[0]["endings"]), "rows": rows, "caption": caption}
+    out = {"method": "monte_carlo", "runs": runs, "seed": seed, "logit_lambda": LOGIT_LAMBDA,
+           "endings": list(rows[0]["endings"]), "rows": rows, "caption": caption}
+    types = private_types(s)
+    if types is not None:
+        out["types"] = types
+    ladder = compaction(s, configs, progress, runs, seed)
+    if ladder is not None:
+        out["compaction"] = ladder
+    return out

@@ -10,6 +10,7 @@ the first, so an author can fix a file in one pass.
 from __future__ import annotations
 
 import itertools
+import keyword
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -138,6 +139,10 @@ def check_scenario(spec: ScenarioSpec, doc: Document, ladder: LadderSpec | None,
         path: PathT = ("parameters", name)
         if name in RESERVED:
             c.add(f"parameter name '{name}' is reserved (reserved names: {', '.join(sorted(RESERVED))})", path)
+        elif keyword.iskeyword(name) or name in ("None", "True", "False"):
+            # a Python word cannot be written in an expression, so such a parameter could never be used
+            c.add(f"parameter name '{name}' is a word of the expression language (if, else, and, or, not, "
+                  "None, lambda, ...); choose another name", path)
         if p.range is not None:
             lo, hi = p.range
             if lo > hi:

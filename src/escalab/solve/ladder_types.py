@@ -162,25 +162,32 @@ def solve_typed(a, progress: Progress | None = None):  # noqa: ANN001, ANN201 (L
                                                              Ut[th].shape[:4] + (1,)), axis=4)[..., 0]
                   for th in range(n)]                                                        # (K, Gp, P, Au)
             gain_u = np.stack([np.where(Lu[c], Uu, -np.inf).max(axis=-1, keepdims=True) - Uu for c in range(Cu)])
-            gain_t = np.stack([np.maximum.reduce([np.where(Lt[c], Ut[th], -np.inf).max(axis=-1) - Vt[th]
+            # A type's best deviation within each legal class: a running maximum over that class's
+            # action slices (far cheaper than masking the whole table once per class).
+            slices = [np.moveaxis(Ut[th], -1, 0) for th in range(n)]                     # (At, K, Gp, P, Au)
+            gain_t = np.stack([np.maximum.reduce([np.maximum.reduce(slices[th][Lt[c]]) - Vt[th]
                                                   for th in range(n)]) for c in range(Ct)])  # (Ct, K, Gp, P, Au)
-            eps = np.maximum(gain_u[:, None], gain_t[None])                          # (Cu, Ct, K, Gp, P, Au)
-            legal = Lu[:, None, None, None, None, :] & prof_legal[None, :, None, None, :, None]
-            eps = np.where(legal, eps, np.inf)
+            ok_u = (gain_u <= tol) & Lu[:, None, None, None, :]
+            ok_t = (gain_t <= tol) & prof_legal[:, None, None, :, None]
             welfare = Uu + sum(weight[None, :, None, None, th] * Vt[th] for th in range(n))
-            eq = eps <= tol
-            score = np.where(eq, welfare[None, None], -np.inf)
             # Flatten (a_u, p) with a_u first: argmax then prefers the least escalatory a_u, then p.
-            score = score.swapaxes(-1, -2).reshape(Cu, Ct, R, Gp, -1)
-            eps_f = eps.swapaxes(-1, -2).reshape(Cu, Ct, R, Gp, -1)
+            order = (lambda x: np.ascontiguousarray(x.swapaxes(-1, -2)).reshape(x.shape[:-2] + (-1,)))
+            eq = order(ok_u)[:, None] & order(ok_t)[None]                                # (Cu, Ct, K, Gp, Au*P)
+            score = np.where(eq, order(welfare)[None, None], -np.inf)
             top = score.max(axis=-1, keepdims=True)
             has = np.isfinite(top[..., 0])
-            pick = np.argmax(score >= top - tol, axis=-1)
-            fallback = np.argmin(eps_f, axis=-1)
-            flat = np.where(has, pick, fallback)
+            flat = np.argmax(score >= top - tol, axis=-1)
             if not has.all():
-                unsettled += int((~has).sum())
-                epsilon = max(epsilon, float(np.take_along_axis(eps_f, fallback[..., None], -1)[~has].max()))
+                # No pure perfect Bayesian equilibrium: the profile whose largest gain from deviating is smallest.
+                cu_i, ct_i, k_i, g_i = np.nonzero(~has)
+                eps = np.maximum(order(gain_u)[cu_i, k_i, g_i], order(gain_t)[ct_i, k_i, g_i])
+                allowed = (order(np.broadcast_to(Lu[:, None, :], (Cu, P, Au)))[cu_i]
+                           & order(np.broadcast_to(prof_legal[:, :, None], (Ct, P, Au)))[ct_i])
+                eps = np.where(allowed, eps, np.inf)
+                fallback = np.argmin(eps, axis=-1)
+                flat[cu_i, ct_i, k_i, g_i] = fallback
+                unsettled += len(cu_i)
+                epsilon = max(epsilon, float(np.take_along_axis(eps, fallback[:, None], -1).max()))
             au, p = flat // P, flat % P                                               # (Cu, Ct, K, Gp)
             kix = np.broadcast_to(kk, au.shape)
             gix = np.broadcast_to(gg, au.shape)
