@@ -80,7 +80,7 @@ def test_auto_lists_pure_sequential_then_the_mixed_equilibrium_for_simultaneous_
     assert r.exit_code == 0, r.stderr
     text = " ".join(r.stdout.split())
     assert "auto: sequential" in text and "sequential: 2 equilibria" in text
-    assert "nash:enummixed: 3 equilibria" in text and "1 not listed above" in text
+    assert "nash:enummixed: 3 equilibria" in text and "1 more sequential, listed below" in text
     eqs = json.loads(out.read_text())["equilibria"]
     assert len(eqs) == 3 and all(e["refinements"]["sequential"] for e in eqs)
     mixed = eqs[2]     # each goes straight with q = (T - R) / (T - R + S - P) = 1/10

@@ -17,6 +17,7 @@ from .progress import console, progress_bar
 from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
 
 METHODS = ("auto", "spe", "sequential", "nash", "qre")
+AUTO_MIXED_PROFILES = 64     # auto searches mixed equilibria (enummixed) only in games this small
 QRE_LAMBDAS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 
 
@@ -93,8 +94,8 @@ def register(app: typer.Typer) -> None:
                 console.print(equilibrium_table(game, eq, f"Sequential equilibrium #{k}"))
             equilibria.extend(found)
             if record.get("method") == "sequential" and len(game.players) == 2 and \
-                    gambit_bridge.strategy_profile_count(game) <= gambit_bridge.MAX_STRATEGY_PROFILES:
-                # auto: the mixed equilibria too, labelled, so nothing a Nash listing shows is hidden
+                    gambit_bridge.strategy_profile_count(game) <= AUTO_MIXED_PROFILES:
+                # auto on a small game: the mixed sequential equilibria too (pygambit's extreme ones)
                 res = gambit_bridge.nash(game, "enummixed")
                 rest = rank([e for e in (label_refinements(game, e) for e in res.equilibria)
                              if not e.is_pure or not any(_same_play(e, f) for f in found)])

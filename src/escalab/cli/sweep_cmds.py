@@ -17,7 +17,7 @@ import typer
 from .. import DEFAULT_SCENARIO
 from ..errors import UsageError
 from .errors import handled
-from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
+from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets, parse_sets
 from .progress import console, progress_bar
 
 
@@ -69,6 +69,10 @@ def register(app: typer.Typer) -> None:
         if workers is not None and scheduler is not None:
             raise UsageError("give either --workers or --scheduler, not both")
         axes = [parse_axis(g) for g in grid]
+        both = sorted({a.name for a in axes} & set(parse_sets(set_)))
+        if both:        # --grid used to override --set silently
+            raise UsageError(f"'{both[0]}' is given by --set and by --grid; a swept parameter takes its values "
+                             "from --grid (drop the --set)")
         if scheduler is not None:
             from ..solve.dask_client import parse_tcp_address
             from ..solve.sweep import check_scheduler_address

@@ -89,5 +89,8 @@ def parse_policy_options(items: Sequence[str] | None) -> dict[str, str]:
         actor, eq, spec = item.partition("=")
         if not eq or not actor.strip() or not spec.strip():
             raise UsageError(f"--policy expects actor=policy (e.g. us=logit:2.0), got '{item}'")
+        if actor.strip() in out:       # the last one silently winning hid a typo in the other
+            raise UsageError(f"--policy gives '{actor.strip()}' two policies ({out[actor.strip()]} and "
+                             f"{spec.strip()}); give one --policy per actor")
         out[actor.strip()] = spec.strip()
     return out
