@@ -97,11 +97,11 @@ def register(app: typer.Typer) -> None:
                     gambit_bridge.strategy_profile_count(game) <= AUTO_MIXED_PROFILES:
                 # auto on a small game: the mixed sequential equilibria too (pygambit's extreme ones)
                 res = gambit_bridge.nash(game, "enummixed")
-                rest = rank([e for e in (label_refinements(game, e) for e in res.equilibria)
-                             if not e.is_pure or not any(_same_play(e, f) for f in found)])
+                rest = [e for e in (label_refinements(game, e) for e in res.equilibria)
+                        if e.refinements["sequential"] and (not e.is_pure or not any(_same_play(e, f) for f in found))]
                 console.print(f"[bold]{res.method}[/]: {len(res.equilibria)} equilibri"
                               f"{'um' if len(res.equilibria) == 1 else 'a'} [dim]({res.note}); "
-                              f"{len(rest)} not listed above, sequential first[/]")
+                              f"{len(rest)} more sequential, listed below (--method nash lists every one)[/]")
                 for k, eq in enumerate(rest, 1):
                     console.print(equilibrium_table(game, eq, f"{res.method} #{k}"))
                 equilibria.extend(rest)
