@@ -91,6 +91,10 @@ def show(name: ScenarioArg = DEFAULT_SCENARIO, set_: SetOpt = None,
             console.print(f"[dim]'{name}' names a {' and a '.join(k.replace('_', ' ') for k in kinds)}; showing the "
                           f"{kinds[0].replace('_', ' ')} (use --kind to choose)[/]")
         obj = {"scenario": load, "ladder": load_ladder, "readiness_scale": load_scale}[kinds[0]](name)
+    if set_ and isinstance(obj, (LadderSpec, ReadinessScaleSpec)):
+        what = "ladder" if isinstance(obj, LadderSpec) else "readiness scale"
+        raise UsageError(f"--set gives parameter values to a scenario; '{name}' is a {what}, which has no "
+                         "parameters")
     if isinstance(obj, LadderSpec):
         console.print(ladder_table(obj))
     elif isinstance(obj, ReadinessScaleSpec):

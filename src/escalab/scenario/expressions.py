@@ -325,7 +325,7 @@ def parse(source: str | int | float) -> Expr:
         raise ExpressionError("empty expression")
     if len(text) > limits.EXPRESSION_CHARS.value():
         raise ExpressionError(f"expression is too long ({len(text)} characters; the limit is "
-                              f"{limits.EXPRESSION_CHARS.value()}, 'expression-chars'); "
+                              f"{limits.EXPRESSION_CHARS.value()}); 'expression-chars': "
                               f"{limits.EXPRESSION_CHARS.how_to_raise()}")
     # '^' is a power, with the precedence of '**' (so 1 - x^2 is 1 - (x^2), as in mathematics)
     python_text = text.replace("^", "**")

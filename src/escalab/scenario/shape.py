@@ -155,6 +155,9 @@ def _message(err: dict[str, Any], root: type[BaseModel], path: PathT) -> str:
     if etype == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
     word = _TYPE_WORDS.get(etype)
+    if word and etype == "string_type" and isinstance(given, bool):
+        return (f"expected {word}, got {_describe(given)} (YAML reads yes, no, on and off as true or false; "
+                f"quote the name: '{'yes' if given else 'no'}')")
     if word:
         return f"expected {word}, got {_describe(given)}"
     return f"{err['msg']} (got {_describe(given)})"
