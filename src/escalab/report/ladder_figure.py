@@ -39,9 +39,9 @@ def plot_ladder(ladder: LadderSpec, path: str | Path, marks: dict[str, str] | No
     index = {r.id: i for i, r in enumerate(ladder.rungs)}
     for th in ladder.thresholds:
         y = index[th.after] + 0.5
-        ax.axhline(y, color="black", lw=1.4, ls="--")
-        ax.text(-0.02, y, th.name, va="center", ha="right", fontsize=7, style="italic")
-    ax.set_xlim(-0.55 if ladder.thresholds else 0, 1.45 if marks else 1.0)
+        ax.plot([-0.8, 1.0], [y, y], color="black", lw=1.2, ls="--")
+        ax.text(-0.04, y + 0.08, th.name, va="bottom", ha="right", fontsize=6.5, style="italic")
+    ax.set_xlim(-0.8 if ladder.thresholds else 0, 1.45 if marks else 1.0)
     ax.set_ylim(-0.6, n - 0.4)
     ax.axis("off")
     present = [b for b in BANDS if any(r.band == b for r in ladder.rungs)]

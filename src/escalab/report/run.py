@@ -17,13 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.text import Text
 
 from ..atomic import output_set
 from ..scenario import Scenario
 from . import (figures, plays_section, readiness_section, reproducibility, simulate_section, solve_section,
                variants)
 from .colours import OutcomeColours
-from .findings import findings, print_findings
+from .findings import findings
 from .html_report import render
 from .reproducibility import self_contained
 
@@ -127,27 +130,39 @@ def write(s: Scenario, results: dict[str, Any], out: Path | str, progress: Progr
 def run(s: Scenario, out: Path | str, console: Console, command: str = "escalab run") -> dict[str, Any]:
     """Compute, write and summarise; returns the results written to ``results.json``."""
     started = time.monotonic()
+    shown = [""]
     with console.status("starting") as status:
         def progress(msg: str) -> None:
-            status.update(f"[bold]{msg}[/] ({time.monotonic() - started:.0f} s)")
-            if not console.is_terminal:
-                console.print(f"[dim]… {msg}[/]", markup=True, highlight=False)
+            status.update(f"[bold]{escape(msg)}[/] ({time.monotonic() - started:.0f} s)")
+            head = msg.split(":")[0]
+            if not console.is_terminal and head != shown[0]:     # a log gets one line per step, not per tick
+                shown[0] = head
+                console.print(f"… {msg}", markup=False, highlight=False)
         sizes = settings()
         results = compute(s, progress, sizes)
         results = {"reproducibility": reproducibility.block(s, results["scenario"]["document"], command, sizes),
                    **_jsonable(results)}
         write(s, results, out, progress)
-    print_findings(s, results, console)
+    short_summary(s, results, console)
     console.print(f"Report: [bold]{Path(out) / 'index.html'}[/] (every number in {Path(out) / 'results.json'}; "
                   f"{time.monotonic() - started:.0f} s)", highlight=False)
     return results
+
+
+def short_summary(s: Scenario, results: dict[str, Any], console: Console, most: int = 10) -> None:
+    """The findings for the terminal: the ladder crisis with accidents only, at most ``most`` lines."""
+    lines = [ln for ln in results.get("findings", []) if "(without accidents)" not in ln]
+    more = len(lines) - most
+    text = "\n".join(f"• {ln}" for ln in lines[:most]) + (f"\n… {more} more in the report" if more > 0 else "")
+    if lines:
+        console.print(Panel(Text(text), title=f"In short: {s.title}", title_align="left"))
 
 
 def check(stored: dict[str, Any], console: Console) -> list[str]:
     """Recompute a stored run; the differences (empty when every number agrees bit for bit)."""
     s = reproducibility.scenario_from_results(stored)
     with console.status("recomputing") as status:
-        fresh = _jsonable(compute(s, lambda msg: status.update(f"[bold]{msg}[/]"),
+        fresh = _jsonable(compute(s, lambda msg: status.update(f"[bold]{escape(msg)}[/]"),
                                   stored["reproducibility"].get("settings") or settings()))
     old = reproducibility.numbers_view({k: v for k, v in stored.items() if k not in ("citation", "methods")})
     return reproducibility.differences(old, reproducibility.numbers_view(fresh))

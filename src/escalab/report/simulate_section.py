@@ -2,7 +2,9 @@
 
 Rows compare the fog-free equilibrium, a logit (boundedly rational) response, and the scenario's
 doctrines, each with and without accidents, so a reader sees at once how much of the risk of
-strategic war comes from choices and how much from chance. Doctrines are paired by a fixed rule:
+strategic war comes from choices and how much from chance: the rows without accidents play the
+very same policies (those of the crisis with accidents) with chance switched off. Doctrines are
+paired by a fixed rule:
 the first actor follows the first doctrine in the file, the second actor each of the others in
 turn (both the same one if the file has only one). Monte Carlo with a fixed seed keeps the section
 to a few seconds and reproducible bit for bit; every rate carries its 95% interval.
@@ -18,6 +20,7 @@ from dataclasses import replace
 from ..errors import ModelError, UsageError
 from ..scenario import Scenario
 from ..simulate import Crisis
+from ..simulate.montecarlo import Plan, monte_carlo
 
 RUNS = 20_000
 SEED = 0
@@ -42,13 +45,20 @@ def simulate_rows(s: Scenario, configs: list[tuple[str, dict[str, str]]], progre
                   seed: int | None = None) -> list[dict[str, Any]]:
     runs = RUNS if runs is None else runs
     seed = SEED if seed is None else seed
+    # The policies are those of the crisis with accidents; the rows without accidents play the same
+    # policies with chance switched off, so the difference is what chance adds, the leaders unchanged.
+    crisis = Crisis.of(s, accidents=True, progress=lambda done, total: progress(
+        f"ladder-crisis equilibrium: {done}/{total}"))
+    worlds = {acc: crisis if acc else Crisis.of(s, accidents=False) for acc in accidents_options}
+    policies: dict[str, Any] = {}
     rows = []
     for accidents in accidents_options:
-        crisis = Crisis.of(s, accidents=accidents)
         for label, specs in configs:
             progress(f"ladder crisis: {label}, accidents {'on' if accidents else 'off'}")
-            r = crisis.monte_carlo(specs, runs=runs, seed=seed, beliefs=False)
-            row = {"configuration": label, "accidents": r.accidents, "policies": r.policies,
+            if label not in policies:
+                policies[label] = crisis.policies(specs)
+            r = monte_carlo(Plan(worlds[accidents].arrays, policies[label]), runs, seed, scenario=s.id)
+            row = {"configuration": label, "accidents": accidents, "policies": r.policies,
                    "endings": {k: v.to_dict() for k, v in r.endings.items()},
                    "mean_duration": r.mean_duration, "payoffs": r.payoffs}
             if r.by_type:
