@@ -41,23 +41,36 @@ def simulate(
     specs = parse_policy_options(policy)
     if runs < 1:
         raise UsageError(f"--runs must be at least 1, got {runs}")
-    with progress_bar("solving the equilibrium") as solving:
-        crisis = Crisis.of(scenario, accidents=not no_accidents, progress=solving)
-        policies = crisis.policies(specs)
-    labels = {a: p.label for a, p in zip(crisis.game.actors, policies)}
-    if exact:
-        with progress_bar("exact analysis (turns)") as update:
-            result = crisis.exact(labels, progress=update)
-    else:
-        with progress_bar(f"simulating {runs:,} runs") as update:
-            result = crisis.monte_carlo(labels, runs=runs, seed=seed, workers=workers, scheduler=scheduler,
-                                        progress=update, engine=engine)
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {workers}")
+    pool = None
+    if workers > 1 and not exact and scheduler is None:
+        # started now, so the workers boot (and load the compiled kernel) while the equilibrium is solved
+        from ..simulate.montecarlo import WARM_MODULES
+        from ..workers import WorkerPool
+        pool = WorkerPool(workers, warm=WARM_MODULES)
+    try:
+        with progress_bar("solving the equilibrium") as solving:
+            crisis = Crisis.of(scenario, accidents=not no_accidents, progress=solving)
+            policies = crisis.policies(specs)
+        labels = {a: p.label for a, p in zip(crisis.game.actors, policies)}
+        if exact:
+            with progress_bar("exact analysis (turns)") as update:
+                result = crisis.exact(labels, progress=update)
+        else:
+            with progress_bar(f"simulating {runs:,} runs") as update:
+                result = crisis.monte_carlo(labels, runs=runs, seed=seed, workers=workers, scheduler=scheduler,
+                                            progress=update, engine=engine, pool=pool)
+    finally:
+        if pool is not None:
+            pool.close()
     names = {r.id: r.name for r in crisis.game.ladder.rungs}
     console.print(simulation_view(result, names))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         path = out / "simulate.json"
-        path.write_text(json.dumps(result.to_dict(), indent=2))
+        from ..atomic import write_text_atomic
+        write_text_atomic(path, json.dumps(result.to_dict(), indent=2))
         console.print(f"[dim]wrote {path}[/]")
 
 

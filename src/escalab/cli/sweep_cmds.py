@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from .. import DEFAULT_SCENARIO
 from ..errors import UsageError
@@ -102,6 +103,6 @@ def register(app: typer.Typer) -> None:
                 pool.close()
         console.print(sweep_table(result))
         for n in names:
-            console.print(f"[dim]wrote {outs.final(n)} ({human_size(sizes[n])})[/]", soft_wrap=True)
+            console.print(f"[dim]wrote {escape(str(outs.final(n)))} ({human_size(sizes[n])})[/]", soft_wrap=True)
         if figure and len(axes) > 2:
             console.print("[dim]no phase diagram: it shows one or two swept parameters[/]")

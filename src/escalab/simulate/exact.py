@@ -19,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.linalg import spsolve
 
 from .. import limits
 from ..errors import UsageError
@@ -35,6 +33,8 @@ Progress = Callable[[int, int], None]
 
 def exact_analysis(arrays: LadderArrays, policies: tuple[Policy, Policy], *, scenario: str,
                    progress: Progress | None = None) -> SimulationResult:
+    import scipy.sparse as sp          # here, not at the top: Monte Carlo workers and `escalab --help` skip SciPy
+
     a = arrays
     R, T, B = a.num_rungs, a.turn_limit, a.num_balances
     track = TypeTrack.of(a, policies)
@@ -158,6 +158,9 @@ def reference_analysis(game: LadderGame, arrays: LadderArrays, policies: tuple[P
                        *, scenario: str, max_states: int = 200_000) -> SimulationResult:
     """The same analysis through ``LadderGame.transition``, state by state (for tests); in a crisis
     with private types a transient state is the model's state with the belief index beside it."""
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import spsolve
+
     track = TypeTrack.of(arrays, policies)
     index: dict[tuple[LadderState, int], int] = {}
     ends: dict[LadderState, int] = {}

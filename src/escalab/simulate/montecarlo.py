@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -30,7 +29,6 @@ import numpy as np
 
 from ..errors import UsageError
 from ..solve.ladder import LadderArrays
-from ..solve.sweep import check_scheduler_address
 from .policies import NO_SIGNAL, DoctrineTable, Observations, Policy, TablePolicy
 from .private_types import TypeTrack
 from .readiness import IndicatorModel, update_beliefs
@@ -419,26 +417,31 @@ class _Kernel:
 
 
 # ----------------------------------------------------------------------------- running many chunks
-_WORKER_PLAN: Plan | None = None
+def run_chunk_list(plan: Any, seed: int, chunks: Sequence[tuple[int, int]]) -> list[ChunkTotals]:
+    """Worker task: several consecutive chunks ``(index, runs)``, each chunk's totals kept apart so
+    the caller adds them in chunk order, as one process would (floating-point sums are then the
+    same bit for bit). ``plan`` is a :class:`Plan` or a handle to one (:class:`escalab.workers.Shared`)."""
+    if not isinstance(plan, Plan):
+        plan = plan.get()
+    return [run_chunk(plan, seed, c, n) for c, n in chunks]
 
 
-def _set_worker_plan(plan: Plan) -> None:
-    global _WORKER_PLAN
-    _WORKER_PLAN = plan
-
-
-def _run_worker_chunk(seed: int, chunk: int, runs: int) -> ChunkTotals:
-    assert _WORKER_PLAN is not None
-    return run_chunk(_WORKER_PLAN, seed, chunk, runs)
+def _tasks(sizes: Sequence[int], workers: int) -> list[list[tuple[int, int]]]:
+    """Consecutive chunks grouped into about 16 tasks per worker (at most 8 chunks each)."""
+    per = min(8, max(1, math.ceil(len(sizes) / (16 * max(workers, 1)))))
+    chunks = list(enumerate(sizes))
+    return [chunks[i:i + per] for i in range(0, len(chunks), per)]
 
 
 def run_chunks(plan: Plan, runs: int, seed: int, workers: int = 1, scheduler: Any = None,
                progress: Progress | None = None, chunk_runs: int = CHUNK_RUNS,
-               engine: str | None = None) -> ChunkTotals:
+               engine: str | None = None, pool: Any = None) -> ChunkTotals:
     """All chunks, locally, over ``workers`` processes, or on a Dask scheduler (address or Client).
 
-    Results depend on ``seed`` and ``chunk_runs`` only, never on ``workers``, ``scheduler`` or
-    ``engine`` (which, when given, overrides ``plan.engine``).
+    Results depend on ``seed`` and ``chunk_runs`` only, never on ``workers``, ``pool``, ``scheduler``
+    or ``engine`` (which, when given, overrides ``plan.engine``). Worker processes are started once
+    (or ``pool``, a :class:`escalab.workers.WorkerPool`, is used as is), get the plan once, and
+    import the compiled kernel as they start; no ``if __name__ == "__main__":`` guard is needed.
     """
     if engine is not None:
         plan = replace(plan, engine=engine)
@@ -450,31 +453,38 @@ def run_chunks(plan: Plan, runs: int, seed: int, workers: int = 1, scheduler: An
         raise UsageError(f"--seed must be a whole number >= 0, got {seed}")
     if chunk_runs < 1:
         raise UsageError(f"chunk_runs must be at least 1, got {chunk_runs}")
+    if pool is not None and scheduler is not None:
+        raise UsageError("give either --workers or --scheduler, not both")
     sizes = [min(chunk_runs, runs - c * chunk_runs) for c in range(math.ceil(runs / chunk_runs))]
     results: list[ChunkTotals | None] = [None] * len(sizes)
     done = 0
 
-    def finished(c: int, res: ChunkTotals) -> None:
+    def finished(chunks: Sequence[tuple[int, int]], totals: Sequence[ChunkTotals]) -> None:
         nonlocal done
-        results[c] = res
-        done += sizes[c]
+        for (c, n), res in zip(chunks, totals):
+            results[c] = res
+            done += n
         if progress is not None:
             progress(done, runs)
 
+    parallel = pool.workers if pool is not None else workers
     if scheduler is not None:
-        _run_dask(plan, sizes, seed, scheduler, finished)
-    elif workers == 1 or len(sizes) == 1:
+        _run_dask(plan, _tasks(sizes, 2), seed, scheduler, finished)
+    elif parallel == 1 or len(sizes) == 1:
         for c, n in enumerate(sizes):
-            finished(c, run_chunk(plan, seed, c, n))
+            finished([(c, n)], [run_chunk(plan, seed, c, n)])
     else:
-        import multiprocessing
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(sizes)), mp_context=ctx,
-                                 initializer=_set_worker_plan, initargs=(plan,)) as pool:
-            futures = {pool.submit(_run_worker_chunk, seed, c, n): c for c, n in enumerate(sizes)}
-            from concurrent.futures import as_completed
-            for f in as_completed(futures):
-                finished(futures[f], f.result())
+        from ..workers import WorkerPool, run_unordered
+
+        own = pool is None
+        pool = pool or WorkerPool(min(workers, len(sizes)), warm=WARM_MODULES)
+        try:
+            shared = pool.share(plan)
+            run_unordered(pool, run_chunk_list, [(shared, seed, t) for t in _tasks(sizes, pool.workers)],
+                          lambda task, totals: finished(task[2], totals))
+        finally:
+            if own:
+                pool.close()
     total = results[0]
     assert total is not None
     for r in results[1:]:
@@ -483,23 +493,32 @@ def run_chunks(plan: Plan, runs: int, seed: int, workers: int = 1, scheduler: An
     return total
 
 
-def _run_dask(plan: Plan, sizes: Sequence[int], seed: int, scheduler: Any,
-              finished: Callable[[int, ChunkTotals], None]) -> None:
+# what a Monte Carlo worker imports as it starts (numba loads the kernel from its on-disk cache)
+WARM_MODULES = ("escalab.simulate.montecarlo", "escalab.simulate.kernel")
+
+
+def _run_dask(plan: Plan, tasks: Sequence[Sequence[tuple[int, int]]], seed: int, scheduler: Any,
+              finished: Callable[[Sequence[tuple[int, int]], Sequence[ChunkTotals]], None]) -> None:
+    """Tasks of consecutive chunks on Dask; the plan is scattered to every worker once."""
     from distributed import Client, as_completed
 
+    from ..solve.dask_client import connect
+    from ..solve.sweep import check_scheduler_address
+
     own = isinstance(scheduler, str)
-    if own:
+    if own and scheduler.startswith("inproc://"):     # a LocalCluster(processes=False) in this very process
+        client = Client(scheduler, set_as_default=False)
+    elif own:
         check_scheduler_address(scheduler)
+        client = connect(scheduler)
+    else:
+        client = scheduler
     try:
-        client = Client(scheduler, timeout="10s") if own else scheduler
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-    try:
-        remote = client.scatter(plan, broadcast=True)
-        futures = [client.submit(run_chunk, remote, seed, c, n, pure=False) for c, n in enumerate(sizes)]
-        index = {f.key: c for c, f in enumerate(futures)}
+        remote = client.scatter(plan, broadcast=True, hash=False)
+        futures = [client.submit(run_chunk_list, remote, seed, list(t), pure=False) for t in tasks]
+        index = {f.key: k for k, f in enumerate(futures)}
         for f in as_completed(futures):
-            finished(index[f.key], f.result())
+            finished(tasks[index[f.key]], f.result())
     finally:
         if own:
             client.close()
@@ -507,10 +526,10 @@ def _run_dask(plan: Plan, sizes: Sequence[int], seed: int, scheduler: Any,
 
 def monte_carlo(plan: Plan, runs: int, seed: int, *, scenario: str, workers: int = 1, scheduler: Any = None,
                 progress: Progress | None = None, chunk_runs: int = CHUNK_RUNS,
-                engine: str | None = None) -> SimulationResult:
+                engine: str | None = None, pool: Any = None) -> SimulationResult:
     """Simulate ``runs`` crises and report every rate with its standard error and 95% interval."""
     a = plan.arrays
-    tot = run_chunks(plan, runs, seed, workers, scheduler, progress, chunk_runs, engine)
+    tot = run_chunks(plan, runs, seed, workers, scheduler, progress, chunk_runs, engine, pool)
     beliefs = tuple(
         Belief(observer=a.actors[tr.observer], target=a.actors[tr.target], levels=tr.model.levels,
                mean_posterior=tuple(float(x) for x in tot.belief_sum[i] / runs),

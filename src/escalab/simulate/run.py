@@ -76,10 +76,12 @@ class Crisis:
     def monte_carlo(self, specs: Mapping[str, str] | None = None, runs: int = 10_000, seed: int = 0,
                     workers: int = 1, scheduler: Any = None, beliefs: bool = True,
                     progress: Progress | None = None, chunk_runs: int = CHUNK_RUNS,
-                    engine: str | None = None) -> SimulationResult:
+                    engine: str | None = None, pool: Any = None) -> SimulationResult:
+        """Monte Carlo; ``workers=N`` or ``pool`` (a :class:`escalab.workers.WorkerPool` kept for
+        several runs) run the chunks in parallel, with the same result bit for bit."""
         plan = Plan(self.arrays, self.policies(specs), self.belief_tracks() if beliefs else ())
         return monte_carlo(plan, runs, seed, scenario=self.scenario.id, workers=workers, scheduler=scheduler,
-                           progress=progress, chunk_runs=chunk_runs, engine=engine)
+                           progress=progress, chunk_runs=chunk_runs, engine=engine, pool=pool)
 
 
 def parse_policy_options(items: Sequence[str] | None) -> dict[str, str]:

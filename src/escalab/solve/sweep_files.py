@@ -306,7 +306,7 @@ def read_sweep(path: str | Path) -> "SweepResult":
         for i, o in enumerate(o_dict):
             for j, p in enumerate(p_dict):
                 lookup[i * len(p_dict) + j] = keys.get((o, p), -1)
-        codes = lookup[pair].reshape(shape)
+        codes = lookup[pair].reshape(shape).astype(_index_type(len(meta["labels"])))
     else:
         raise UsageError(f"{path}: expected a .parquet or .npz file written by escalab sweep")
     axes = [Axis(name, v) for name, v in zip(meta["axes"], values)]

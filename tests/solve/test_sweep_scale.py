@@ -1,0 +1,140 @@
+"""Issue 11: sweeps that scale -- the same table bit for bit however the work is cut and run, a CSV
+assembled in vectorised blocks (also by workers at offsets) equal to what the csv module writes, and
+a columnar file that reads back equal to the CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+from escalab.solve import sweep_files
+from escalab.solve.sweep import parse_axis, sweep
+from escalab.solve.sweep_files import CsvWrite, read_sweep, write_columnar
+from escalab.workers import WorkerPool
+
+GRID = ("p_resolute=0:1:31", "c_limited=0:20:17")
+
+
+@pytest.fixture(scope="module")
+def axes():
+    return [parse_axis(g) for g in GRID]
+
+
+@pytest.fixture(scope="module")
+def serial(axes):
+    import escalab
+    return sweep(escalab.load("escalate-to-deescalate"), axes)
+
+
+def _same(a, b) -> None:
+    assert a.labels == b.labels and a.paths == b.paths
+    assert a.codes.dtype == b.codes.dtype and a.codes.tobytes() == b.codes.tobytes()
+
+
+def test_the_grid_has_several_outcomes_numbered_by_first_appearance(serial) -> None:
+    flat = serial.codes.reshape(-1)
+    assert len(serial.labels) >= 3 and serial.codes.dtype == np.int8
+    present, first = np.unique(flat, return_index=True)
+    assert list(present[np.argsort(first)]) == list(range(len(serial.labels)))
+
+
+def test_any_cut_and_any_runner_gives_the_same_table(default_scenario, axes, serial) -> None:
+    _same(serial, sweep(default_scenario, axes, chunk=7))            # ranges cut mid-region
+    _same(serial, sweep(default_scenario, axes, workers=2, chunk=50))
+    with WorkerPool(2) as pool:                                       # one pool, several sweeps
+        _same(serial, sweep(default_scenario, axes, pool=pool, chunk=13))
+        _same(serial, sweep(default_scenario, axes, pool=pool))
+
+
+def test_a_dask_cluster_gives_the_same_table(default_scenario, axes, serial) -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        _same(serial, sweep(default_scenario, axes, scheduler=client, chunk=40))
+        _same(serial, sweep(default_scenario, axes, scheduler=cluster.scheduler_address))
+
+
+def _shortest(v: float) -> str:
+    text = repr(float(v))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def test_csv_blocks_equal_the_csv_module(serial, tmp_path) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([a.name for a in serial.axes] + ["outcome", "path"])
+    for (i, j), k in np.ndenumerate(serial.codes):
+        w.writerow([_shortest(serial.axes[0].values[i]), _shortest(serial.axes[1].values[j]), serial.labels[k],
+                    serial.paths[k]])
+    expected = buf.getvalue().encode()
+    one = CsvWrite(serial, tmp_path / "one.csv", rows=37).finish().read_bytes()   # many blocks, one process
+    assert one == expected
+    with WorkerPool(2) as pool:
+        par = CsvWrite(serial, tmp_path / "par.csv", pool, rows=37).finish().read_bytes()
+    assert par == expected
+
+
+def test_labels_that_need_quoting_are_quoted_like_the_csv_module(serial, tmp_path) -> None:
+    odd = type(serial)(serial.scenario, serial.title, serial.axes, serial.codes,
+                       ['a, "quoted" one'] + serial.labels[1:], ["x,y"] + serial.paths[1:], serial.method)
+    rows = list(csv.reader(CsvWrite(odd, tmp_path / "q.csv").finish().open(newline="")))
+    first = int(np.argmax(odd.codes.reshape(-1) == 0)) + 1
+    assert rows[first][2:] == ['a, "quoted" one', "x,y"]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".npz"])
+def test_columnar_file_reads_back_equal_to_the_csv(serial, tmp_path, suffix) -> None:
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    path = write_columnar(serial, tmp_path / f"s{suffix}")
+    back = read_sweep(path)
+    _same(serial, back)
+    assert all(a.values.tobytes() == b.values.tobytes() for a, b in zip(serial.axes, back.axes))
+    assert back.fixed == serial.fixed and back.method == serial.method
+    rows = list(csv.DictReader(CsvWrite(serial, tmp_path / "s.csv").finish().open(newline="")))
+    flat = back.codes.reshape(-1)
+    grid = np.meshgrid(*[a.values for a in back.axes], indexing="ij")
+    for n, row in enumerate(rows):                       # exact floats: the CSV round-trips
+        assert float(row["p_resolute"]) == grid[0].reshape(-1)[n]
+        assert float(row["c_limited"]) == grid[1].reshape(-1)[n]
+        assert (row["outcome"], row["path"]) == (back.labels[flat[n]], back.paths[flat[n]])
+    if suffix == ".parquet":                             # and any Parquet reader sees plain columns
+        import pyarrow.parquet as pq
+        table = pq.read_table(path).to_pylist()
+        assert len(table) == len(rows)
+        assert {k: str(v) if k in ("outcome", "path") else v for k, v in table[5].items()} == \
+            {"p_resolute": float(rows[5]["p_resolute"]), "c_limited": float(rows[5]["c_limited"]),
+             "outcome": rows[5]["outcome"], "path": rows[5]["path"]}
+
+
+def test_cli_writes_the_same_files_with_workers_and_says_their_sizes(invoke, tmp_path) -> None:
+    grid = ["--grid", GRID[0], "--grid", GRID[1]]
+    one = invoke("sweep", *grid, "--out", str(tmp_path / "one"))
+    two = invoke("sweep", *grid, "--workers", "2", "--chunk", "64", "--out", str(tmp_path / "two"))
+    assert one.exit_code == 0 and two.exit_code == 0, one.stderr + two.stderr
+    for name in ("sweep.csv", "sweep.json"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    _same(read_sweep(tmp_path / "one" / "sweep.parquet"), read_sweep(tmp_path / "two" / "sweep.parquet"))
+    out = " ".join(two.stdout.split())
+    for name in ("sweep.csv", "sweep.parquet", "sweep.json", "phase-diagram.png"):
+        size = (tmp_path / "two" / name).stat().st_size
+        assert f"{name} (" in out and f"wrote {tmp_path / 'two' / name} (" in out
+        assert sweep_files_size_text(size) in out
+    assert json.loads((tmp_path / "two" / "sweep.json").read_text())["points"] == 31 * 17
+
+
+def sweep_files_size_text(size: int) -> str:
+    from escalab.cli.sweep_cmds import human_size
+    return human_size(size)
+
+
+def test_without_pyarrow_the_columnar_file_is_npz(invoke, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(sweep_files, "pyarrow_available", lambda: False)
+    r = invoke("sweep", "--grid", "p_resolute=0:1:5", "--out", str(tmp_path), "--no-figure")
+    assert r.exit_code == 0, r.stderr
+    assert (tmp_path / "sweep.npz").exists() and not (tmp_path / "sweep.parquet").exists()
+    assert read_sweep(tmp_path / "sweep.npz").size == 5

@@ -1,0 +1,61 @@
+"""Issue 11: parallel work from scripts and notebooks -- no `if __name__ == "__main__":` guard needed,
+and a worker that dies is reported with what to do, not as a bare BrokenProcessPool."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from escalab.workers import WorkerError, WorkerPool, run_unordered
+
+SCRIPT = """
+print("script started")             # a child that re-ran this file would print it again
+import json
+import escalab
+from escalab.simulate import Crisis
+from escalab.solve.sweep import parse_axis, sweep
+
+s = escalab.load("escalate-to-deescalate")
+axes = [parse_axis("p_resolute=0:1:41"), parse_axis("c_limited=0:20:21")]
+par, ser = sweep(s, axes, workers=2, chunk=100), sweep(s, axes)
+crisis = Crisis.of(escalab.load("kahn-game-compact"))
+mc = [crisis.monte_carlo(runs=6000, seed=3, workers=w, chunk_runs=1000).to_dict() for w in (2, 1)]
+print(json.dumps({"sweep": par.codes.tolist() == ser.codes.tolist() and par.labels == ser.labels,
+                  "mc": mc[0] == mc[1]}))
+"""
+
+
+def test_a_script_without_a_main_guard_runs_workers(tmp_path) -> None:
+    script = tmp_path / "study.py"                       # no `if __name__ == "__main__":` anywhere
+    script.write_text(textwrap.dedent(SCRIPT))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("script started") == 1, proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == '{"sweep": true, "mc": true}'
+
+
+def test_a_worker_that_dies_is_reported_with_what_to_do() -> None:
+    with WorkerPool(1) as pool, pytest.raises(WorkerError) as info:
+        run_unordered(pool, os._exit, [(3,)], lambda task, result: None)
+    message = str(info.value)
+    assert "worker process stopped" in message and 'if __name__ == "__main__":' in message
+    assert "out of memory" in message
+
+
+def test_shared_inputs_reach_every_worker_once_per_pool() -> None:
+    seen: list[tuple[int, int]] = []
+    with WorkerPool(2) as pool:
+        handle = pool.share(list(range(1000)))
+        run_unordered(pool, _sum_shared, [(handle, k) for k in range(8)], lambda t, r: seen.append(r))
+        path = handle.path
+        assert os.path.exists(path)
+    assert not os.path.exists(path)                      # removed with the pool
+    assert sorted(seen) == [(k, sum(range(1000)) + k) for k in range(8)]
+
+
+def _sum_shared(handle, k: int) -> tuple[int, int]:
+    return k, sum(handle.get()) + k
