@@ -30,7 +30,7 @@ def test_parse_axis_forms():
     ("p_resolute=0:1:0", "at least 1"),
     ("p_resolute=a:1:5", "expected a number"),
     ("c=3,2", "increasing order"),
-    ("p_resolute=0:1:99999999999", "at most 20000000 points"),   # regression: MemoryError (exit 1)
+    ("p_resolute=0:1:99999999999", "over the limit 'grid-points' of 20,000,000"),   # regression: MemoryError (exit 1)
 ])
 def test_parse_axis_rejects_bad_specs(spec, message):
     with pytest.raises(UsageError, match=message):

@@ -202,6 +202,13 @@ def equilibrium_html(r: dict[str, Any], colours: dict[str, str]) -> str:
     out = [f"<p><b>{e(solve['title'])}.</b> Outcome: {swatch(colours.get(eq['label']))}<b>{e(eq['label'])}</b>; "
            f"path: <code>{e(eq['path'])}</code>; expected payoffs: "
            f"{e(', '.join(f'{a} {fmt(v)}' for a, v in eq['payoffs'].items()))}.</p>"]
+    alt = solve.get("alternatives")
+    if alt and alt.get("count", 1) > 1:
+        out.append(f"<p>This is one of {alt['count']} pure sequential equilibria; it comes first because "
+                   f"{e(alt['why_first'])}. The others: "
+                   + "; ".join(f"<code>{e(o)}</code>" for o in alt.get("others", [])) + ".</p>")
+    if alt and alt.get("off_path"):
+        out.append("<p>Off the path it rests on these beliefs: " + e("; ".join(alt["off_path"])) + ".</p>")
     out.append("<h3>On the equilibrium path</h3>" + table(["actor", "information set", "plays", "ladder rung"], [
         [e(d["actor_name"]), f"<code>{e(d['infoset'])}</code>", f"<b>{e(d['action'])}</b>", e(d.get("rung") or "–")]
         for d in solve["on_path"]]))
@@ -354,6 +361,28 @@ def crisis_html(r: dict[str, Any], page: Page, figs: dict[str, Any]) -> str:
                  num_cols=tuple(range(2, 3 + len(names)))),
            page.figure(figs.get("endings"), "How the ladder crisis ends, by leaders' policies, with and without "
                                             "accidents")]
+    types = sim.get("types")
+    if types:
+        out.append(f"<p>{e(types.get('actor'))}'s type is private (prior: "
+                   + e(", ".join(f"{k} {_pct(v)}" for k, v in types.get("prior", {}).items()))
+                   + f"); {e(types.get('observer'))} updates its belief by Bayes' rule on a grid of "
+                   f"1/{e(types.get('belief_grid'))}.</p>")
+    typed = [row for row in sim["rows"] if row.get("by_type")]
+    if typed:
+        rows = [[e(row["configuration"]), "on" if row["accidents"] else "off", e(k),
+                 *[_pct(rates.get(n, {}).get("p", 0.0)) for n in names]]
+                for row in typed for k, rates in row["by_type"].items()]
+        out.append("<h3>By private type</h3>" + table(["leaders", "accidents", "type",
+                                                       *[e(n.replace("_", " ")) for n in names]], rows,
+                                                      num_cols=tuple(range(3, 3 + len(names)))))
+    comp = sim.get("compaction")
+    if comp:
+        out.append(f"<p class=\"note\">The crisis runs on the {e(comp.get('used_rungs'))}-rung ladder "
+                   f"<code>{e(comp.get('used'))}</code>, not the {e(comp.get('named_rungs'))}-rung "
+                   f"<code>{e(comp.get('named'))}</code> the scenario names; strategic war with accidents on: "
+                   + e("; ".join(f"{' vs '.join(f'{a} {p}' for a, p in r['policies'].items())}: "
+                                 f"{_pct(r['strategic_war_used']['p'])} on it, {_pct(r['strategic_war_named']['p'])} "
+                                 "on the full ladder" for r in comp.get("rows", []))) + ".</p>")
     return "".join(out)
 
 

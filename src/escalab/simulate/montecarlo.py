@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import limits
 from ..errors import UsageError
 from ..solve.ladder import LadderArrays
 from .policies import NO_SIGNAL, DoctrineTable, Observations, Policy, TablePolicy
@@ -447,6 +448,7 @@ def run_chunks(plan: Plan, runs: int, seed: int, workers: int = 1, scheduler: An
         plan = replace(plan, engine=engine)
     if runs < 1:
         raise UsageError(f"--runs must be at least 1, got {runs}")
+    limits.MC_RUNS.check(runs, where="--runs")     # before the list of chunk sizes is built
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
     if seed < 0:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import limits
 from ..errors import UsageError
 from ..model import ExtensiveGame
 from ..scenario import Scenario, loads
@@ -35,7 +36,6 @@ from .sequential import solve_sequential, structure
 
 Progress = Callable[[int, int], None]
 CHUNK = 16_384
-MAX_POINTS = 20_000_000
 
 
 # ------------------------------------------------------------------------------ grid
@@ -70,8 +70,7 @@ def parse_axis(spec: str) -> Axis:
             raise UsageError(f"{what}: the number of points must be a whole number, got '{parts[2]}'") from None
         if num < 1:
             raise UsageError(f"{what}: the number of points must be at least 1, got {num}")
-        if num > MAX_POINTS:                # before np.linspace allocates them
-            raise UsageError(f"{what}: at most {MAX_POINTS} points are supported, got {num}")
+        limits.GRID_POINTS.check(num, where=what)      # before np.linspace allocates them
         if num > 1 and not stop > start:
             raise UsageError(f"{what}: stop ({float(stop):g}) must be above start ({float(start):g})")
         values = np.linspace(float(start), float(stop), num)
@@ -115,9 +114,8 @@ def check_axes(scenario: Scenario, axes: Sequence[Axis]) -> None:
         if rng is not None and (a.values.min() < rng[0] or a.values.max() > rng[1]):
             raise UsageError(f"--grid {a.name}: values [{a.values.min():g}, {a.values.max():g}] leave the "
                              f"parameter's range [{rng[0]:g}, {rng[1]:g}]")
-    total = int(np.prod([len(a) for a in axes]))
-    if total > MAX_POINTS:
-        raise UsageError(f"the grid has {total} points; at most {MAX_POINTS} are supported")
+    total = math.prod(len(a) for a in axes)
+    limits.GRID_POINTS.check(total, where="--grid " + " ".join(a.name for a in axes))
 
 
 def check_scheduler_address(address: str) -> None:
