@@ -1,0 +1,209 @@
+"""Benchmark: does escalab get faster with workers, write big outputs at disk speed, and start at once?
+
+Run:  python benchmarks/scale.py            (the issue's sizes: a 4M-point sweep, 40M Monte Carlo runs,
+                                             grids up to 10^7 points and runs up to 10^8; long)
+      python benchmarks/scale.py --quick    (the same measurements on smaller sizes: a few minutes)
+
+One run prints ratios against baselines measured in the same run:
+
+1. workers 1 vs 2, end to end from the command line (a fresh ``escalab`` process each), for
+   ``escalab sweep`` and ``escalab simulate``; target >= 1.7x on a 2-core machine;
+2. one process vs a Dask LocalCluster of 2 worker processes (started beforehand, as a user's
+   cluster is), for the same sweep and Monte Carlo through the Python API; target >= 1.6x;
+3. solve time vs output-writing time (CSV + columnar file) for the sweep; target: writing <= solving;
+4. CLI start-up (``--help``, ``list``, ``validate``) vs ``python -c "import numpy"``; target <= 4x;
+5. time per grid point from 10^4 to 10^7 points and per run from 10^5 to 10^8 runs; target: flat.
+
+Wall-clock ratios need a quiet machine. Next to every wall time the script prints the CPU time
+(this process plus its children): on a loaded machine the CPU ratios still show whether the
+parallel part has a serial bottleneck or the workers do extra work (1 vs 2 workers should cost
+about the same CPU seconds in total).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-c", "from escalab.cli.app import main; main()"]
+
+
+def cpu_now() -> float:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds of this process and its children, result)."""
+    c0, t0 = cpu_now(), time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, cpu_now() - c0, out
+
+
+def run_cli(args: list[str]) -> None:
+    proc = subprocess.run(CLI + args, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"escalab {' '.join(args)} failed:\n{proc.stderr}")
+
+
+def ratio_line(what: str, base: tuple[float, float], other: tuple[float, float], target: str) -> None:
+    print(f"  {what}: wall {base[0]:.2f} s -> {other[0]:.2f} s = {base[0] / other[0]:.2f}x (target {target}); "
+          f"CPU {base[1]:.2f} s -> {other[1]:.2f} s")
+
+
+def startup(repeat: int) -> None:
+    print("CLI start-up (median of %d fresh processes)" % repeat)
+
+    def median(cmd: list[str]) -> float:
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, cwd=ROOT, capture_output=True, check=True)
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    base = median([sys.executable, "-c", "import numpy"])
+    print(f"  python -c 'import numpy': {base:.3f} s")
+    for args in (["--help"], ["list"], ["validate", "docs/tutorial/blockade.yaml"]):
+        t = median(CLI + args)
+        print(f"  escalab {' '.join(args)}: {t:.3f} s = {t / base:.1f}x numpy (target <= 4x)")
+
+
+def sweep_workers(side: int, out: Path) -> None:
+    print(f"escalab sweep, {side} x {side} = {side * side:,} points, end to end from the command line")
+    args = ["sweep", "escalate-to-deescalate", "--grid", f"p_resolute=0:1:{side}", "--grid", f"c_limited=0:20:{side}"]
+    one = timed(lambda: run_cli(args + ["--workers", "1", "--out", str(out / "w1")]))
+    two = timed(lambda: run_cli(args + ["--workers", "2", "--out", str(out / "w2")]))
+    same = (out / "w1" / "sweep.csv").read_bytes() == (out / "w2" / "sweep.csv").read_bytes()
+    ratio_line("--workers 1 vs 2", one[:2], two[:2], ">= 1.7x")
+    print(f"  files identical: {same}; sweep.csv {(out / 'w1' / 'sweep.csv').stat().st_size / 1e6:.0f} MB")
+
+
+def simulate_workers(scenario: str, runs: int) -> None:
+    print(f"escalab simulate {scenario}, {runs:,} runs, end to end from the command line")
+    args = ["simulate", scenario, "--runs", str(runs)]
+    one = timed(lambda: run_cli(args + ["--workers", "1"]))
+    two = timed(lambda: run_cli(args + ["--workers", "2"]))
+    ratio_line("--workers 1 vs 2", one[:2], two[:2], ">= 1.7x")
+
+
+def dask_vs_one_process(side: int, scenario: str, runs: int) -> None:
+    import escalab
+    from distributed import Client, LocalCluster
+
+    from escalab.simulate import Crisis
+    from escalab.solve.sweep import parse_axis, sweep
+
+    print("one process vs a Dask LocalCluster of 2 worker processes (cluster started beforehand)")
+    s = escalab.load("escalate-to-deescalate")
+    axes = [parse_axis(f"p_resolute=0:1:{side}"), parse_axis(f"c_limited=0:20:{side}")]
+    crisis = Crisis.of(escalab.load(scenario))
+    crisis.monte_carlo(runs=1000, seed=0)                 # compile / load the kernel here first
+    one_sweep = timed(lambda: sweep(s, axes))
+    one_mc = timed(lambda: crisis.monte_carlo(runs=runs, seed=1))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        client.run(lambda: __import__("escalab.simulate.kernel"))          # workers up, kernel loaded
+        dask_sweep = timed(lambda: sweep(s, axes, scheduler=client))
+        dask_mc = timed(lambda: crisis.monte_carlo(runs=runs, seed=1, scheduler=client))
+    same = dask_sweep[2].codes.tobytes() == one_sweep[2].codes.tobytes() and \
+        dask_mc[2].to_dict() == one_mc[2].to_dict()
+    ratio_line(f"sweep of {side * side:,} points", one_sweep[:2], dask_sweep[:2], ">= 1.6x")
+    ratio_line(f"Monte Carlo of {runs:,} runs", one_mc[:2], dask_mc[:2], ">= 1.6x")
+    print(f"  (CPU here counts only this process: the cluster's workers are not its children); "
+          f"results identical: {same}")
+
+
+def solve_vs_write(side: int, out: Path) -> None:
+    import escalab
+    from escalab.solve.sweep import parse_axis, sweep
+    from escalab.solve.sweep_files import columnar_suffix, write_columnar, write_csv
+
+    print(f"solve vs write, {side * side:,} points, one process")
+    s = escalab.load("escalate-to-deescalate")
+    axes = [parse_axis(f"p_resolute=0:1:{side}"), parse_axis(f"c_limited=0:20:{side}")]
+    solve = timed(lambda: sweep(s, axes))
+    result = solve[2]
+    csv_t = timed(lambda: write_csv(result, out / "s.csv"))
+    col_t = timed(lambda: write_columnar(result, out / f"s{columnar_suffix()}"))
+    write = (csv_t[0] + col_t[0], csv_t[1] + col_t[1])
+    print(f"  solve {solve[0]:.2f} s (CPU {solve[1]:.2f}); CSV {csv_t[0]:.2f} s "
+          f"({(out / 's.csv').stat().st_size / 1e6 / csv_t[0]:.0f} MB/s), {columnar_suffix()} {col_t[0]:.2f} s")
+    print(f"  write / solve: wall {write[0] / solve[0]:.2f}, CPU {write[1] / solve[1]:.2f} (target <= 1)")
+
+
+def growth(points: list[int], runs: list[int], scenario: str) -> None:
+    import numpy as np
+
+    import escalab
+    from escalab.simulate import Crisis
+    from escalab.solve.sweep import Axis, sweep
+
+    print("cost per point / per run as the work grows (one process; target: flat)")
+    s = escalab.load("escalate-to-deescalate")
+    sweep(s, [Axis("p_resolute", np.linspace(0, 1, 100))])
+    base = None
+    for n in points:
+        side = int(round(math.sqrt(n)))
+        axes = [Axis("p_resolute", np.linspace(0, 1, side)), Axis("c_limited", np.linspace(0, 20, n // side))]
+        wall, cpu, r = timed(lambda: sweep(s, axes))
+        per = wall / r.size * 1e6
+        base = base or per
+        print(f"  sweep {r.size:>11,} points: {per:.3f} us/point wall, {cpu / r.size * 1e6:.3f} us/point CPU "
+              f"({per / base:.2f}x the smallest)")
+    crisis = Crisis.of(escalab.load(scenario))
+    crisis.monte_carlo(runs=1000, seed=0)
+    base = None
+    for n in runs:
+        wall, cpu, _ = timed(lambda: crisis.monte_carlo(runs=n, seed=2))
+        per = wall / n * 1e6
+        base = base or per
+        print(f"  Monte Carlo {n:>11,} runs: {per:.3f} us/run wall, {cpu / n * 1e6:.3f} us/run CPU "
+              f"({per / base:.2f}x the smallest)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller sizes: the whole run takes a few minutes")
+    ap.add_argument("--scenario", default="kahn-game", help="ladder scenario for the Monte Carlo parts")
+    ap.add_argument("--skip", action="append", default=[],
+                    help="skip a part: startup, sweep, simulate, dask, write, growth (repeatable)")
+    args = ap.parse_args(argv)
+    side = 1000 if args.quick else 2000
+    runs = 4_000_000 if args.quick else 40_000_000
+    points = [10 ** k for k in (4, 5, 6)] if args.quick else [10 ** k for k in (4, 5, 6, 7)]
+    mc_runs = [10 ** k for k in (5, 6)] + ([] if args.quick else [10 ** 7, 10 ** 8])
+    print(f"escalab scale benchmark ({'quick' if args.quick else 'full'}); {os.cpu_count()} cores; "
+          f"load average {os.getloadavg()[0]:.1f} at start")
+    with tempfile.TemporaryDirectory(prefix="escalab-scale-") as tmp:
+        out = Path(tmp)
+        if "startup" not in args.skip:
+            startup(5)
+        if "sweep" not in args.skip:
+            sweep_workers(side, out)
+        if "simulate" not in args.skip:
+            simulate_workers(args.scenario, runs)
+        if "dask" not in args.skip:
+            dask_vs_one_process(side, args.scenario, runs)
+        if "write" not in args.skip:
+            solve_vs_write(side, out)
+        if "growth" not in args.skip:
+            growth(points, mc_runs, args.scenario)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end (wall ratios are meaningful only near 0 on "
+          f"{os.cpu_count()} cores)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
