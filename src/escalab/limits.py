@@ -75,10 +75,8 @@ class Limit:
         return self.default
 
     def how_to_raise(self) -> str:
-        ways = [f"--limit {self.name}=N"]
-        if self.flag:
-            ways.insert(0, self.flag)
-        return f"raise it with {' or '.join(ways)} (or {self.env}=N) if you trust this input"
+        # ``flag`` (e.g. --runs) is the size itself, checked against this limit, so it is not a way to raise it
+        return f"raise it with --limit {self.name}=N (or {self.env}=N) if you trust this input"
 
     def refusal(self, found: float | int, where: str = "") -> str:
         """The refusal message, for callers that raise their own error type (e.g. a located one)."""
