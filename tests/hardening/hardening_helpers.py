@@ -22,3 +22,13 @@ def dag_yaml(n: int) -> str:
         lines.append(f"    n{i}: {{actor: a, moves: {{l: {nxt}, r: {nxt}}}}}")
     lines += ["  outcomes:", "    end: {payoffs: {a: 1}}"]
     return "\n".join(lines) + "\n"
+
+
+def fifo_and_folder(folder, suffix: str):
+    """A FIFO and a folder named like input files (``x.yaml``, ``x.efg``): neither may be read as one."""
+    import os
+
+    fifo, sub = folder / f"pipe{suffix}", folder / f"folder{suffix}"
+    os.mkfifo(fifo)
+    sub.mkdir()
+    return fifo, sub

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hardening_helpers import fifo_and_folder
 
 from escalab.errors import ScenarioError
 from escalab.scenario import validate_text
@@ -101,12 +102,10 @@ def test_device_fifo_directory_and_big_file_refused(tmp_path: Path, invoke) -> N
     if os.path.exists("/dev/zero"):
         r = invoke("validate", "/dev/zero")
         assert r.exit_code == 2 and "is a device, not a regular file" in r.stderr
-    fifo = tmp_path / "pipe.yaml"
-    os.mkfifo(fifo)
+    fifo, folder = fifo_and_folder(tmp_path, ".yaml")
     r = invoke("validate", str(fifo))
     assert r.exit_code == 2 and "is a FIFO (named pipe), not a regular file" in r.stderr
-    (tmp_path / "folder.yaml").mkdir()
-    r = invoke("validate", str(tmp_path / "folder.yaml"))
+    r = invoke("validate", str(folder))
     assert r.exit_code == 2 and "is a folder, not a file" in r.stderr and "file not found" not in r.stderr
     big = tmp_path / "big.yaml"
     with open(big, "wb") as fh:

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hardening_helpers import chain_yaml
+from hardening_helpers import chain_yaml, fifo_and_folder
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -72,12 +72,10 @@ def test_efg_with_a_bad_player_number(invoke, tmp_path: Path, player: str) -> No
 
 
 def test_efg_from_a_fifo_or_folder(invoke, tmp_path: Path) -> None:
-    fifo = tmp_path / "p.efg"
-    os.mkfifo(fifo)
+    fifo, folder = fifo_and_folder(tmp_path, ".efg")
     r = invoke("import-efg", str(fifo))
     assert r.exit_code == 2 and "FIFO" in r.stderr
-    (tmp_path / "d.efg").mkdir()
-    r = invoke("import-efg", str(tmp_path / "d.efg"))
+    r = invoke("import-efg", str(folder))
     assert r.exit_code == 2 and "is a folder" in r.stderr
 
 
