@@ -186,7 +186,7 @@ def build_view(log: GameLog, player: int, info: LadderInfo | None = None) -> Vie
         SeenTurn(turn=p.turn, own_signal=p.moves[player].signal, own_action=p.moves[player].action,
                  own_executed=p.state.positions[player], opponent_signal=p.moves[other].signal,
                  opponent_observed=p.state.perceived[player], opponent_statement=p.moves[other].statement,
-                 balance=sign * p.state.balance)
+                 balance=sign * p.state.balance, peak=p.state.peak)
         for p in log.turns)
     statement = log.turns[-1].moves[other].statement if log.turns else ""
     own_type = game.type_names[player][state.types[player]]

@@ -47,6 +47,7 @@ class Decisions:
     chosen: np.ndarray
     obs: tuple[Any, ...]                 # the Observation of each decision
     fallbacks: int = 0                   # moves left out: played by a fallback policy, not the player
+    variant: np.ndarray | None = None    # with private types: own type and belief at each decision
 
     def __len__(self) -> int:
         return len(self.chosen)
@@ -57,28 +58,33 @@ def decisions(plays: Sequence[Play], game: LadderGame, actor: str, reference: Re
         raise UsageError(f"unknown actor '{actor}' (actors of this crisis: {', '.join(game.actors)})")
     i = game.actors.index(actor)
     allowed = reference.arrays.allowed[i]
-    obs, legal, chosen = [], [], []
+    obs, legal, chosen, variants = [], [], [], []
     skipped = 0
     for play in plays:
         states = rebuild_states(play, game)
-        for state, turn in zip(states, play.turns):
+        var = reference.variants(states)[i]
+        for k, (state, turn) in enumerate(zip(states, play.turns)):
             if turn[i].fallback:          # the fallback policy's move, not the player's
                 skipped += 1
                 continue
+            if var is not None:
+                variants.append(int(var[k]))
             o = game.observe(state, i)
             obs.append(o)
             legal.append(np.isin(allowed, game.legal_actions(state, i)))
             chosen.append(int(np.searchsorted(allowed, turn[i].action)))
     n = len(obs)
+    variant = np.array(variants, dtype=np.int64) if reference.arrays.typed >= 0 else None
     q = np.zeros((n, len(allowed)))
     for t in sorted({o.turn for o in obs}):
         rows = [k for k, o in enumerate(obs) if o.turn == t]
         sel = [obs[k] for k in rows]
         q[rows] = reference.values[i].rows(
             t, np.array([o.own for o in sel]), np.array([o.opponent for o in sel]),
-            np.array([o.balance for o in sel]), np.array([o.peak for o in sel]))
+            np.array([o.balance for o in sel]), np.array([o.peak for o in sel]),
+            None if variant is None else variant[rows])
     return Decisions(actor, i, q, np.array(legal, dtype=bool).reshape(n, len(allowed)),
-                     np.array(chosen, dtype=np.int64), tuple(obs), skipped)
+                     np.array(chosen, dtype=np.int64), tuple(obs), skipped, variant)
 
 
 # ----------------------------------------------------------------------------- logit
@@ -170,7 +176,8 @@ def level_probabilities(d: Decisions, reference: Reference, max_level: int) -> n
             idx = [j for j, o in enumerate(d.obs) if o.turn == t]
             sel = [d.obs[j] for j in idx]
             p = table.rows(t, np.array([o.own for o in sel]), np.array([o.opponent for o in sel]),
-                           np.array([o.balance for o in sel]), np.array([o.peak for o in sel]))
+                           np.array([o.balance for o in sel]), np.array([o.peak for o in sel]),
+                           None if d.variant is None else d.variant[idx])
             p = np.where(d.legal[idx], p, 0.0)
             p = p / p.sum(axis=1, keepdims=True)
             out[idx, k] = p[np.arange(len(idx)), d.chosen[idx]]

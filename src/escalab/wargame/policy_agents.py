@@ -32,8 +32,9 @@ def turn_generator(seed: np.random.SeedSequence, turn: int) -> np.random.Generat
     return np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, turn)))
 
 
-def observations(view: View) -> Any:
-    """A one-run :class:`Observations` of a view (the policies count turns from 0)."""
+def observations(view: View, variant: int | None = None) -> Any:
+    """A one-run :class:`Observations` of a view (the policies count turns from 0); ``variant``: the
+    policy variant (own type and belief) in a crisis with private types."""
     from ..simulate.policies import NO_SIGNAL, Observations
 
     def one(x: int) -> np.ndarray:
@@ -41,7 +42,7 @@ def observations(view: View) -> Any:
 
     sig = NO_SIGNAL if view.opponent_signal is None else view.opponent_signal
     return Observations(view.turn - 1, one(view.own_rung), one(view.opponent_observed), one(sig),
-                        one(view.balance), one(view.peak))
+                        one(view.balance), one(view.peak), None if variant is None else one(variant))
 
 
 @dataclass
@@ -52,15 +53,31 @@ class PolicyAgent:
     policy: Any
     seed: np.random.SeedSequence
     rung_names: tuple[str, ...]
+    game: LadderGame | None = None      # with private types: the crisis, its arrays and the belief model
+    arrays: Any = None
+    belief_table: Any = None
 
     @classmethod
     def build(cls, spec: str, ctx: AgentContext) -> PolicyAgent:
         factory = ctx.policy_factory()
         factory.check(spec)
-        return cls(spec, factory.build(ctx.actor, spec), ctx.seed, tuple(r.name for r in ctx.game.ladder.rungs))
+        policy = factory.build(ctx.actor, spec)
+        names = tuple(r.name for r in ctx.game.ladder.rungs)
+        if factory.arrays.typed < 0:
+            return cls(spec, policy, ctx.seed, names)
+        from .beliefs import belief_model
+        return cls(spec, policy, ctx.seed, names, ctx.game, factory.arrays,
+                   belief_model(factory, spec, ctx.player))
+
+    def variant(self, view: View) -> int | None:
+        """Own type and belief as this side can know them (None without private types)."""
+        if self.game is None:
+            return None
+        from .beliefs import view_variant
+        return view_variant(self.game, self.arrays, self.belief_table, view)
 
     def act(self, view: View) -> Move:
-        obs = observations(view)
+        obs = observations(view, self.variant(view))
         if self.policy.deterministic:
             actions, signals = self.policy.choose(obs)
             action, signal = int(actions[0]), int(signals[0])

@@ -37,6 +37,7 @@ class SeenTurn:
     opponent_observed: int          # the opponent's executed rung as this side read it (may be misread)
     opponent_statement: str
     balance: int                    # after the turn, from this side: > 0 winning
+    peak: int = -1                  # highest rung after the turn, public as the view's ``peak`` (-1: not stored)
 
 
 @dataclass(frozen=True)

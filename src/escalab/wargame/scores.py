@@ -111,9 +111,21 @@ class Reference:
         self.arrays = arrays
         self.values = eq.action_values
         self.policy = tuple(p.table for p in policies)     # type: ignore[union-attr]
+        from .beliefs import belief_model
+        self.belief = belief_model(factory, "equilibrium", 0)
 
-    def losses(self, player: int, obs: Sequence[Any], chosen: Sequence[int]) -> np.ndarray:
-        """Expected payoff lost at each observation by choosing ``chosen`` instead of the reference."""
+    def variants(self, states: Sequence[LadderState]) -> list[np.ndarray | None]:
+        """Each side's policy variant before each turn (``states``: every state, the last included):
+        its own type and the uninformed side's belief, rebuilt by Bayes' rule from what that side
+        perceived; None for a crisis without private types."""
+        from .beliefs import observation_variants
+        obs = [[self.game.observe(s, i) for s in states] for i in (0, 1)]
+        return observation_variants(self.game, self.arrays, self.belief, states[0].types, obs)
+
+    def losses(self, player: int, obs: Sequence[Any], chosen: Sequence[int],
+               variant: np.ndarray | None = None) -> np.ndarray:
+        """Expected payoff lost at each observation by choosing ``chosen`` instead of the reference
+        (at the same state and, with private types, the same own type and belief: ``variant``)."""
         if not obs:
             return np.zeros(0)
         turn = np.array([o.turn for o in obs])
@@ -125,8 +137,9 @@ class Reference:
         allowed = self.arrays.allowed[player]
         for t in np.unique(turn):          # ObsTable rows take one turn at a time
             rows = turn == t
-            q = self.values[player].rows(int(t), own[rows], opp[rows], bal[rows], peak[rows])
-            pi = self.policy[player].rows(int(t), own[rows], opp[rows], bal[rows], peak[rows])
+            v = None if variant is None else np.asarray(variant)[rows]
+            q = self.values[player].rows(int(t), own[rows], opp[rows], bal[rows], peak[rows], v)
+            pi = self.policy[player].rows(int(t), own[rows], opp[rows], bal[rows], peak[rows], v)
             pi = pi / pi.sum(axis=1, keepdims=True)
             cols = np.searchsorted(allowed, np.asarray(chosen)[rows])
             out[rows] = (pi * q).sum(axis=1) - q[np.arange(rows.sum()), cols]
@@ -295,9 +308,10 @@ def _game_scores(out: GameScores, play: Play, game: LadderGame, reference: Refer
             a.get("changed_ending", False) for t in out.per_turn for a in t.accidents if a["side"] == side)
     if reference is not None:
         lost = []
+        variants = reference.variants(states)
         for i in (0, 1):
             obs = [game.observe(s, i) for s in states[:-1]]
-            lost.append(reference.losses(i, obs, [tp[i].action for tp in play.turns]))
+            lost.append(reference.losses(i, obs, [tp[i].action for tp in play.turns], variants[i]))
         for t, ts in enumerate(out.per_turn):
             ts.loss = (float(lost[0][t]), float(lost[1][t]))
         out.distance = {"reference": reference.spec, **{
