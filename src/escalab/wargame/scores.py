@@ -283,6 +283,10 @@ def _game_scores(out: GameScores, play: Play, game: LadderGame, reference: Refer
     if tuple(play.sides) != tuple(game.actors):
         raise PlayError(f"game {play.game_id}: sides {', '.join(play.sides)} are not the actors of the crisis "
                         f"({', '.join(game.actors)})", field="side")
+    if game.typed >= 0 and play.types is None:
+        raise PlayError(f"game {play.game_id}: '{game.actors[game.typed]}' has private types in this crisis "
+                        f"({', '.join(game.type_names[game.typed])}) but the record does not say which it was; "
+                        "score it with --ladder instead", field="side")
     states = rebuild_states(play, game)
     final = states[-1]
     ending = final.ending
