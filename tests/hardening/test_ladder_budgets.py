@@ -39,3 +39,10 @@ def test_exact_analysis_budget(invoke) -> None:
     assert r.exit_code == 2
     assert "escalate-to-deescalate: the exact analysis: the number of array cells" in r.stderr
     assert "--limit state-space=N" in r.stderr and "Monte Carlo" in r.stderr
+
+
+def test_payoff_tables_budget_before_monte_carlo(invoke) -> None:
+    r = invoke("--limit", "state-space=1000", "simulate", "escalate-to-deescalate", "--runs", "10")
+    assert r.exit_code == 2
+    assert "escalate-to-deescalate: the payoff tables (types x endings x turns x balances x rungs)" in r.stderr
+    assert "over the limit 'state-space' of 1,000" in r.stderr
