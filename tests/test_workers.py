@@ -39,8 +39,8 @@ def test_a_script_without_a_main_guard_runs_workers(tmp_path) -> None:
 
 
 def test_a_worker_that_dies_is_reported_with_what_to_do() -> None:
-    with WorkerPool(1) as pool, pytest.raises(WorkerError) as info:
-        run_unordered(pool, os._exit, [(3,)], lambda task, result: None)
+    with WorkerPool(2) as pool, pytest.raises(WorkerError) as info:
+        run_unordered(pool, os._exit, [(3,)], lambda task, result: None, local=False)
     message = str(info.value)
     assert "worker process stopped" in message and 'if __name__ == "__main__":' in message
     assert "out of memory" in message
@@ -48,7 +48,7 @@ def test_a_worker_that_dies_is_reported_with_what_to_do() -> None:
 
 def test_shared_inputs_reach_every_worker_once_per_pool() -> None:
     seen: list[tuple[int, int]] = []
-    with WorkerPool(2) as pool:
+    with WorkerPool(3) as pool:                          # two spawned workers and this process
         handle = pool.share(list(range(1000)))
         run_unordered(pool, _sum_shared, [(handle, k) for k in range(8)], lambda t, r: seen.append(r))
         path = handle.path
@@ -59,3 +59,12 @@ def test_shared_inputs_reach_every_worker_once_per_pool() -> None:
 
 def _sum_shared(handle, k: int) -> tuple[int, int]:
     return k, sum(handle.get()) + k
+
+
+def test_one_worker_is_this_process_and_spawns_nothing() -> None:
+    with WorkerPool(1) as pool:
+        assert pool.spawned == 0
+        assert pool.submit(pow, 2, 10).result() == 1024
+        seen: list[int] = []
+        run_unordered(pool, pow, [(2, k) for k in range(5)], lambda t, r: seen.append(r))
+    assert seen == [1, 2, 4, 8, 16]

@@ -12,6 +12,9 @@ again in every worker and break the pool. Here the main module is hidden while t
 so they import only escalab's own modules: no guard is needed, and the `escalab` command's
 workers do not import the CLI either.
 
+``WorkerPool(N)`` spawns N - 1 processes: the calling process is the N-th worker and takes tasks
+itself instead of waiting, so on N cores N workers keep N cores busy.
+
 Large read-only inputs (a Monte Carlo plan with its policy tables) go to the workers once through
 :meth:`WorkerPool.share`, not with every task; results come back as small NumPy arrays.
 
@@ -34,7 +37,7 @@ from typing import Any
 
 from .errors import EscalabError
 
-__all__ = ["Shared", "WorkerError", "WorkerPool", "run_unordered"]
+__all__ = ["Shared", "WorkerError", "WorkerPool", "result_of", "run_unordered"]
 
 
 class WorkerError(EscalabError):
@@ -120,10 +123,13 @@ def _ready() -> int:
 
 
 class WorkerPool:
-    """``workers`` spawned processes for one command; every task of the command goes to them.
+    """``workers`` processes for one command, *this one included*: ``workers - 1`` are spawned, and
+    the calling process takes tasks too while it would otherwise wait (see :func:`run_unordered`).
 
-    ``warm`` names modules each worker imports as it starts (e.g. the numba kernel, whose compiled
-    code then loads from numba's on-disk cache once per worker, not once per task).
+    On a machine with N cores, N workers then means N busy processes, not N plus an idle parent;
+    ``WorkerPool(1)`` spawns nothing. ``warm`` names modules each spawned worker imports as it
+    starts (e.g. the numba kernel, whose compiled code then loads from numba's on-disk cache once
+    per worker, not once per task).
     """
 
     def __init__(self, workers: int, warm: Iterable[str] = ()):
@@ -133,12 +139,20 @@ class WorkerPool:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers = workers
         self._shared: list[Shared] = []
-        self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_warm, initargs=(tuple(warm),))
-        # ProcessPoolExecutor spawns a process per submit until it has `workers`; start them all now,
-        # with the main module hidden (see the module docstring).
-        with _main_module_hidden():
-            self._started = [self._executor.submit(_ready) for _ in range(workers)]
+        self._executor: ProcessPoolExecutor | None = None
+        if workers > 1:
+            self._executor = ProcessPoolExecutor(max_workers=workers - 1,
+                                                 mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_warm, initargs=(tuple(warm),))
+            # ProcessPoolExecutor spawns a process per submit until it has them all; start them now,
+            # with the main module hidden (see the module docstring).
+            with _main_module_hidden():
+                self._started = [self._executor.submit(_ready) for _ in range(workers - 1)]
+
+    @property
+    def spawned(self) -> int:
+        """How many processes besides this one."""
+        return self.workers - 1
 
     def share(self, obj: Any) -> Shared:
         """Send ``obj`` to the workers once (see :class:`Shared`); removed when the pool closes."""
@@ -147,13 +161,22 @@ class WorkerPool:
         return handle
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """``fn(*args)`` on a spawned worker (run here at once when there is none)."""
+        if self._executor is None:
+            fut: Future = Future()
+            try:
+                fut.set_result(fn(*args))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+                fut.set_exception(exc)
+            return fut
         try:
             return self._executor.submit(fn, *args)
         except BrokenProcessPool as exc:
             raise WorkerError(BROKEN.format(cause=exc)) from None
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
         for handle in self._shared:
             handle.remove()
         self._shared.clear()
@@ -165,16 +188,28 @@ class WorkerPool:
         self.close()
 
 
-def run_unordered(pool: WorkerPool, fn: Callable[..., Any], tasks: Iterable[tuple[Any, ...]],
-                  on_result: Callable[[Any, Any], None], ahead: int = 4) -> None:
-    """Run ``fn(*task)`` for every task on the pool, calling ``on_result(task, result)`` as each ends.
+def result_of(fut: Future) -> Any:
+    """A future's result, with a dead worker reported as :class:`WorkerError`."""
+    try:
+        return fut.result()
+    except BrokenProcessPool as exc:
+        raise WorkerError(BROKEN.format(cause=exc)) from None
 
-    At most ``ahead`` tasks per worker are queued at once, so a grid of a million chunks never holds
-    a million pending futures, and the results of finished tasks are handled while others run.
+
+def run_unordered(pool: WorkerPool, fn: Callable[..., Any], tasks: Iterable[tuple[Any, ...]],
+                  on_result: Callable[[Any, Any], None], ahead: int = 3, local: bool = True) -> None:
+    """Run ``fn(*task)`` for every task, calling ``on_result(task, result)`` as each ends.
+
+    The spawned workers are kept ``ahead`` tasks deep; with ``local`` this process runs the next
+    task itself whenever it would otherwise wait, so it is one of the pool's workers. At most a few
+    tasks per worker are pending at once, so a grid of a million chunks never holds a million
+    futures.
     """
     todo = iter(tasks)
     pending: dict[Future, tuple[Any, ...]] = {}
-    limit = max(1, ahead * pool.workers)
+    limit = ahead * pool.spawned
+    if not local and pool.spawned == 0:
+        local = True
 
     def fill() -> None:
         while len(pending) < limit:
@@ -183,17 +218,25 @@ def run_unordered(pool: WorkerPool, fn: Callable[..., Any], tasks: Iterable[tupl
                 return
             pending[pool.submit(fn, *task)] = task
 
+    def collect(block: bool) -> None:
+        if not pending:
+            return
+        finished, _ = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        for fut in finished:
+            on_result(pending.pop(fut), result_of(fut))
+
     fill()
     try:
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                task = pending.pop(fut)
-                try:
-                    result = fut.result()
-                except BrokenProcessPool as exc:
-                    raise WorkerError(BROKEN.format(cause=exc)) from None
-                on_result(task, result)
+        while True:
+            collect(block=False)
+            fill()
+            task = next(todo, None) if local else None
+            if task is not None:
+                on_result(task, fn(*task))        # this process is a worker too
+                continue
+            if not pending:
+                break
+            collect(block=True)
             fill()
     finally:
         for fut in pending:

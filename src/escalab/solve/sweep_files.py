@@ -159,7 +159,7 @@ class CsvWrite:
         self._futures: list[Any] = []
         with open(self.path, "wb") as fh:
             fh.write(layout.header)
-            if pool is None or len(blocks) < 2:
+            if pool is None or pool.spawned == 0 or len(blocks) < 2:
                 for s, e in blocks:
                     fh.write(layout.block(codes[s:e], s, e))
                 fh.flush()
@@ -169,14 +169,20 @@ class CsvWrite:
             fh.truncate(len(layout.header) + sum(sizes))
         shared = pool.share(layout)
         offset = len(layout.header)
+        self._tasks = []
         for (s, e), size in zip(blocks, sizes):
-            self._futures.append(pool.submit(_write_shared_block, str(self.path), shared, codes[s:e], s, e, offset))
+            task = (str(self.path), shared, codes[s:e], s, e, offset)
+            self._tasks.append((task, size))
+            self._futures.append(pool.submit(_write_shared_block, *task))
             offset += size
-        self._sizes = sizes
 
     def finish(self) -> Path:
-        for fut, size in zip(self._futures, getattr(self, "_sizes", [])):
-            written = fut.result()
+        """Wait for the blocks; blocks no worker has started yet are written here (this process is
+        free by now), so the work ends as early as the workers allow."""
+        from ..workers import result_of
+
+        for fut, (task, size) in zip(self._futures, getattr(self, "_tasks", [])):
+            written = _write_shared_block(*task) if fut.cancel() else result_of(fut)
             if written != size:          # pragma: no cover - the lengths are computed from the same tables
                 raise RuntimeError(f"CSV block of {written} bytes where {size} were reserved")
         if self._futures:
