@@ -168,3 +168,25 @@ def test_a_missing_store_is_named(invoke, tmp_path: Path):
     r = invoke("games", "--db", str(tmp_path / "none.sqlite"))
     assert r.exit_code == 2 and "no game store at" in r.stderr
     assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_play_ends_with_the_scores_of_the_stored_game(invoke, tmp_path: Path):
+    from escalab.wargame.stored import StoredGames
+    db = tmp_path / "g.sqlite"
+    r = invoke("play", SCENARIO, *AGENTS, "--seed", str(long_seed(3)), "--db", str(db), "--id", "s1")
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    scores = StoredGames(SqliteStore(db)).score("s1", write=False)
+    assert f"scores: peak {scores.peak['rung']} (value {scores.peak['value']:g}, {scores.peak['band']})" in text
+    assert f"Rivera escalation score mean {scores.rivera['mean']:.2f}" in text
+    assert "escalab score s1" in text
+
+
+def test_play_with_private_types_says_the_types_at_the_end(invoke, tmp_path: Path):
+    tiny = Path(__file__).parents[1] / "simulate" / "files" / "typed-tiny.yaml"
+    db = tmp_path / "g.sqlite"
+    r = invoke("play", str(tiny), "--agent", "a=uniform", "--agent", "d=equilibrium", "--seed", "1",
+               "--db", str(db), "--id", "t1")
+    assert r.exit_code == 0, r.output
+    drawn = next(e.payload["type"] for e in SqliteStore(db).events("t1", ("type_draw",)) if e.actor == "d")
+    assert f"types: d was {drawn}" in " ".join(r.output.split())

@@ -65,8 +65,35 @@ def turn_line(log: GameLog, p: PlayedTurn) -> str:
 def _finish(log: GameLog) -> None:
     s = log.state
     rets = ", ".join(f"{escape(a)} {r:+.3g}" for a, r in zip(log.game.actors, log.game.returns(s)))
+    types = [f"{escape(a)} was {escape(n[t])}" for a, n, t in zip(log.game.actors, log.game.type_names, s.types)
+             if len(n) > 1]
     console.print(f"game [bold]{log.game_id}[/] ended: [bold]{s.ending}[/] after {s.turn} turn(s), peak "
-                  f"'{escape(log.game.ladder.rungs[s.peak].name)}'; payoffs {rets}")
+                  f"'{escape(log.game.ladder.rungs[s.peak].name)}'; payoffs {rets}"
+                  + (f"; types: {', '.join(types)}" if types else ""))
+    console.print(score_line(log))
+
+
+def score_line(log: GameLog) -> str:
+    """The ladder's scores of a finished game in a line (those that need no equilibrium solve)."""
+    from ..wargame.scores import Play, SidePlay, score_play
+    turns = tuple(tuple(SidePlay(action=m.action, signal=m.signal, executed=p.state.positions[i],
+                                 observed=p.state.perceived[i], statement=m.statement, source=m.source)
+                        for i, m in enumerate(p.moves)) for p in log.turns)
+    sc = score_play(Play(log.game_id, log.game.actors, turns), log.game.ladder)
+    parts = []
+    if sc.peak:
+        parts.append(f"peak {sc.peak['rung']} (value {sc.peak['value']:g}, {sc.peak['band']}) on turn {sc.peak['turn']}")
+    crossed = [f"{b} on turn {c['turn']}" for b, c in sc.first_crossing.items()
+               if c is not None and b in ("nuclear_signalling", "nuclear_use", "strategic")]
+    if crossed:
+        parts.append("first reached: " + ", ".join(crossed))
+    if sc.rivera is not None:
+        parts.append(f"Rivera escalation score mean {sc.rivera['mean']:.2f} (max {sc.rivera['max']:.2f})")
+    n_acc = sum(a["count"] for a in sc.accidents.values())
+    if n_acc:
+        parts.append(f"{n_acc} accident(s)")
+    return ("scores: " + "; ".join(parts) + f". Distance from the equilibrium and all scores: "
+            f"escalab score {log.game_id}")
 
 
 def _run(store: Any, game_id: str, agents: dict[str, str], pace: float, shared: dict[str, Any]) -> None:
