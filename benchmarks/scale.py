@@ -90,15 +90,15 @@ def sweep_workers(side: int, out: Path) -> None:
     print(f"  files identical: {same}; sweep.csv {(out / 'w1' / 'sweep.csv').stat().st_size / 1e6:.0f} MB")
 
 
-def simulate_workers(scenario: str, runs: int) -> None:
-    print(f"escalab simulate {scenario}, {runs:,} runs, end to end from the command line")
-    args = ["simulate", scenario, "--runs", str(runs)]
+def simulate_workers(scenario: str, runs: int, policies: list[str]) -> None:
+    print(f"escalab simulate {scenario} {' '.join(policies)}, {runs:,} runs, end to end from the command line")
+    args = ["simulate", scenario, "--runs", str(runs)] + [x for p in policies for x in ("--policy", p)]
     one = timed(lambda: run_cli(args + ["--workers", "1"]))
     two = timed(lambda: run_cli(args + ["--workers", "2"]))
     ratio_line("--workers 1 vs 2", one[:2], two[:2], ">= 1.7x")
 
 
-def dask_vs_one_process(side: int, scenario: str, runs: int) -> None:
+def dask_vs_one_process(side: int, scenario: str, runs: int, specs: dict[str, str]) -> None:
     import escalab
     from distributed import Client, LocalCluster
 
@@ -109,14 +109,14 @@ def dask_vs_one_process(side: int, scenario: str, runs: int) -> None:
     s = escalab.load("escalate-to-deescalate")
     axes = [parse_axis(f"p_resolute=0:1:{side}"), parse_axis(f"c_limited=0:20:{side}")]
     crisis = Crisis.of(escalab.load(scenario))
-    crisis.monte_carlo(runs=1000, seed=0)                 # compile / load the kernel here first
+    crisis.monte_carlo(specs, runs=1000, seed=0)          # compile / load the kernel here first
     one_sweep = timed(lambda: sweep(s, axes))
-    one_mc = timed(lambda: crisis.monte_carlo(runs=runs, seed=1))
+    one_mc = timed(lambda: crisis.monte_carlo(specs, runs=runs, seed=1))
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
         client.run(lambda: __import__("escalab.simulate.kernel"))          # workers up, kernel loaded
         dask_sweep = timed(lambda: sweep(s, axes, scheduler=client))
-        dask_mc = timed(lambda: crisis.monte_carlo(runs=runs, seed=1, scheduler=client))
+        dask_mc = timed(lambda: crisis.monte_carlo(specs, runs=runs, seed=1, scheduler=client))
     same = dask_sweep[2].codes.tobytes() == one_sweep[2].codes.tobytes() and \
         dask_mc[2].to_dict() == one_mc[2].to_dict()
     ratio_line(f"sweep of {side * side:,} points", one_sweep[:2], dask_sweep[:2], ">= 1.6x")
@@ -143,7 +143,7 @@ def solve_vs_write(side: int, out: Path) -> None:
     print(f"  write / solve: wall {write[0] / solve[0]:.2f}, CPU {write[1] / solve[1]:.2f} (target <= 1)")
 
 
-def growth(points: list[int], runs: list[int], scenario: str) -> None:
+def growth(points: list[int], runs: list[int], scenario: str, specs: dict[str, str]) -> None:
     import numpy as np
 
     import escalab
@@ -163,10 +163,10 @@ def growth(points: list[int], runs: list[int], scenario: str) -> None:
         print(f"  sweep {r.size:>11,} points: {per:.3f} us/point wall, {cpu / r.size * 1e6:.3f} us/point CPU "
               f"({per / base:.2f}x the smallest)")
     crisis = Crisis.of(escalab.load(scenario))
-    crisis.monte_carlo(runs=1000, seed=0)
+    crisis.monte_carlo(specs, runs=1000, seed=0)
     base = None
     for n in runs:
-        wall, cpu, _ = timed(lambda: crisis.monte_carlo(runs=n, seed=2))
+        wall, cpu, _ = timed(lambda: crisis.monte_carlo(specs, runs=n, seed=2))
         per = wall / n * 1e6
         base = base or per
         print(f"  Monte Carlo {n:>11,} runs: {per:.3f} us/run wall, {cpu / n * 1e6:.3f} us/run CPU "
@@ -177,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes: the whole run takes a few minutes")
     ap.add_argument("--scenario", default="kahn-game", help="ladder scenario for the Monte Carlo parts")
+    ap.add_argument("--policy", action="append", default=None,
+                    help="actor=POLICY for the Monte Carlo parts (default for kahn-game: logit:0.5 for both, "
+                         "crises of about five turns)")
     ap.add_argument("--skip", action="append", default=[],
                     help="skip a part: startup, sweep, simulate, dask, write, growth (repeatable)")
     args = ap.parse_args(argv)
@@ -184,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     runs = 4_000_000 if args.quick else 40_000_000
     points = [10 ** k for k in (4, 5, 6)] if args.quick else [10 ** k for k in (4, 5, 6, 7)]
     mc_runs = [10 ** k for k in (5, 6)] + ([] if args.quick else [10 ** 7, 10 ** 8])
+    policies = args.policy if args.policy is not None else \
+        (["state_a=logit:0.5", "state_b=logit:0.5"] if args.scenario == "kahn-game" else [])
+    specs = dict(p.split("=", 1) for p in policies)
     print(f"escalab scale benchmark ({'quick' if args.quick else 'full'}); {os.cpu_count()} cores; "
           f"load average {os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory(prefix="escalab-scale-") as tmp:
@@ -193,13 +199,13 @@ def main(argv: list[str] | None = None) -> int:
         if "sweep" not in args.skip:
             sweep_workers(side, out)
         if "simulate" not in args.skip:
-            simulate_workers(args.scenario, runs)
+            simulate_workers(args.scenario, runs, policies)
         if "dask" not in args.skip:
-            dask_vs_one_process(side, args.scenario, runs)
+            dask_vs_one_process(side, args.scenario, runs, specs)
         if "write" not in args.skip:
             solve_vs_write(side, out)
         if "growth" not in args.skip:
-            growth(points, mc_runs, args.scenario)
+            growth(points, mc_runs, args.scenario, specs)
     print(f"load average {os.getloadavg()[0]:.1f} at the end (wall ratios are meaningful only near 0 on "
           f"{os.cpu_count()} cores)")
     return 0
