@@ -24,7 +24,7 @@ from .. import limits
 from ..errors import UsageError
 from ..model.ladder import JointAction, LadderGame, LadderState
 from ..solve.ladder import LadderArrays
-from .policies import NO_SIGNAL, Observations, Policy
+from .policies import NO_SIGNAL, Observations, Policy, TablePolicy
 from .private_types import TypeTrack
 from .results import Rate, SimulationResult, distribution_result, type_rates
 
@@ -32,12 +32,17 @@ Progress = Callable[[int, int], None]
 
 
 def exact_analysis(arrays: LadderArrays, policies: tuple[Policy, Policy], *, scenario: str,
-                   progress: Progress | None = None) -> SimulationResult:
+                   progress: Progress | None = None, method: str = "auto") -> SimulationResult:
+    """Absorption probabilities of the crisis under two policies. ``method``: "sparse" enumerates the
+    reachable states turn by turn; "auto" takes the factorised shortcut (:func:`_factorised`)
+    where it is exact - no signals, no moving beliefs - and the sparse path elsewhere."""
     import scipy.sparse as sp          # here, not at the top: Monte Carlo workers and `escalab --help` skip SciPy
 
     a = arrays
     R, T, B = a.num_rungs, a.turn_limit, a.num_balances
     track = TypeTrack.of(a, policies)
+    if method == "auto" and all(isinstance(p, TablePolicy) for p in policies) and track.table is None:
+        return _factorised(a, policies, track, scenario, progress)
     n, Gp = a.num_types, track.beliefs
     # p0 p1 q0 q1 s0+1 s1+1 b k, then the typed actor's type and the belief index
     radix = np.array([R, R, R, R, R + 1, R + 1, B, R, n, Gp], dtype=np.int64)
@@ -96,6 +101,82 @@ def exact_analysis(arrays: LadderArrays, policies: tuple[Policy, Policy], *, sce
                                absorbed.sum(axis=(0, 2, 3, 4)), absorbed.sum(axis=(0, 1, 3, 4)),
                                absorbed.sum(axis=(0, 1, 2, 4)), None, states=states, payoffs=payoffs,
                                by_type=_by_type(a, absorbed.sum(axis=(2, 3, 4)), None))
+
+
+def _factorised(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeTrack, scenario: str,
+                progress: Progress | None) -> SimulationResult:
+    """The same absorption probabilities when no actor signals and no belief moves, by a shortcut.
+
+    Then what each actor perceives after a turn is a misreading of the other's executed rung,
+    independent of everything else, so the mass on live states factorises:
+    m[p0, p1, q0, q1, b, k] = N[p0, p1, b, k] P(q0 | p1) P(q1 | p0). One turn is then a contraction
+    over (p0, p1) per (b, k) - about R^4 B K operations - instead of an enumeration of every
+    state, joint action, accident and misreading (the sparse path above, which stays the
+    reference for signalling policies and moving beliefs).
+    """
+    R, T, B = a.num_rungs, a.turn_limit, a.num_balances
+    n, E = a.num_types, len(a.endings)
+    m = a.misperception
+    acc = [a.accident[i][a.allowed[i]] for i in (0, 1)]
+    p, q, bb, kk = (v.ravel() for v in np.meshgrid(np.arange(R), np.arange(R), np.arange(B), np.arange(R),
+                                                   indexing="ij"))
+    bal = bb + a.lo
+    absorbed = np.zeros((n, E, R, T + 1, B))
+    xb = np.arange(a.lo, a.hi + 1)[:, None, None, None]
+    xk = np.arange(R)[None, :, None, None]
+    x0 = np.arange(R)[None, None, :, None]
+    x1 = np.arange(R)[None, None, None, :]
+    states = 0
+    for th in range(n):
+        if a.type_prior[th] <= 0:
+            continue
+        N = np.zeros((R, R, B, R))
+        p0, p1 = a.start
+        N[p0, p1, a.initial_balance - a.lo, max(p0, p1)] = a.type_prior[th]
+        theta = np.full(len(p), th)
+        g = np.full(len(p), track.start)
+        for t in range(T):
+            if not N.any():
+                break
+            states += int(np.count_nonzero(N))
+            # E_i[own, seen, b, k, x]: where actor i's action lands, from each observation it can have.
+            E0 = (policies[0].action_probs(Observations(t, p, q, np.full(len(p), NO_SIGNAL), bal, kk,
+                                                        track.variant(0, theta, g))) @ acc[0])
+            E1 = (policies[1].action_probs(Observations(t, p, q, np.full(len(p), NO_SIGNAL), -bal, kk,
+                                                        track.variant(1, theta, g))) @ acc[1])
+            E0, E1 = E0.reshape(R, R, B, R, R), E1.reshape(R, R, B, R, R)
+            # F0[p, y, ...]: actor 0 at p, actor 1 at y, over what actor 0 perceives of y (itself, or a
+            # neighbour with m / 2 each; exactly at the start); F1 likewise for actor 1 at y seeing p.
+            F0 = _misread_sum(E0, m if t else 0.0)
+            F1 = _misread_sum(E1, m if t else 0.0).swapaxes(0, 1)
+            W = np.einsum("pybk,pybkx,pybkz->bkxz", N, F0, F1, optimize=True)
+            nb, nk, code = a.advance(xb, xk, x0, x1, t + 1)
+            nb, nk, code, X0, X1 = np.broadcast_arrays(nb - a.lo, nk, code, x0, x1)
+            if t + 1 >= T:
+                code = np.where(code < 0, a.endings.index("turn_limit"), code)
+            end = code >= 0
+            np.add.at(absorbed[th], (code[end], nk[end], t + 1, nb[end]), W[end])
+            N = np.zeros((R, R, B, R))
+            live = ~end
+            np.add.at(N, (X0[live], X1[live], nb[live], nk[live]), W[live])
+            if progress is not None:
+                progress(t + 1, T)
+    policies_d = {a.actors[i]: pol.label for i, pol in enumerate(policies)}
+    payoffs = {a.actors[i]: float(np.sum(absorbed * a.payoffs_by_type(i).transpose(0, 1, 4, 2, 3)))
+               for i in (0, 1)}
+    return distribution_result("exact", scenario, policies_d, a.has_accidents, a.endings, a.rung_ids,
+                               absorbed.sum(axis=(0, 2, 3, 4)), absorbed.sum(axis=(0, 1, 3, 4)),
+                               absorbed.sum(axis=(0, 1, 2, 4)), None, states=states, payoffs=payoffs,
+                               by_type=_by_type(a, absorbed.sum(axis=(2, 3, 4)), None))
+
+
+def _misread_sum(E: np.ndarray, m: float) -> np.ndarray:
+    """Σ_q P(seen q | y) E[p, q, ...] for every (p, y): a tridiagonal sum along axis 1."""
+    if m <= 0:
+        return E
+    R = E.shape[1]
+    y = np.arange(R)
+    return (1.0 - m) * E + (m / 2) * E[:, np.maximum(y - 1, 0)] + (m / 2) * E[:, np.minimum(y + 1, R - 1)]
 
 
 def _by_type(a: LadderArrays, weights: np.ndarray, counts: np.ndarray | None) -> dict[str, dict[str, Rate]]:
