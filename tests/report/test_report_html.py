@@ -149,3 +149,23 @@ def test_a_second_run_replaces_its_own_files_only(tmp_path: Path, fast_simulatio
     assert "mine.txt" in names and (tmp_path / "mine.txt").read_text() == "keep me"
     assert not any(n.startswith(".escalab-staging") for n in names)
     assert escalab.load("chicken").title in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_plays_of_the_scenario_from_the_default_store(tmp_path: Path, monkeypatch, invoke) -> None:
+    """A game played into the default store shows up with its scores; no store, the section says so."""
+    from escalab.report import plays_section
+    from escalab.report.html_report import plays_html
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ESCALAB_DB", raising=False)
+    s = escalab.load("kahn-game-compact")
+    assert "no game store" in plays_section.compute(s)["skipped"]
+    assert not (tmp_path / "escalab-games.sqlite").exists()          # reading never creates a store
+    played = invoke("play", "kahn-game-compact", "-a", "state_a=script:return_to_start_line", "-a",
+                    "state_b=uniform", "--seed", "1")
+    assert played.exit_code == 0, played.stderr
+    rec = plays_section.compute(s)
+    assert rec["total"] == 1 and rec["games"][0]["status"] == "finished" and rec["games"][0]["turns"] >= 1
+    html = plays_html({"plays": rec})
+    assert rec["games"][0]["game"] in html and "state_b: uniform" in html
+    assert "holds no game of 'kahn-game'" in plays_section.compute(escalab.load("kahn-game"))["skipped"]
+    assert "ladder crisis" in plays_section.compute(escalab.load("deterrence-game"))["skipped"]

@@ -22,8 +22,9 @@ def exact_solution(s):
     return game, solve_sequential(game)
 
 
-def test_from_reproduces_every_number_bit_for_bit(default_report, invoke) -> None:
+def test_from_reproduces_every_number_bit_for_bit(default_report, invoke, monkeypatch) -> None:
     out, results, _ = default_report
+    monkeypatch.chdir(out.parent)          # where it was made: the same (absent) game store
     r = invoke("run", "--from", str(out / "results.json"))
     assert r.exit_code == 0, r.output + r.stderr
     assert "Reproduced: all" in r.output and "agree bit for bit" in r.output

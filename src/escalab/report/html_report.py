@@ -418,12 +418,17 @@ def plays_html(r: dict[str, Any]) -> str:
     for g in p["games"]:
         peak = g.get("peak") or {}
         dist = g.get("distance") or {}
+        rivera = g.get("rivera") or {}
+        gap = ", ".join(f"{side} {_num(v.get('mean'))}" for side, v in dist.items() if isinstance(v, dict))
         rows.append([f"<code>{e(g['game'])}</code>", e(", ".join(f"{a}: {x}" for a, x in g["agents"].items())),
-                     e(g["status"]), e(g.get("ending") or "–"), e(g.get("turns") or "–"),
-                     e(peak.get("name") or peak.get("rung") or "–"),
-                     e(", ".join(f"{k}: {_num(v)}" for k, v in (dist.get("mean") or {}).items()) or "–")])
-    return (f"<p>{p['shown']} of {p['total']} stored games of this scenario (store <code>{e(p['store'])}</code>).</p>"
-            + table(["game", "agents", "status", "ending", "turns", "peak", "mean distance from equilibrium"], rows))
+                     e(g["status"]), e(g.get("ending") or g.get("note") or "–"), e(g.get("turns") or "–"),
+                     e(f"{peak['rung']} ({_num(peak.get('value'))})" if peak.get("rung") else "–"),
+                     _num(rivera.get("mean")) if rivera else "–", e(gap or "–")])
+    return (f"<p>{p['shown']} of {p['total']} stored games of this scenario (store <code>{e(p['store'])}</code>). "
+            "Escalation score: Rivera et al. (2024), mean per turn; distance: the payoff each side gave up per turn "
+            "against the equilibrium's choice at its own observation.</p>"
+            + table(["game", "agents", "status", "ending", "turns", "peak", "escalation score",
+                     "mean distance from equilibrium"], rows))
 
 
 CAVEATS = {

@@ -72,10 +72,11 @@ def _changes(s: Scenario, v: Scenario) -> list[str]:
 def _crisis_key(s: Scenario) -> str:
     """Everything the ladder crisis depends on, so an unchanged crisis is not simulated twice."""
     lc = s.spec.ladder_crisis
-    return json.dumps({"crisis": lc.model_dump(mode="json") if lc else None,
+    # the ladder as resolved, not as referred to (a name here, inlined in a results.json)
+    return json.dumps({"crisis": lc.model_dump(mode="json", exclude={"ladder"}) if lc else None,
                        "ladder": s.crisis_ladder.model_dump(mode="json") if s.crisis_ladder else None,
                        "doctrines": {k: d.model_dump(mode="json") for k, d in s.spec.doctrines.items()},
-                       "actors": {k: a.model_dump(mode="json", exclude={"doc", "name", "role"})
+                       "actors": {k: a.model_dump(mode="json", exclude={"doc", "name", "role", "readiness"})
                                   for k, a in s.spec.actors.items()},
                        "values": {k: float(v) for k, v in s.values.items()}}, sort_keys=True)
 
