@@ -166,9 +166,9 @@ class LevelMix:
 
 def level_probabilities(d: Decisions, reference: Reference, max_level: int) -> np.ndarray:
     """(n, K + 1): the probability level k gives each observed choice."""
-    from ..simulate.policies import PolicyFactory
+    from .policy_agents import policy_factory
 
-    factory = PolicyFactory(reference.game, reference.arrays)
+    factory = policy_factory(reference.game)      # the levels already built for this crisis are reused
     out = np.zeros((len(d), max_level + 1))
     for k in range(max_level + 1):
         table = factory.level(d.player, k)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -21,10 +22,17 @@ from .agents import AgentContext
 from .protocol import Move, View
 
 
+_FACTORIES: WeakKeyDictionary[LadderGame, Any] = WeakKeyDictionary()
+
+
 def policy_factory(game: LadderGame) -> Any:
-    from ..simulate.policies import PolicyFactory
-    from ..solve.ladder import ladder_arrays
-    return PolicyFactory(game, ladder_arrays(game))
+    """The one policy factory of a compiled crisis in this process (its arrays and equilibrium are
+    built once: the engine compiles each stored scenario once, so games of one scenario share it)."""
+    if game not in _FACTORIES:
+        from ..simulate.policies import PolicyFactory
+        from ..solve.ladder import ladder_arrays
+        _FACTORIES[game] = PolicyFactory(game, ladder_arrays(game))
+    return _FACTORIES[game]
 
 
 def turn_generator(seed: np.random.SeedSequence, turn: int) -> np.random.Generator:

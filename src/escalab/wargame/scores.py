@@ -98,11 +98,10 @@ class Reference:
     spec: str = "equilibrium"
 
     def __post_init__(self) -> None:
-        from ..simulate.policies import PolicyFactory
-        from ..solve.ladder import ladder_arrays
+        from .policy_agents import policy_factory
 
-        arrays = ladder_arrays(self.game)
-        factory = PolicyFactory(self.game, arrays)
+        factory = policy_factory(self.game)        # shared with the game's policy agents: one solve
+        arrays = factory.arrays
         factory.check(self.spec)
         if factory.parse(self.spec)[0] not in ("equilibrium", "logit"):
             raise ModelError(f"reference policy '{self.spec}': expected equilibrium or logit:LAMBDA")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..errors import UsageError
 from ..model.ladder import LadderGame
-from .scenario_record import restore_scenario
+from .engine import compiled
 from .scores import GameScores, Play, Reference, play_from_events, score_payload, score_play
 from .store import EventStore
 
@@ -28,8 +28,8 @@ class StoredGames:
         self._refs: dict[tuple[str, str], Reference] = {}
 
     def game_of(self, scenario_json: str) -> LadderGame:
-        if scenario_json not in self._games:
-            self._games[scenario_json] = restore_scenario(scenario_json).compile("ladder")
+        if scenario_json not in self._games:       # the engine's compiled crisis: its policy factory is shared
+            self._games[scenario_json] = compiled(scenario_json)[1]
         return self._games[scenario_json]
 
     def reference(self, scenario_json: str, spec: str = "equilibrium") -> Reference:
