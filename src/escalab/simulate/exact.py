@@ -118,14 +118,9 @@ def _factorised(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeTra
     n, E = a.num_types, len(a.endings)
     m = a.misperception
     acc = [a.accident[i][a.allowed[i]] for i in (0, 1)]
-    p, q, bb, kk = (v.ravel() for v in np.meshgrid(np.arange(R), np.arange(R), np.arange(B), np.arange(R),
-                                                   indexing="ij"))
-    bal = bb + a.lo
     absorbed = np.zeros((n, E, R, T + 1, B))
-    xb = np.arange(a.lo, a.hi + 1)[:, None, None, None]
-    xk = np.arange(R)[None, :, None, None]
-    x0 = np.arange(R)[None, None, :, None]
-    x1 = np.arange(R)[None, None, None, :]
+    x0 = np.arange(R)[None, :, None]
+    x1 = np.arange(R)[None, None, :]
     states = 0
     for th in range(n):
         if a.type_prior[th] <= 0:
@@ -133,32 +128,46 @@ def _factorised(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeTra
         N = np.zeros((R, R, B, R))
         p0, p1 = a.start
         N[p0, p1, a.initial_balance - a.lo, max(p0, p1)] = a.type_prior[th]
-        theta = np.full(len(p), th)
-        g = np.full(len(p), track.start)
         for t in range(T):
             if not N.any():
                 break
             states += int(np.count_nonzero(N))
-            # E_i[own, seen, b, k, x]: where actor i's action lands, from each observation it can have.
-            E0 = (policies[0].action_probs(Observations(t, p, q, np.full(len(p), NO_SIGNAL), bal, kk,
-                                                        track.variant(0, theta, g))) @ acc[0])
-            E1 = (policies[1].action_probs(Observations(t, p, q, np.full(len(p), NO_SIGNAL), -bal, kk,
-                                                        track.variant(1, theta, g))) @ acc[1])
-            E0, E1 = E0.reshape(R, R, B, R, R), E1.reshape(R, R, B, R, R)
-            # F0[p, y, ...]: actor 0 at p, actor 1 at y, over what actor 0 perceives of y (itself, or a
-            # neighbour with m / 2 each; exactly at the start); F1 likewise for actor 1 at y seeing p.
-            F0 = _misread_sum(E0, m if t else 0.0)
-            F1 = _misread_sum(E1, m if t else 0.0).swapaxes(0, 1)
-            W = np.einsum("pybk,pybkx,pybkz->bkxz", N, F0, F1, optimize=True)
-            nb, nk, code = a.advance(xb, xk, x0, x1, t + 1)
-            nb, nk, code, X0, X1 = np.broadcast_arrays(nb - a.lo, nk, code, x0, x1)
-            if t + 1 >= T:
-                code = np.where(code < 0, a.endings.index("turn_limit"), code)
-            end = code >= 0
-            np.add.at(absorbed[th], (code[end], nk[end], t + 1, nb[end]), W[end])
-            N = np.zeros((R, R, B, R))
-            live = ~end
-            np.add.at(N, (X0[live], X1[live], nb[live], nk[live]), W[live])
+            live_cells, live_w, end_cells, end_w = [], [], [], []
+            # Positions never exceed the peak k, so each peak's slice is a (k + 1)^2 problem.
+            for k in np.nonzero(N.any(axis=(0, 1, 2)))[0]:
+                P, Q = k + 1, min(k + 2, R)
+                Nk = N[:P, :P, :, k]
+                bs = np.nonzero(Nk.any(axis=(0, 1)))[0]
+                Nk = Nk[:, :, bs]
+                pp, qq, bi = (v.ravel() for v in np.meshgrid(np.arange(P), np.arange(Q), bs, indexing="ij"))
+                none = np.full(len(pp), NO_SIGNAL)
+                peak = np.full(len(pp), k)
+                th_, g_ = np.full(len(pp), th), np.full(len(pp), track.start)
+                # E_i[own, seen, b, x]: where actor i's action lands, from each observation it can have.
+                E0 = policies[0].action_probs(Observations(t, pp, qq, none, bi + a.lo, peak,
+                                                           track.variant(0, th_, g_))) @ acc[0]
+                E1 = policies[1].action_probs(Observations(t, pp, qq, none, -(bi + a.lo), peak,
+                                                           track.variant(1, th_, g_))) @ acc[1]
+                E0, E1 = E0.reshape(P, Q, len(bs), R), E1.reshape(P, Q, len(bs), R)
+                # F0[p, y, ...]: actor 0 at p, actor 1 at y, over what actor 0 perceives of y (itself, or a
+                # neighbour with m / 2 each; exactly at the start); F1 likewise for actor 1 at y seeing p.
+                F0 = _misread_sum(E0, m if t else 0.0, P)
+                F1 = _misread_sum(E1, m if t else 0.0, P).swapaxes(0, 1)
+                W = np.einsum("pyb,pybx,pybz->bxz", Nk, F0, F1, optimize=True)             # (b, x0, x1)
+                nb, nk, code = a.advance(bs[:, None, None] + a.lo, k, x0, x1, t + 1)
+                nb, nk, code, X0, X1 = np.broadcast_arrays(nb - a.lo, nk, code, x0, x1)
+                if t + 1 >= T:
+                    code = np.where(code < 0, a.endings.index("turn_limit"), code)
+                end = code >= 0
+                end_cells.append((code[end] * R + nk[end]) * B + nb[end])
+                end_w.append(W[end])
+                live = ~end
+                live_cells.append(((X0[live] * R + X1[live]) * B + nb[live]) * R + nk[live])
+                live_w.append(W[live])
+            absorbed[th, :, :, t + 1, :] += np.bincount(np.concatenate(end_cells), np.concatenate(end_w),
+                                                        minlength=E * R * B).reshape(E, R, B)
+            N = np.bincount(np.concatenate(live_cells), np.concatenate(live_w),
+                            minlength=R * R * B * R).reshape(R, R, B, R)
             if progress is not None:
                 progress(t + 1, T)
     policies_d = {a.actors[i]: pol.label for i, pol in enumerate(policies)}
@@ -170,13 +179,14 @@ def _factorised(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeTra
                                by_type=_by_type(a, absorbed.sum(axis=(2, 3, 4)), None))
 
 
-def _misread_sum(E: np.ndarray, m: float) -> np.ndarray:
-    """Σ_q P(seen q | y) E[p, q, ...] for every (p, y): a tridiagonal sum along axis 1."""
+def _misread_sum(E: np.ndarray, m: float, P: int) -> np.ndarray:
+    """Σ_q P(seen q | y) E[p, q, ...] for y < P: a tridiagonal sum along axis 1 (which holds every q
+    a rung below P can be seen as, up to the top of the ladder)."""
     if m <= 0:
-        return E
-    R = E.shape[1]
-    y = np.arange(R)
-    return (1.0 - m) * E + (m / 2) * E[:, np.maximum(y - 1, 0)] + (m / 2) * E[:, np.minimum(y + 1, R - 1)]
+        return E[:, :P]
+    y = np.arange(P)
+    top = E.shape[1] - 1
+    return (1.0 - m) * E[:, :P] + (m / 2) * E[:, np.maximum(y - 1, 0)] + (m / 2) * E[:, np.minimum(y + 1, top)]
 
 
 def _by_type(a: LadderArrays, weights: np.ndarray, counts: np.ndarray | None) -> dict[str, dict[str, Rate]]:
