@@ -19,7 +19,7 @@ from ..model import ExtensiveGame
 from ..scenario import Scenario
 from ..solve.assessment import Equilibrium
 from ..solve.credibility import credibility
-from ..solve.assessments import sequential_equilibria
+from ..solve.assessments import sequential_equilibria, support_point
 from ..solve.sequential import SequentialSolution, solve_sequential, structure
 from ..solve.sweep import Axis, SweepResult, sweep
 from .colours import OutcomeColours
@@ -84,6 +84,13 @@ def solve_point(s: Scenario) -> tuple[ExtensiveGame, SequentialSolution, Equilib
                 f"{eq.label}")
     chosen = {i.index: np.array([i.actions.index(eq.choice(i.label))]) for i in game.infosets}
     sol = solve_sequential(game, profiles=chosen)
+    # off the path, explain the choices at a belief that supports them (the uniform-tremble one
+    # moved just as far as the equilibrium's belief range requires), not at one that contradicts them
+    beliefs, qvals = support_point(game, eq, {n: sol.beliefs[n][0] for n in sol.beliefs})
+    for n, b in beliefs.items():
+        sol.beliefs[n] = np.array([b], dtype=object)
+    for j, qs in qvals.items():
+        sol.action_values[j] = [np.array([q], dtype=object) for q in qs]
     return game, sol, eq
 
 

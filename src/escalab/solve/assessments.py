@@ -445,6 +445,58 @@ def _num(v: Any) -> str:
     return f"{float(v):.6g}"
 
 
+def support_point(game: ExtensiveGame, eq: Equilibrium, near: Mapping[int, Number]
+                  ) -> tuple[dict[int, Number], dict[int, list[Number]]]:
+    """One belief per node of each off-path set whose range is an interval or pinned, chosen as
+    close as the range allows to ``near`` (node index -> belief, e.g. the uniform-tremble one), and
+    the mover's value of each action there: what an explanation of the equilibrium should show."""
+    t = _tree(game)
+    sigma, _ = profile_of(game, eq)
+    val = _values(t, sigma)
+    by_label = {i.label: i for i in game.infosets}
+    ids = {n.id: n.index for n in game.nodes}
+    beliefs: dict[int, Number] = {}
+    qvals: dict[int, list[Number]] = {}
+    for r in eq.belief_ranges:
+        info = by_label[r.infoset]
+        if len(info.nodes) < 2:
+            continue
+        if r.pinned is not None:
+            point = {ids[n]: v for n, v in r.pinned.items()}
+        elif r.interval is not None:
+            lo, hi = r.interval
+            first = [ids[n] for n in r.group]
+            target = min(max(sum((near.get(x, 0) for x in first), 0), lo), hi)
+            # within a group beliefs keep their chance ratio; the groups share target and 1 - target
+            w = {x: _chance_weight(t, x) for x in info.nodes}
+            second = [x for x in info.nodes if x not in first and not _zero(r, game.nodes[x].id)]
+            point = {x: 0 for x in info.nodes}
+            for group, mass in ((first, target), (second, 1 - target)):
+                total = sum((w[x] for x in group), 0)
+                for x in group:
+                    point[x] = mass * w[x] / total if total else mass / len(group)
+        else:
+            continue
+        beliefs.update(point)
+        qvals[info.index] = [sum((point[x] * val[game.nodes[x].children[a]][info.player] for x in info.nodes), 0)
+                             for a in range(len(info.actions))]
+    return beliefs, qvals
+
+
+def _chance_weight(t: _Tree, x: int) -> Number:
+    w = Fraction(1) if t.exact else 1.0
+    while x in t.parent:
+        p, a = t.parent[x]
+        if t.game.nodes[p].kind == "chance":
+            w *= t.probs[p][a]
+        x = p
+    return w
+
+
+def _zero(r: BeliefRange, node_id: str) -> bool:
+    return any(c.op == "=" and c.rhs == 0 and list(c.coefficients) == [node_id] for c in r.constraints)
+
+
 # ----------------------------------------------------------------------------------- enumeration
 def profile_count(game: ExtensiveGame) -> int:
     total = 1
