@@ -54,3 +54,17 @@ def test_every_builtin_with_a_tree_has_an_equilibrium_to_report():
         if "sequential" in s.forms and name not in FAST:
             got = solve_section.solve_point(s)
             assert not isinstance(got, str), (name, got)
+
+
+@pytest.mark.parametrize("name", ["beer-quiche", "seltens-horse", "costly-signalling", "chicken"])
+def test_every_explained_choice_is_a_best_reply_at_the_beliefs_shown(name):
+    """Off the path the report shows a belief from the equilibrium's range, so the arithmetic it
+    prints never contradicts the choice (at Beer-Quiche's quiche set: belief weak 1/2, a tie)."""
+    rec = _record(name)["solve"]
+    for x in rec["explanations"]:
+        best = max(o["value"] for o in x["options"])
+        chosen = next(o for o in x["options"] if o["action"] == x["chosen"])
+        assert chosen["value"] >= best - 1e-12, x["sentence"]
+    if name == "beer-quiche":
+        (quiche,) = [x for x in rec["explanations"] if x["infoset"] == "quiche"]
+        assert quiche["beliefs"] == {"weak/quiche": "0.5", "strong/quiche": "0.5"}
