@@ -60,8 +60,9 @@ def equilibrium_table(game: ExtensiveGame, eq: Equilibrium, title: str | None = 
     for info in game.infosets:
         beliefs = eq.beliefs.get(info.label)
         belief_text = "-" if beliefs is not None and len(beliefs) == 1 else _dist(beliefs)
-        if beliefs is None and info.label in ranges:
-            belief_text = "off the path (below)" if ranges[info.label].texts else "off the path"
+        if beliefs is None:
+            belief_text = "off the path (below)" if info.label in ranges and ranges[info.label].texts else \
+                "off the path"
         ties = ", ".join(eq.ties.get(info.label, ())) or ""
         t.add_row(info.label, game.players[info.player], _dist(dict(eq.behaviour[info.label]), True), belief_text,
                   ties)
