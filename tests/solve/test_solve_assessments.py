@@ -201,3 +201,12 @@ sequential:
     assert eq.method == "logit-limit" and "logit" in note
     assert eq.behaviour["a"]["h"] == pytest.approx(0.5, abs=1e-3)
     assert eq.refinements["sequential"] is True
+
+
+def test_the_empty_threat_of_m1_is_labelled_neither_subgame_perfect_nor_sequential(exact_game):
+    """M1 with v = 1, c_D = 3: (status quo, resist) is Nash, but resisting costs 3 against 1."""
+    game = exact_game("deterrence-game", v=1, c_C=2, c_D=3)
+    labelled = {e.label: e.refinements for e in
+                (label_refinements(game, e) for e in gambit_bridge.nash(game, "enumpure").equilibria)}
+    assert labelled["status_quo"] == {"subgame_perfect": False, "sequential": False, "intuitive": None}
+    assert labelled["defender_concedes"] == {"subgame_perfect": True, "sequential": True, "intuitive": None}
