@@ -26,7 +26,8 @@ DbOpt = Annotated[Path | None, typer.Option(
     "--db", help="The game store, a SQLite file (default: $ESCALAB_DB, else escalab-games.sqlite here).")]
 AgentOpt = Annotated[list[str] | None, typer.Option(
     "--agent", "-a", help="ACTOR=SPEC (one per actor): equilibrium, logit:LAMBDA, level:K, doctrine:NAME, "
-                          "uniform, human, llm:MODEL[@URL][,key=value...], script:RUNG,RUNG,...")]
+                          "uniform, human (a person at this terminal), llm:MODEL or llm:MODEL@URL,key=value,... "
+                          "(see docs/play.md), script:RUNG,RUNG,...")]
 SeedOpt = Annotated[int | None, typer.Option(
     "--seed", help="Seed of chance and of random agents (default: a fresh one, stored with the game).")]
 GameArg = Annotated[str, typer.Argument(help="A game id (see 'escalab games').")]
@@ -126,7 +127,12 @@ def play(
     pace: Annotated[float, typer.Option(help="Seconds to wait after each move (to watch programs play).")] = 0.0,
     game_id: Annotated[str | None, typer.Option("--id", help="Id for the new game (default: a fresh one).")] = None,
 ) -> None:
-    """Play a ladder crisis with any mix of agents; every event is stored. Prints the game id."""
+    """Play a ladder crisis with any mix of agents; every event is stored.
+
+    Prints the game id, each turn as a referee sees it (with a human player: only at the end),
+    the ending with the payoffs, and the game's scores. Example: escalab play kahn-game-compact
+    --agent state_a=human --agent state_b=logit:2. Afterwards: escalab replay, resume, fork,
+    export, score GAME."""
     from ..wargame.agents import parse_agent_options
     from ..wargame.engine import create_game
     scenario = load_with_sets(name, set_)
