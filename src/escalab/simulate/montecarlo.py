@@ -502,28 +502,18 @@ WARM_MODULES = ("escalab.simulate.montecarlo", "escalab.simulate.kernel")
 def _run_dask(plan: Plan, tasks: Sequence[Sequence[tuple[int, int]]], seed: int, scheduler: Any,
               finished: Callable[[Sequence[tuple[int, int]], Sequence[ChunkTotals]], None]) -> None:
     """Tasks of consecutive chunks on Dask; the plan is scattered to every worker once."""
-    from distributed import Client, as_completed
+    from distributed import as_completed
 
-    from ..solve.dask_client import connect
-    from ..solve.sweep import check_scheduler_address
+    from ..solve.sweep import check_scheduler_address, scheduler_client
 
-    own = isinstance(scheduler, str)
-    if own and scheduler.startswith("inproc://"):     # a LocalCluster(processes=False) in this very process
-        client = Client(scheduler, set_as_default=False)
-    elif own:
+    if isinstance(scheduler, str) and not scheduler.startswith("inproc://"):
         check_scheduler_address(scheduler)
-        client = connect(scheduler)
-    else:
-        client = scheduler
-    try:
+    with scheduler_client(scheduler) as client:
         remote = client.scatter(plan, broadcast=True, hash=False)
         futures = [client.submit(run_chunk_list, remote, seed, list(t), pure=False) for t in tasks]
         index = {f.key: k for k, f in enumerate(futures)}
         for f in as_completed(futures):
             finished(tasks[index[f.key]], f.result())
-    finally:
-        if own:
-            client.close()
 
 
 def monte_carlo(plan: Plan, runs: int, seed: int, *, scenario: str, workers: int = 1, scheduler: Any = None,

@@ -457,34 +457,39 @@ def _exact_sweep(scenario: Scenario, axes: Sequence[Axis], progress: Progress | 
                        [k[1] for k in labels], method, 0, fixed, units)
 
 
+@contextlib.contextmanager
+def scheduler_client(scheduler: Any, connect_timeout: float | None = None) -> Iterator[Any]:
+    """A ``distributed.Client`` for ``scheduler``: an address (checked and probed by
+    :func:`.dask_client.connect`; an ``inproc://`` one only reaches a LocalCluster(processes=False)
+    of this very process) or a Client, used as is. A Client made here is closed on the way out."""
+    if not isinstance(scheduler, str):
+        yield scheduler
+        return
+    if scheduler.startswith("inproc://"):
+        from distributed import Client
+        client = Client(scheduler, set_as_default=False)
+    else:
+        from .dask_client import connect
+        client = connect(scheduler, connect_timeout)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 def _sweep_on_dask(job: GridJob, ranges: Sequence[tuple[int, int]], scheduler: Any, connect_timeout: float | None,
                    record: Callable[[ChunkResult], None]) -> None:
-    """Ranges as Dask tasks; the job is scattered to every worker once, results are integer codes.
-
-    ``scheduler`` is an address (probed and connected by :func:`.dask_client.connect`, closed after)
-    or a ``distributed.Client`` (used as is)."""
+    """Ranges as Dask tasks; the job is scattered to every worker once, results are integer codes."""
     try:
         from distributed import as_completed
     except ImportError:  # pragma: no cover - pinned dependency
         raise UsageError("--scheduler needs dask.distributed installed") from None
-    from .dask_client import connect
-
-    own = isinstance(scheduler, str)
-    if own and scheduler.startswith("inproc://"):     # a LocalCluster(processes=False) in this very process
-        from distributed import Client
-        client = Client(scheduler, set_as_default=False)
-    else:
-        client = connect(scheduler, connect_timeout) if own else scheduler
-    try:
-        with client.as_current():
-            remote = client.scatter(job, broadcast=True, hash=False)
-            futures = [client.submit(solve_range, remote, s, e, pure=False) for s, e in ranges]
-            for fut in as_completed(futures):
-                record(fut.result())
-    finally:
-        if own:
-            client.close()
+    with scheduler_client(scheduler, connect_timeout) as client, client.as_current():
+        remote = client.scatter(job, broadcast=True, hash=False)
+        futures = [client.submit(solve_range, remote, s, e, pure=False) for s, e in ranges]
+        for fut in as_completed(futures):
+            record(fut.result())
 
 
 __all__ = ["Axis", "ChunkResult", "GridJob", "ScenarioRecipe", "SweepResult", "check_axes", "check_scheduler_address",
-           "dask_client", "merge_chunks", "parse_axis", "solve_chunk", "solve_range", "sweep"]
+           "dask_client", "merge_chunks", "parse_axis", "scheduler_client", "solve_chunk", "solve_range", "sweep"]
