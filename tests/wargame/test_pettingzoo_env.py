@@ -67,3 +67,20 @@ def test_same_seed_same_episode() -> None:
             trace.append((acts, {a: o["observation"].tolist() for a, o in obs.items()}, rew))
         return trace
     assert run(3) == run(3)
+
+
+def test_private_types_are_drawn_and_seen_by_their_side_only() -> None:
+    from pathlib import Path
+    tiny = str(Path(__file__).parents[1] / "simulate" / "files" / "typed-tiny.yaml")
+    parallel_api_test(parallel_env(tiny, signals=True), num_cycles=100)
+    env = parallel_env(tiny)
+    R, n = env.R, len(env.game.type_names[1])
+    start = 3 * R + (R + 1)                   # the own-type one-hot follows own, opponent, signal and peak
+    seen: dict[int, np.ndarray] = {}
+    for seed in range(40):
+        obs, _ = env.reset(seed=seed)
+        theta = env.state_.types[1]
+        assert obs["d"]["observation"][start:start + n].tolist() == np.eye(n)[theta].tolist()
+        seen.setdefault(theta, obs["a"]["observation"])
+    assert len(seen) == 2                      # both types are drawn ...
+    assert seen[0].tolist() == seen[1].tolist()   # ... and the challenger cannot tell them apart
