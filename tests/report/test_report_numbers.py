@@ -68,7 +68,7 @@ def test_findings_match_the_solver(default_report) -> None:
     lines = results["findings"]
     assert f"Equilibrium: {eq.path} (outcome {eq.label})." in lines
     plays = [ln for ln in lines if ln.startswith("On the equilibrium path")]
-    assert len(plays) == 3
+    assert len(plays) == 4          # Russia, each US type, Russia after the answer in kind
     for ln in plays:
         m = re.fullmatch(r"On the equilibrium path (.+) plays (\S+) at (\S+)\.", ln)
         assert m and eq.choice(m.group(3)) == m.group(2)

@@ -124,7 +124,8 @@ def compare(s: Scenario, record: dict[str, Any], colours: OutcomeColours, progre
                 names = [a["name"] for a in phase.get("axes", [])]
                 if names and all(n in v.parameters for n in names):
                     try:
-                        row["phase_diagram"] = sweep_record(phase_sweep(v, names), colours)
+                        row["phase_diagram"] = {**sweep_record(phase_sweep(v, names), colours),
+                                                "default": {n: float(v.values[n]) for n in names}}
                     except EscalabError as exc:
                         row["phase_diagram"] = {"skipped": str(exc)}
         else:
