@@ -45,6 +45,8 @@ def test_from_rejects_a_file_that_is_not_a_report(invoke, tmp_path: Path) -> Non
     r = invoke("run", "--from", str(tmp_path / "x.json"))
     assert r.exit_code == 2 and "not the results.json of an escalab report" in r.stderr
     assert invoke("run", "--from", str(tmp_path / "missing.json")).exit_code == 2
+    both = invoke("run", "chicken", "--from", str(tmp_path / "x.json"))
+    assert both.exit_code == 2 and "give no scenario name" in both.stderr
 
 
 def test_reproducibility_block(default_report) -> None:

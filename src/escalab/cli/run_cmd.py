@@ -11,8 +11,6 @@ import typer
 from .. import DEFAULT_SCENARIO
 from ..errors import UsageError
 from ..terminal import safe_console
-from ..report import reproducibility
-from ..report import run as run_report
 from .errors import handled
 from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
 
@@ -23,6 +21,8 @@ FromOpt = Annotated[Path | None, typer.Option(
 
 
 def _stored(path: Path) -> dict:
+    from ..report import run as run_report      # here, not at the top: see /work/notes/S_IMPORTS.md (issue 11)
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -39,7 +39,12 @@ def _stored(path: Path) -> dict:
 def run(name: ScenarioArg = DEFAULT_SCENARIO, set_: SetOpt = None, out: OutOpt = None,
         from_: FromOpt = None) -> None:
     """Analyse a scenario and write its report: index.html, figures as PNG, every number in results.json."""
+    from ..report import reproducibility
+    from ..report import run as run_report
     if from_ is not None:
+        if name != DEFAULT_SCENARIO or set_:
+            raise UsageError("--from recomputes the scenario stored in the results file; give no scenario name "
+                             "and no --set with it")
         stored = _stored(from_)
         diffs = run_report.check(stored, console)
         repro = stored["reproducibility"]
