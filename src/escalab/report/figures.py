@@ -40,7 +40,11 @@ def ladders(s: Scenario, results: dict[str, Any], where: Path) -> dict[str, str]
     out = {}
     solve = results.get("solve", {})
     if s.ladder is not None:
-        marks = {d["rung"]: f"{d['actor_name']}: {d['action']}" for d in solve.get("on_path", []) if d.get("rung")}
+        marks: dict[str, str] = {}
+        for d in solve.get("on_path", []):
+            if d.get("rung"):
+                note = f"{d['actor_name']}: {d['action']}"
+                marks[d["rung"]] = f"{marks[d['rung']]}; {note}" if d["rung"] in marks else note
         plot_ladder(s.ladder, where / "ladder.png", marks)
         out["tree"] = "ladder.png"
     lc = s.spec.ladder_crisis
