@@ -68,8 +68,7 @@ def _finish(log: GameLog) -> None:
     rets = ", ".join(f"{escape(a)} {r:+.3g}" for a, r in zip(log.game.actors, log.game.returns(s)))
     types = [f"{escape(a)} was {escape(n[t])}" for a, n, t in zip(log.game.actors, log.game.type_names, s.types)
              if len(n) > 1]
-    console.print(f"game [bold]{log.game_id}[/] ended: [bold]{s.ending}[/] after {s.turn} turn(s), peak "
-                  f"'{escape(log.game.ladder.rungs[s.peak].name)}'; payoffs {rets}"
+    console.print(f"game [bold]{log.game_id}[/] ended: [bold]{s.ending}[/] after {s.turn} turn(s); payoffs {rets}"
                   + (f"; types: {', '.join(types)}" if types else ""))
     console.print(score_line(log))
 
