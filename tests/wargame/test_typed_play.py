@@ -102,3 +102,16 @@ def test_the_wrong_type_is_off_the_equilibrium(played):
     # the soft defender's moves, scored as if it were tough, lose payoff against the tough equilibrium
     scores = score_play(tough, game.ladder, game, ref)
     assert scores.distance["d"]["total"] > 0
+
+
+def test_the_logit_fit_recovers_lambda_of_a_typed_player():
+    from escalab.wargame.fit import fit_player
+    scenario = escalab.load(str(TINY)).with_params({"p_misread": 0, "c_soft": 10})
+    store, shared = MemoryStore(), {}
+    ids = [new_game(store, scenario, {"a": "uniform", "d": "logit:0.5"}, seed=s, shared=shared).game_id
+           for s in range(80)]
+    game = read_game(store, ids[0]).game
+    plays = [play_from_events(g, store.events(g), game.rung_ids) for g in ids]
+    fit = fit_player(plays, game, "d", Reference(game))
+    lo, hi = fit.logit.ci
+    assert lo <= 0.5 <= hi and not lo <= 2.0 <= hi, fit.logit
