@@ -118,9 +118,9 @@ class _Worker:
     """Per-process state: the scenario, one policy factory shared by every game, the reference."""
 
     def __init__(self, scenario_json: str, reference: str):
+        from .engine import compiled
         from .scores import Reference
-        self.scenario = restore_scenario(scenario_json)
-        game = self.scenario.compile("ladder")
+        self.scenario, game = compiled(scenario_json)     # the games' own crisis: one equilibrium solve
         self.reference = Reference(game, reference)
         self.shared: dict[str, Any] = {}
         self.game = game
