@@ -104,7 +104,7 @@ def test_dead_port() -> None:
 def test_real_scheduler_connects() -> None:
     from distributed import LocalCluster
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
-                      dashboard_address=None) as cluster:
+                      dashboard_address=":0") as cluster:
         client = connect(cluster.scheduler_address, timeout=10)
         try:
             assert client.submit(sum, [1, 2, 3]).result(timeout=30) == 6
