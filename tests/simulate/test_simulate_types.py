@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import escalab
-from escalab.simulate import Crisis, TablePolicy
+from escalab.simulate import Crisis, Rate, TablePolicy
 from escalab.simulate.exact import exact_analysis, reference_analysis
 from escalab.simulate.montecarlo import Plan, run_chunk
 from escalab.simulate.private_types import TypeTrack
@@ -151,3 +151,22 @@ def test_the_prior_of_resolve_moves_the_ending_distribution():
     assert low["us_capitulates"].p > 0.9
     assert high["russia_capitulates"].p > 0.9
     assert list(results[0.0].by_type) == ["irresolute"] and list(results[1.0].by_type) == ["resolute"]
+
+
+@pytest.mark.parametrize("specs", [{"a": "logit:1", "d": "uniform"}, {"a": "level:2", "d": "uniform"},
+                                   {"a": "uniform", "d": "uniform"}])
+def test_the_factorised_exact_analysis_matches_the_enumeration_of_states(tiny: Crisis, specs: dict[str, str]):
+    # Without signals and moving beliefs the exact analysis takes its factorised shortcut.
+    pols = tiny.policies(specs)
+    fast = exact_analysis(tiny.arrays, pols, scenario="t")
+    slow = exact_analysis(tiny.arrays, pols, scenario="t", method="sparse")
+    ref = reference_analysis(tiny.game, tiny.arrays, pols, scenario="t")
+    for other in (slow, ref):
+        for field in ("endings", "peak", "duration"):
+            mine, theirs = getattr(fast, field), getattr(other, field)
+            for key in set(mine) | set(theirs):
+                assert mine.get(key, Rate(0.0)).p == pytest.approx(theirs.get(key, Rate(0.0)).p, abs=1e-12)
+        assert fast.payoffs == pytest.approx(other.payoffs, abs=1e-12)
+    for t in fast.by_type:
+        for e in fast.endings:
+            assert fast.by_type[t][e].p == pytest.approx(slow.by_type[t][e].p, abs=1e-12)
