@@ -64,3 +64,11 @@ def test_types_per_actor_limit(tmp_path: Path, invoke) -> None:
     assert r.exit_code == 2
     assert "the number of private types of one actor is 300, over the limit 'types-per-actor' of 32" in r.stderr
     assert "actors.a.types" in r.stderr
+
+
+def test_profile_count_of_a_long_chain_is_not_printed_in_full(tmp_path: Path, invoke) -> None:
+    path = tmp_path / "chain.yaml"
+    path.write_text(chain_yaml(400))
+    r = invoke("solve", str(path), "--method", "sequential")
+    assert r.exit_code == 2
+    assert "has about 10^120 pure behaviour profiles" in r.stderr and len(r.stderr) < 600

@@ -510,9 +510,10 @@ def check_budget(game: ExtensiveGame, max_profiles: int | None = None) -> int:
     limit = MAX_PROFILES if max_profiles is None else max_profiles
     total = profile_count(game)
     if total > limit:
-        raise ModelError(f"'{game.scenario.id}' has {total:,} pure behaviour profiles; enumerating every "
-                         f"sequential equilibrium is limited to {limit:,} (raise it with --max-profiles {total}, "
-                         "or use --method nash or qre)")
+        shown = f"{total:,}" if total < 10**15 else f"about 10^{len(str(total)) - 1}"   # not 400 digits
+        hint = f"raise it with --max-profiles {total}, or " if total < 10**15 else ""
+        raise ModelError(f"'{game.scenario.id}' has {shown} pure behaviour profiles; enumerating every "
+                         f"sequential equilibrium is limited to {limit:,} ({hint}use --method nash or qre)")
     if total * len(game.nodes) > MAX_WORK * max(1, limit // MAX_PROFILES):
         raise ModelError(f"'{game.scenario.id}': {total:,} profiles x {len(game.nodes):,} nodes is more work than "
                          f"the enumeration's budget ({MAX_WORK:,}); raise --max-profiles to allow more")
