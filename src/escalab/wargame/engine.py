@@ -7,8 +7,9 @@ function of its seed and its agents' replies: it resumes, forks and replays exac
 
 A game *is* its event log. :func:`play` always starts by reading the log back
 (:func:`read_game`), so resuming a killed game and continuing a running one are the same code.
-Each batch of events (turn start with both views; one side's calls and move; the turn's chance
-outcome) is one committed transaction, written before the engine goes on.
+Each batch of events (each side's calls and move; the turn's chance outcome together with the next
+turn's start and both views, or with the game's end) is one committed transaction, written before
+the engine goes on.
 """
 
 from __future__ import annotations
@@ -388,13 +389,13 @@ class Engine:
 
     def run(self) -> GameLog:
         log, game = self.log, self.log.game
+        views: tuple[View, View] | None = None
         while not log.state.terminal:
             t = log.state.turn + 1
-            views = (build_view(log, 0, self.info), build_view(log, 1, self.info))
+            if views is None:
+                views = (build_view(log, 0, self.info), build_view(log, 1, self.info))
             if not log.started:
-                items: list[EventItem] = [(t, "turn_start", None, {"turn": t})]
-                items += [(t, "view_sent", v.actor, {"actor": v.actor, "view": _stored_view(v)}) for v in views]
-                self._append(items)
+                self._append(_start_items(t, views))
                 log.started = True
             for i in (0, 1):
                 if i not in log.pending:          # a move acknowledged before a crash is never re-asked
@@ -414,17 +415,26 @@ class Engine:
                 items.append((t, "observation", actor, {"actor": actor, "opponent_observed": nxt.perceived[i],
                                                         "opponent_signal": nxt.signals[1 - i]}))
             items.append((t, "turn_end", None, {"turn": t, "state": state_json(nxt)}))
-            self._append(items)
             played = PlayedTurn(t, (m0, m1), nxt)
             log.turns.append(played)
             log.pending, log.started = {}, False
+            # The next turn's start (or the game's end) goes into the same transaction as this turn's
+            # outcome: one commit fewer per turn, and nothing stored depends on the split.
+            if nxt.terminal:
+                views = None
+                items.append(_end_item(game, nxt))
+            else:
+                views = (build_view(log, 0, self.info), build_view(log, 1, self.info))
+                items += _start_items(t + 1, views)
+                log.started = True
+            self._append(items)
+            if nxt.terminal:
+                self.store.set_status(log.game_id, "finished")
+                log.ended = True
             if self.on_turn is not None:
                 self.on_turn(log, played)
-        if not log.ended:
-            s = log.state
-            returns = game.returns(s)
-            self._append([(s.turn, "game_end", None, {"ending": s.ending, "turns": s.turn,
-                                                      "returns": dict(zip(game.actors, returns))})])
+        if not log.ended:           # a game whose last turn was stored before a crash, its end not
+            self._append([_end_item(game, log.state)])
             self.store.set_status(log.game_id, "finished")
             log.ended = True
         return log
@@ -454,6 +464,16 @@ class Engine:
         items.append((t, "move", actor, {"actor": actor, **move_json(move)}))
         self._append(items)
         return move
+
+
+def _start_items(t: int, views: tuple[View, View]) -> list[EventItem]:
+    items: list[EventItem] = [(t, "turn_start", None, {"turn": t})]
+    return items + [(t, "view_sent", v.actor, {"actor": v.actor, "view": _stored_view(v)}) for v in views]
+
+
+def _end_item(game: LadderGame, s: LadderState) -> EventItem:
+    return (s.turn, "game_end", None, {"ending": s.ending, "turns": s.turn,
+                                      "returns": dict(zip(game.actors, game.returns(s)))})
 
 
 def _stored_view(v: View) -> dict[str, Any]:
