@@ -115,3 +115,11 @@ def test_the_logit_fit_recovers_lambda_of_a_typed_player():
     fit = fit_player(plays, game, "d", Reference(game))
     lo, hi = fit.logit.ci
     assert lo <= 0.5 <= hi and not lo <= 2.0 <= hi, fit.logit
+
+
+def test_scores_name_each_sides_type(played):
+    store, ids, ref = played
+    scores = score_play(play_from_events(ids[0], store.events(ids[0]), ref.game.rung_ids), ref.game.ladder,
+                        ref.game, ref)
+    drawn = {e.actor: e.payload["type"] for e in store.events(ids[0], ("type_draw",))}
+    assert scores.types == drawn and scores.to_dict()["types"] == drawn

@@ -46,6 +46,8 @@ def _scores_table(s: Any) -> Table:
         t.add_row(f"payoff lost vs {s.distance['reference']}", *(_fmt(s.distance[x]["total"]) for x in s.sides))
     if s.returns is not None:
         t.add_row("payoff", *(_fmt(s.returns[x]) for x in s.sides))
+    if s.types is not None:
+        t.add_row("private type", *(s.types[x] for x in s.sides))
     return t
 
 

@@ -182,6 +182,7 @@ class GameScores:
     distance: dict[str, Any] | None
     returns: dict[str, float] | None = None
     per_turn: list[TurnScore] = field(default_factory=list)
+    types: dict[str, str] | None = None         # the private type each side played (crises with types)
 
     def to_dict(self, per_turn: bool = True) -> dict[str, Any]:
         d = {k: v for k, v in self.__dict__.items() if k != "per_turn"}
@@ -270,6 +271,8 @@ def score_play(play: Play, ladder: LadderSpec, game: LadderGame | None = None,
         per_turn=per_turn)
     if game is not None:
         _game_scores(out, play, game, reference)
+        if game.typed >= 0 and play.types is not None:
+            out.types = dict(zip(play.sides, play.types))
     return out
 
 
