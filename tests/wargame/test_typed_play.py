@@ -123,3 +123,31 @@ def test_scores_name_each_sides_type(played):
                         ref.game, ref)
     drawn = {e.actor: e.payload["type"] for e in store.events(ids[0], ("type_draw",))}
     assert scores.types == drawn and scores.to_dict()["types"] == drawn
+
+
+def test_a_typed_game_exported_scores_the_same_from_its_transcript(played, tmp_path):
+    from escalab.wargame.export import export_games
+    from escalab.wargame.transcript import read_transcript
+    store, ids, ref = played
+    game = ref.game
+    export_games(store, ids[:6], tmp_path / "out")
+    text = (tmp_path / "out" / "transcript.jsonl").read_text(encoding="utf-8")
+    assert '"type": "tough"' in text and '"type": "soft"' in text
+    tr = read_transcript(tmp_path / "out" / "transcript.jsonl", game.ladder, sides=game.actors)
+    for play in tr.plays:
+        stored = score_play(play_from_events(play.game_id, store.events(play.game_id), game.rung_ids),
+                            game.ladder, game, ref)
+        again = score_play(play, game.ladder, game, ref)
+        assert again.types == stored.types and again.distance == stored.distance and again.ending == stored.ending
+
+
+def test_transcript_types_are_checked(played, tmp_path):
+    from escalab.errors import ScenarioError
+    from escalab.wargame.transcript import parse_transcript
+    game = played[2].game
+    two = '{"game": "g", "turn": %d, "side": "a", "action": "hold"}\n{"game": "g", "turn": %d, "side": "d", "action": "hold", "type": "%s"}\n'
+    with pytest.raises(ScenarioError, match="changes its type from 'tough' to 'soft'"):
+        parse_transcript(two % (1, 1, "tough") + two % (2, 2, "soft"), game.ladder, sides=game.actors)
+    play = parse_transcript(two % (1, 1, "stubborn"), game.ladder, sides=game.actors).plays[0]
+    with pytest.raises(Exception, match="'d' has no type 'stubborn' in this crisis"):
+        score_play(play, game.ladder, game, played[2])

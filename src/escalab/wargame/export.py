@@ -65,9 +65,12 @@ def turn_rows(game_id: str, events: Sequence[Event], ids: Sequence[str]) -> list
 
 def transcript_line(row: dict[str, Any]) -> dict[str, Any]:
     """The plain JSONL line of one side's turn (the format ``escalab score`` reads)."""
-    return {"game": row["game"], "turn": row["turn"], "side": row["side"], "signal": row["signal"],
+    line = {"game": row["game"], "turn": row["turn"], "side": row["side"], "signal": row["signal"],
             "action": row["action"], "statement": row["statement"], "accident": row["accident"],
             "executed": row["executed"]}
+    if row.get("type", "default") != "default":          # a private type, so the game scores against its crisis
+        line["type"] = row["type"]
+    return line
 
 
 def game_row(store: EventStore, game_id: str, events: Sequence[Event]) -> dict[str, Any]:

@@ -287,8 +287,8 @@ def _game_scores(out: GameScores, play: Play, game: LadderGame, reference: Refer
                         f"({', '.join(game.actors)})", field="side")
     if game.typed >= 0 and play.types is None:
         raise PlayError(f"game {play.game_id}: '{game.actors[game.typed]}' has private types in this crisis "
-                        f"({', '.join(game.type_names[game.typed])}) but the record does not say which it was; "
-                        "score it with --ladder instead", field="side")
+                        f"({', '.join(game.type_names[game.typed])}) but the record does not say which it was: "
+                        "give it as \"type\" on that side's lines, or score with --ladder only", field="type")
     states = rebuild_states(play, game)
     final = states[-1]
     ending = final.ending
@@ -335,8 +335,12 @@ def rebuild_states(play: Play, game: LadderGame) -> list[LadderState]:
     """
     state = game.initial_state()
     if play.types is not None:
+        for side, names, t in zip(play.sides, game.type_names, play.types):
+            if t not in names:
+                raise PlayError(f"game {play.game_id}: '{side}' has no type '{t}' in this crisis (its types: "
+                                f"{', '.join(names)})", 1, side, "type")
         state = LadderState(**{**state.__dict__, "types": tuple(
-            names.index(t) if t in names else 0 for names, t in zip(game.type_names, play.types))})
+            names.index(t) for names, t in zip(game.type_names, play.types))})
     states = [state]
     for t, sides in enumerate(play.turns, start=1):
         if state.terminal:

@@ -28,7 +28,7 @@ from ..limits import FILE_BYTES
 from ..scenario.schema import LadderSpec
 from .scores import Play, SidePlay
 
-FIELDS = ("game", "turn", "side", "signal", "action", "statement", "accident", "executed", "reasoning")
+FIELDS = ("game", "turn", "side", "signal", "action", "statement", "accident", "executed", "type", "reasoning")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Line:
     turn: int
     side: str
     play: SidePlay
+    type: str | None = None          # the side's private type (crises with types), if the line says it
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,9 @@ def parse_transcript(text: str, ladder: LadderSpec, name: str = "<transcript>",
         if accident is not None and not isinstance(accident, bool):
             bad(number, "accident", f"expected true or false, got {json.dumps(accident)[:40]}")
         executed = rung(obj, "executed", number, nullable=True) if "executed" in obj else None
+        kind = obj.get("type")
+        if kind is not None and (not isinstance(kind, str) or not kind):
+            bad(number, "type", f"expected the side's private type as a string, got {json.dumps(kind)[:40]}")
         if action is not None and len(problems) == before:
             if accident is True and (executed is None or executed == action):
                 bad(number, "executed", "expected the rung where the action landed, different from 'action' "
@@ -137,7 +141,7 @@ def parse_transcript(text: str, ladder: LadderSpec, name: str = "<transcript>",
         if len(problems) == before:
             lines.append(Line(number, game, turn, side,  # type: ignore[arg-type]
                               SidePlay(action=action, signal=signal, executed=executed,  # type: ignore[arg-type]
-                                       statement=statement)))
+                                       statement=statement), kind))
     if not lines and not problems:
         problems.append(Problem("expected at least one line (one JSON object per side per turn)", "", name, None))
     plays, where = _assemble(lines, name, sides, problems)
@@ -181,5 +185,13 @@ def _assemble(lines: list[Line], name: str, sides: Sequence[str] | None,
                                         f"turn)", "side", name, first))
                 break
             turns.append(tuple(row[s].play for s in names))
-        plays.append(Play(game, tuple(names), tuple(turns)))
+        types: dict[str, str] = {}
+        for r in rows:
+            if r.type is not None and types.setdefault(r.side, r.type) != r.type:
+                problems.append(Problem(f"side '{r.side}' of game '{game}' changes its type from "
+                                        f"'{types[r.side]}' to '{r.type}' (a private type is drawn once)",
+                                        "type", name, r.number))
+                break
+        plays.append(Play(game, tuple(names), tuple(turns), types=tuple(types.get(s, "default") for s in names)
+                          if types else None))
     return tuple(plays), where
