@@ -16,7 +16,7 @@ from rich.table import Column, Table
 from ..errors import UsageError
 from .errors import handled
 from .options import ScenarioArg, SetOpt, load_with_sets
-from .progress import console
+from .progress import console, progress_bar
 
 if TYPE_CHECKING:
     from ..wargame.engine import GameLog, PlayedTurn
@@ -150,8 +150,9 @@ def play(
     seed = _fresh_seed() if seed is None else seed
     shared: dict[str, Any] = {}
     store = _store(db, must_exist=False)
-    rec = create_game(store, scenario, agents, seed, game_id=game_id, fallback=fallback, options=options,
-                      shared=shared)
+    with progress_bar("preparing the agents (policies solve the crisis first)"):
+        rec = create_game(store, scenario, agents, seed, game_id=game_id, fallback=fallback, options=options,
+                          shared=shared)
     console.print(f"game [bold]{rec.game_id}[/] · {escape(scenario.id)} · seed {seed} · "
                   + " vs ".join(f"{escape(a)}={escape(s)}" for a, s in agents.items()))
     _run(store, rec.game_id, agents, pace, shared)
