@@ -151,3 +151,14 @@ def test_transcript_types_are_checked(played, tmp_path):
     play = parse_transcript(two % (1, 1, "stubborn"), game.ladder, sides=game.actors).plays[0]
     with pytest.raises(Exception, match="'d' has no type 'stubborn' in this crisis"):
         score_play(play, game.ladder, game, played[2])
+
+
+def test_typed_games_rerun_and_fork_exactly(played):
+    from escalab.wargame.engine import fork_game, outcome, play, rerun
+    store, ids, _ = played
+    long = [g for g in ids if read_game(store, g).state.turn >= 2]
+    assert long
+    for gid in long[:3]:
+        assert rerun(store, gid).identical
+        fork = fork_game(store, gid, 2)
+        assert outcome(store.events(play(store, fork.game_id).game_id)) == outcome(store.events(gid))
