@@ -162,3 +162,20 @@ def test_language_model_agents_play_tournaments(scenario, tmp_path: Path) -> Non
              if e.actor == ("state_a" if g.game_id.split("-")[1] == "0" else "state_b")]
     assert moves and all(m["source"] == "llm" for m in moves)
     assert len(fake.requests) >= len(moves)
+
+
+def test_threads_play_language_model_games_at_once_within_the_endpoint_limit(scenario) -> None:
+    from fake_openai import FakeOpenAI, Slow, play_middle
+    from llm_helpers import FAST
+
+    tables, peaks = [], []
+    for threads in (1, 6):
+        with FakeOpenAI(default=lambda req: Slow(0.1, play_middle(req))) as fake:
+            llm = f"llm:test-model@{fake.base_url},{FAST},concurrency=3"
+            plan = make_plan(scenario, {"model": llm, "eq": "equilibrium"}, games=4, seed=1, self_play=False)
+            tables.append(run_tournament(plan, MemoryStore(), threads=threads).to_dict())
+            peaks.append(fake.max_in_flight)
+    assert peaks[0] == 1 and 1 < peaks[1] <= 3          # games at once, never above the endpoint's limit
+    assert tables[0]["pairings"] == tables[1]["pairings"]
+    with pytest.raises(UsageError, match="--threads plays games in threads of one process"):
+        run_tournament(plan, MemoryStore(), workers=2, threads=2)

@@ -182,6 +182,9 @@ def tournament(
     games: Annotated[int, typer.Option("--games", "-n", help="Games per pairing.")] = 10,
     seed: Annotated[int, typer.Option("--seed", help="Tournament seed (each game's seed derives from it).")] = 0,
     workers: Annotated[int, typer.Option("--workers", "-w", help="Local worker processes.")] = 1,
+    threads: Annotated[int, typer.Option(
+        "--threads", help="Games played at once in threads of this one process: for llm: agents, which wait on "
+                          "their endpoint (its 'concurrency' setting caps the requests in flight).")] = 1,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="A Dask scheduler address, e.g. tcp://127.0.0.1:8786.")] = None,
     no_self_play: Annotated[bool, typer.Option("--no-self-play", help="Skip pairings of an agent with itself.")]
@@ -220,7 +223,7 @@ def tournament(
     try:
         with progress_bar(f"tournament {plan.id}: games") as update:
             results = run_tournament(plan, store, db=str(store.path), workers=workers, scheduler=scheduler,
-                                     progress=update)
+                                     progress=update, threads=threads)
     finally:
         store.close()
     a0, a1 = plan.actors

@@ -180,14 +180,21 @@ def _memory_task(task: Task, plan: Plan) -> tuple[GameRecord, list[Any], dict[st
 
 # ----------------------------------------------------------------------------- running
 def run_tournament(plan: Plan, store: EventStore, db: str | None = None, workers: int = 1, scheduler: Any = None,
-                   progress: Progress | None = None) -> Results:
+                   progress: Progress | None = None, threads: int = 1) -> Results:
     """Play every game not yet finished in ``store``; return the results of all of them.
 
     ``db`` is the SQLite path the local worker processes open (they cannot share this process's
-    connection); without it (an in-memory store) games are played here, one after another.
+    connection); without it (an in-memory store) games are played here, one after another, or
+    ``threads`` at a time in threads of this process (for agents that wait on an endpoint: language
+    models; each game keeps its own seeds, so the table does not depend on it).
     """
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
+    if threads < 1:
+        raise UsageError(f"--threads must be at least 1, got {threads}")
+    if threads > 1 and (workers > 1 or scheduler is not None):
+        raise UsageError("--threads plays games in threads of one process: use it with --workers 1 and no "
+                         "--scheduler (a Dask worker has its own threads)")
     tasks = plan.tasks()
     done: dict[str, dict[str, Any]] = {}
     finished = {g.game_id for g in store.games("finished")}
@@ -207,6 +214,8 @@ def run_tournament(plan: Plan, store: EventStore, db: str | None = None, workers
         progress(len(done), len(tasks))
     if scheduler is not None:
         _run_dask(plan, todo, store, scheduler, finish)
+    elif threads > 1 and len(todo) > 1:
+        _run_threads(plan, todo, store, threads, finish)
     elif workers == 1 or db is None or len(todo) <= 1:
         for t in todo:
             finish(t.game_id, play_task(t, plan, store))
@@ -227,6 +236,24 @@ def run_tournament(plan: Plan, store: EventStore, db: str | None = None, workers
             raise
         pool.shutdown()
     return summarise(plan, tasks, done)
+
+
+def _run_threads(plan: Plan, todo: Sequence[Task], store: EventStore, threads: int,
+                 finish: Callable[[str, dict[str, Any]], None]) -> None:
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from .engine import compiled
+    from .policy_agents import policy_factory
+    _ = policy_factory(compiled(plan.scenario_json)[1]).equilibrium     # solved once, before the threads share it
+    pool = ThreadPoolExecutor(max_workers=min(threads, len(todo)), thread_name_prefix="escalab-game")
+    try:
+        futures = {pool.submit(play_task, t, plan, store): t.game_id for t in todo}
+        for f in as_completed(futures):
+            finish(futures[f], f.result())
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def _run_dask(plan: Plan, todo: Sequence[Task], store: EventStore, scheduler: Any,
