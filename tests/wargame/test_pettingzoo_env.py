@@ -81,6 +81,7 @@ def test_private_types_are_drawn_and_seen_by_their_side_only() -> None:
         obs, _ = env.reset(seed=seed)
         theta = env.state_.types[1]
         assert obs["d"]["observation"][start:start + n].tolist() == np.eye(n)[theta].tolist()
+        assert env.state()[-2:].tolist() == [0, theta]      # a centralised critic sees the truth
         seen.setdefault(theta, obs["a"]["observation"])
     assert len(seen) == 2                      # both types are drawn ...
     assert seen[0].tolist() == seen[1].tolist()   # ... and the challenger cannot tell them apart

@@ -118,11 +118,12 @@ class LadderCrisisEnv(ParallelEnv):  # type: ignore[misc]
         pass
 
     def state(self) -> np.ndarray:
-        """The true (fog-free) state, for centralised critics: positions, balance, peak, turn."""
+        """The true (fog-free) state, for centralised critics: positions, balance, peak, turn and both
+        sides' private type indices (0 for a side without types)."""
         s = self.state_
         if s is None:
-            return np.zeros(5, dtype=np.float32)
-        return np.array([*s.positions, s.balance, s.peak, s.turn], dtype=np.float32)
+            return np.zeros(7, dtype=np.float32)
+        return np.array([*s.positions, s.balance, s.peak, s.turn, *s.types], dtype=np.float32)
 
     # ------------------------------------------------------------------ encoding
     def _legal(self, i: int) -> np.ndarray:
