@@ -112,7 +112,7 @@ def test_run_with_set_and_out(tmp_path: Path, invoke) -> None:
     assert r.exit_code == 0, r.stderr
     record = json.loads((out / "scenario.json").read_text())
     assert record["id"] == "base" and record["parameters"] == {"p": 0.25, "cost": 3.0}
-    assert (out / "summary.json").is_file()
+    assert {"index.html", "results.json"} <= {f.name for f in out.iterdir()}
 
 
 @pytest.mark.parametrize("sets, fragment", [

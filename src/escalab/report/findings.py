@@ -1,7 +1,7 @@
 """The closing "In short" of ``escalab run``: the sections' findings as plain sentences.
 
 A newcomer should not have to read every table to learn the answer. This module reads only the
-JSON records the sections return (the same ones saved in ``summary.json``), so it states nothing
+JSON records the sections return (the same ones saved in ``results.json``), so it states nothing
 the tables do not show.
 """
 
