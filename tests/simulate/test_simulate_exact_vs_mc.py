@@ -13,8 +13,10 @@ from escalab.simulate import SimulationResult, reference_analysis
 RUNS = 60_000
 # One fixed seed: the test is deterministic. Over a hundred nonzero rates are compared at 3 standard
 # errors, so for some seeds one of them lies beyond 3 SE by chance (an earlier seed gave 3.1 SE on
-# one rate, which reruns with 400,000 runs and other seeds did not reproduce).
-SEED = 2026
+# one rate, which reruns with 400,000 runs and other seeds did not reproduce; with private types in
+# escalate-to-deescalate, seed 2026 gave 3.2 SE on one duration of the no-low-yield variant, which
+# 400,000 runs with two other seeds put within 2 SE).
+SEED = 7
 
 
 def _policy_sets(name: str) -> list[dict[str, str]]:
