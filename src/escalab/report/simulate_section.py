@@ -63,6 +63,12 @@ def simulate_rows(s: Scenario, configs: list[tuple[str, dict[str, str]]], progre
                    "mean_duration": r.mean_duration, "payoffs": r.payoffs}
             if r.by_type:
                 row["by_type"] = {t: {k: v.to_dict() for k, v in rates.items()} for t, rates in r.by_type.items()}
+            if crisis.arrays.typed >= 0 and "equilibrium" in specs.values():
+                # The Bayesian equilibrium's approximation, measured: stage games without a pure perfect
+                # Bayesian equilibrium and the largest gain from deviating in the profile chosen there.
+                eq = crisis.factory.equilibrium
+                row["bayesian_equilibrium"] = {"stage_games_without_pure_pbe": eq.unsettled,
+                                               "largest_gain_from_deviating": eq.epsilon}
             rows.append(row)
     return rows
 
