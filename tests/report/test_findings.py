@@ -16,7 +16,9 @@ def test_findings_follow_the_parameters() -> None:
     s = escalab.load("escalate-to-deescalate").with_params(p_resolute=0.9)
     lines = findings(s, solve_record(s))
     assert "Equilibrium: accept (outcome conventional_defeat)." in lines
-    assert "On the equilibrium path Russia plays accept at russia_decides." in lines
+    # the scenario's names for the move and the decision, with the id the path line uses
+    assert "On the equilibrium path Russia plays 'Accept the loss' (accept) at 'Russia, losing the conventional war'." \
+        in lines
 
 
 def test_findings_say_why_a_section_is_missing() -> None:
@@ -29,8 +31,11 @@ def test_simulation_findings_name_each_sides_policy() -> None:
     row = {"configuration": "doctrine x", "accidents": True, "policies": {"a": "doctrine:x", "b": "doctrine:y"},
            "endings": {"settlement": {"p": 0.75}, "strategic_war": {"p": 0.25}}}
     assert findings(escalab.load("chicken"), {"simulate": {"rows": [row]}}) == [
-        "Ladder crisis, a doctrine:x vs b doctrine:y (with accidents): most often settlement (75%); "
+        "Ladder crisis, a in doctrine 'x' vs b in doctrine 'y' (with accidents): most often settlement (75%); "
         "strategic war 25.0%."]
+    named = dict(row, policies={"row": "logit:1", "col": "doctrine:y"})
+    assert findings(escalab.load("chicken"), {"simulate": {"rows": [named]}})[0].startswith(
+        "Ladder crisis, Row driver in logit play (λ=1) vs Column driver in doctrine 'y' (with accidents)")
 
 
 def test_simulation_findings_give_the_outcome_of_each_private_type() -> None:
@@ -61,3 +66,36 @@ def test_the_report_states_the_compact_ladder_and_its_measured_effect() -> None:
     line = findings(s, {"simulate": {"rows": [], "compaction": comp}})[0]
     assert line.startswith("The ladder crisis runs on the 9-rung ladder kahn-game-compact, not the 30-rung kahn-game-30")
     assert f"{100 * row['strategic_war_used']['p']:.1f}% on it against" in line
+
+
+def test_off_path_beliefs_are_stated_as_the_solver_finds_them() -> None:
+    """Each off-path sentence says the interval of beliefs the solver's equilibrium rests on."""
+    from escalab.report.explain import fmt
+    from escalab.solve.assessments import sequential_equilibria
+
+    # Beer-Quiche: pooling on beer needs the receiver to think a quiche-eater weak with probability >= 1/2.
+    s = escalab.load("beer-quiche")
+    ranked, _ = sequential_equilibria(s.compile("sequential", exact=True))
+    (rng,) = [r for r in ranked[0].belief_ranges if len(r.nodes) > 1]
+    lo, hi = rng.interval
+    assert hi == 1 and 0 < lo < 1
+    line = next(x for x in findings(s, solve_record(s)) if x.startswith("Off the equilibrium path"))
+    assert line == (f"Off the equilibrium path, Receiver at 'quiche' must put a probability of at least {fmt(lo)} "
+                    "on Sender being weak rather than strong.")
+    # Escalate to de-escalate: nothing off the path depends on Russia's belief about the President.
+    s = escalab.load("escalate-to-deescalate")
+    ranked, _ = sequential_equilibria(s.compile("sequential", exact=True))
+    (rng,) = [r for r in ranked[0].belief_ranges if len(r.nodes) > 1]
+    assert tuple(rng.interval) == (0, 1)
+    lines = findings(s, solve_record(s))
+    assert ("Off the equilibrium path, Russia at 'Russia after the US continues conventionally' may put any "
+            "probability from 0 to 1 on United States / NATO being resolute rather than irresolute: the equilibrium "
+            "holds for every one.") in lines
+    assert not any("any belief" in x or "|" in x for x in lines)
+
+
+def test_a_decision_across_written_nodes_is_named_by_its_information_set() -> None:
+    s = escalab.load("chicken")
+    lines = findings(s, solve_record(s))
+    assert "On the equilibrium path Column driver plays 'swerve' at 'col decides'." in lines
+    assert any("listed first because of the solver's order alone" in x for x in lines)

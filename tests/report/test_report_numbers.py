@@ -70,10 +70,12 @@ def test_findings_match_the_solver(default_report) -> None:
     lines = results["findings"]
     assert f"Equilibrium: {eq.path} (outcome {eq.label})." in lines
     plays = [ln for ln in lines if ln.startswith("On the equilibrium path")]
-    assert len(plays) == 4          # Russia, each US type, Russia after the answer in kind
-    for ln in plays:
-        m = re.fullmatch(r"On the equilibrium path (.+) plays (\S+) at (\S+)\.", ln)
-        assert m and eq.choice(m.group(3)) == m.group(2)
+    on_path = results["solve"]["on_path"]
+    assert len(plays) == len(on_path) == 4          # Russia, each US type, Russia after the answer in kind
+    for ln, d in zip(plays, on_path):
+        assert eq.choice(d["infoset"]) == d["action"]
+        m = re.fullmatch(r"On the equilibrium path (.+) plays '(.+?)' \((\S+)\) at '(.+)'\.", ln)
+        assert m and m.groups() == (d["actor_name"], d["action_label"], d["action"], d["where"]), ln
     changes = [ln for ln in lines if ln.startswith("The outcome changes to")]
     assert changes
     fgame = s.compile("sequential")
@@ -86,10 +88,21 @@ def test_findings_match_the_solver(default_report) -> None:
         past = solve_sequential(fgame, {name: np.array([x])})
         codes, labels, _ = past.labels()
         assert labels[int(codes[0])] == outcome
-    variant = [ln for ln in lines if "escalate-to-deescalate-no-low-yield" in ln]
-    assert variant == ["Escalate to de-escalate, without the US low-yield option (escalate-to-deescalate-no-low-yield, "
-                       "variant) removes the move us_decides.answer_in_kind: the equilibrium outcome changes from "
-                       "resolute: limited_exchange; irresolute: us_stops to us_stops; the ladder crisis is the same."]
+    # The variant removes the low-yield answer from the tree and its rung from the US ladder actions, so
+    # its ladder crisis is simulated anew (never "the same"), and the sentence gives that simulation's numbers.
+    (row,) = results["variants"]["rows"]
+    crisis, base = row["crisis"], results["variants"]["base"]["crisis"]
+    assert crisis["same"] is False
+    (variant,) = [ln for ln in lines if "escalate-to-deescalate-no-low-yield" in ln]
+    assert variant.startswith(
+        "Escalate to de-escalate, without the US low-yield option (escalate-to-deescalate-no-low-yield, variant) "
+        "removes the move us_decides.answer_in_kind and with it United States / NATO's ladder action 'Limited "
+        "nuclear use': the equilibrium outcome changes from resolute: limited_exchange; irresolute: us_stops to "
+        "us_stops; in the ladder crisis under equilibrium play with accidents: most often")
+    assert "the same" not in variant
+    assert variant.endswith(f"strategic war {100 * crisis['strategic_war']:.1f}% (here most often "
+                            f"{base['most_often'].replace('us_', 'United States / NATO ')} "
+                            f"({100 * base['p_most_often']:.0f}%), strategic war {100 * base['strategic_war']:.1f}%).")
 
 
 def test_why_is_the_solvers_arithmetic(default_report) -> None:

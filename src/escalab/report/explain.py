@@ -14,6 +14,7 @@ from typing import Any
 
 from ..model import ExtensiveGame
 from ..solve.assessment import node_steps
+from ..solve.assessments import BeliefRange
 from ..solve.sequential import SequentialSolution
 
 MAX_TERMS = 12          # an option averaged over more nodes than this is shown by its value alone
@@ -182,3 +183,40 @@ def explain_threat(threat: dict[str, Any], choices: list[dict[str, Any]]) -> str
     if threat["credible"]:
         return head + f": carrying the threat out is a best reply (gap {fmt(gap) if gap else '0'}), so it is credible."
     return head + f": carrying it out would cost {fmt(-gap)}, so the threat is not credible."
+
+
+def belief_range_sentence(game: ExtensiveGame, br: BeliefRange) -> str:
+    """An off-path belief range as a quotable clause: who believes what where, and which beliefs
+    keep the equilibrium (the solver's compact "belief a|set >= 1/2" is for programs)."""
+    spec = game.scenario.spec
+    node = spec.sequential.nodes.get(br.infoset) if spec.sequential is not None else None
+    where = node.label if node is not None and node.label else br.infoset.replace("_", " ")
+    who = spec.actors[br.actor].name if br.actor in spec.actors else br.actor
+
+    def being(name: str) -> str:
+        owner = next((a.name for a in spec.actors.values() if a.types and name in a.types), None)
+        return f"{owner} being {name}" if owner else f"play being at {name}"
+
+    if br.pinned is not None:
+        named = dict(zip(br.nodes, br.names))
+        sure = [f"{fmt(v)} on {being(named.get(n, n))}" for n, v in br.pinned.items() if v != 0]
+        return (f"{who}'s belief at '{where}' is fixed by consistency (the limit of small mistakes): "
+                f"probability {', '.join(sure)}")
+    if br.interval is None or not br.group:
+        return f"{who}'s beliefs at '{where}' satisfy " + "; ".join(br.texts)
+    picked = br.names[br.nodes.index(br.group[0])] if br.group[0] in br.nodes else br.group[0]
+    rest = [n for n in br.names if n != picked]
+    what = being(picked)
+    if rest:
+        what += f" rather than {' or '.join(rest)}"
+    lo, hi = br.interval
+    tol = 0 if isinstance(lo, Fraction) else 1e-9
+    if lo <= tol and hi >= 1 - tol:
+        return f"{who} at '{where}' may put any probability from 0 to 1 on {what}: the equilibrium holds for every one"
+    if abs(hi - lo) <= tol:
+        return f"{who} at '{where}' must put a probability of exactly {fmt(lo)} on {what}"
+    if lo <= tol:
+        return f"{who} at '{where}' must put a probability of at most {fmt(hi)} on {what}"
+    if hi >= 1 - tol:
+        return f"{who} at '{where}' must put a probability of at least {fmt(lo)} on {what}"
+    return f"{who} at '{where}' must put a probability between {fmt(lo)} and {fmt(hi)} on {what}"

@@ -26,10 +26,16 @@ def _solve_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
     if alt and alt["count"] > 1:
         lines.append(f"It is one of {alt['count']} pure sequential equilibria, listed first because {alt['why_first']}; "
                      f"the other{'s' if alt['count'] > 2 else ''}: {'; '.join(alt['others'])}.")
-    for text in (alt or {}).get("off_path", []):
-        lines.append(f"Off the equilibrium path it rests on the {text}.")
+    for text in (alt or {}).get("off_path_sentences", []):
+        lines.append(f"Off the equilibrium path, {text}.")
     for d in rec.get("on_path", []):
-        lines.append(f"On the equilibrium path {d['actor_name']} plays {d['action']} at {d['infoset']}.")
+        if "where" in d:   # results.json written before names were recorded has the ids only
+            plays = f"'{d['action_label']}'"
+            if d["action_label"] not in (d["action"], d["action"].replace("_", " ")):
+                plays += f" ({d['action']})"   # the id, as the path above writes it
+            lines.append(f"On the equilibrium path {d['actor_name']} plays {plays} at '{d['where']}'.")
+        else:
+            lines.append(f"On the equilibrium path {d['actor_name']} plays {d['action']} at {d['infoset']}.")
     rows = [r for r in rec.get("robustness", {}).get("rows", []) if r.get("nearest_outcome")]
     for r in rows[:2]:
         o = r["nearest_outcome"]
@@ -38,17 +44,49 @@ def _solve_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _most_often(endings: dict[str, Any]) -> str:
+def ending_name(s: Scenario, ending: str) -> str:
+    """'russia_capitulates' as 'Russia capitulates': the actor's name where the ending starts with its id."""
+    actor, _, rest = ending.partition("_")
+    if actor in s.spec.actors and rest:
+        return f"{_name(s, actor)} {rest.replace('_', ' ')}"
+    return ending.replace("_", " ")
+
+
+def _most_often(s: Scenario, endings: dict[str, Any]) -> str:
     top = max(endings, key=lambda e: endings[e]["p"])
-    return f"{top.replace('_', ' ')} ({100 * endings[top]['p']:.0f}%)"
+    return f"{ending_name(s, top)} ({100 * endings[top]['p']:.0f}%)"
 
 
-def _simulate_lines(rec: dict[str, Any]) -> list[str]:
+def _name(s: Scenario, actor: str) -> str:
+    a = s.spec.actors.get(actor)
+    return a.name if a is not None else actor
+
+
+def _policy(spec: str) -> str:
+    """'doctrine:tit-for-tat' as a reader says it: doctrine 'tit-for-tat', logit (λ=1), equilibrium policy."""
+    kind, _, arg = spec.partition(":")
+    if kind == "doctrine":
+        return f"doctrine '{arg}'"
+    if kind == "logit":
+        return f"logit play (λ={arg})"
+    if kind == "equilibrium":
+        return "equilibrium play"
+    return spec.replace(":", " ")
+
+
+def _who(s: Scenario, policies: dict[str, str]) -> str:
+    if len(set(policies.values())) == 1 and len(policies) > 1:
+        return f"both sides in {_policy(next(iter(policies.values())))}"
+    return " vs ".join(f"{_name(s, a)} in {_policy(p)}" for a, p in policies.items())
+
+
+def _simulate_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     types = rec.get("types")
     if types:
         prior = ", ".join(f"{t} {100 * p:.0f}%" for t, p in types["prior"].items())
-        lines.append(f"In the ladder crisis {types['actor']}'s type is private ({prior}); {types['observer']}'s "
+        lines.append(f"In the ladder crisis {_name(s, types['actor'])}'s type is private ({prior}); "
+                     f"{_name(s, types['observer'])}'s "
                      f"belief moves by Bayes' rule from what it sees (grid of 1/{types['belief_grid']}), and each "
                      "type plays its own policy, so the outcomes below are also given for each type (compare "
                      "each type's reply in the move tree).")
@@ -56,19 +94,19 @@ def _simulate_lines(rec: dict[str, Any]) -> list[str]:
         endings = row["endings"]
         war = endings.get("strategic_war", {}).get("p", 0.0)
         acc = "with accidents" if row["accidents"] else "without accidents"
-        who = " vs ".join(f"{actor} {spec}" for actor, spec in row["policies"].items())
+        who = _who(s, row["policies"])
         # A doctrine or uniform play is the same for every type: its outcome by type adds nothing.
         typed_spec = row["policies"].get(types["actor"], "") if types else ""
         informative = typed_spec.partition(":")[0] not in ("doctrine", "uniform")
-        by_type = "; ".join(f"{t} {types['actor']}: {_most_often(e)}"
+        by_type = "; ".join(f"{t} {_name(s, types['actor'])}: {_most_often(s, e)}"
                             for t, e in row.get("by_type", {}).items()) if types and informative else ""
-        lines.append(f"Ladder crisis, {who} ({acc}): most often {_most_often(endings)}; strategic war "
+        lines.append(f"Ladder crisis, {who} ({acc}): most often {_most_often(s, endings)}; strategic war "
                      f"{100 * war:.1f}%" + (f" (by type - {by_type})." if by_type else "."))
     comp = rec.get("compaction")
     if comp:
         text = (f"The ladder crisis runs on the {comp['used_rungs']}-rung ladder {comp['used']}, not the "
                 f"{comp['named_rungs']}-rung {comp['named']} the scenario names")
-        effects = [f"with {' vs '.join(f'{a} {p}' for a, p in r['policies'].items())} strategic war is "
+        effects = [f"with {_who(s, r['policies'])} strategic war is "
                    f"{100 * r['strategic_war_used']['p']:.1f}% on it against {100 * r['strategic_war_named']['p']:.1f}% "
                    f"on the full ladder" for r in comp["rows"]]
         lines.append(text + (": its rungs are coarser, so accidents reach strategic war from fewer steps; "
@@ -83,7 +121,7 @@ def findings(s: Scenario, record: dict[str, Any]) -> list[str]:
     for v in record.get("variants", {}).get("rows", []):
         lines.append(v["sentence"])
     if "simulate" in record:
-        lines += _simulate_lines(record["simulate"])
+        lines += _simulate_lines(s, record["simulate"])
     return lines
 
 

@@ -207,8 +207,9 @@ def equilibrium_html(r: dict[str, Any], colours: dict[str, str]) -> str:
         out.append(f"<p>This is one of {alt['count']} pure sequential equilibria; it comes first because "
                    f"{e(alt['why_first'])}. The others: "
                    + "; ".join(f"<code>{e(o)}</code>" for o in alt.get("others", [])) + ".</p>")
-    if alt and alt.get("off_path"):
-        out.append("<p>Off the path it rests on these beliefs: " + e("; ".join(alt["off_path"])) + ".</p>")
+    if alt and alt.get("off_path_sentences"):
+        out.append("<p>Off the equilibrium path: " + e("; ".join(alt["off_path_sentences"])) + " (in the solver's "
+                   "notation: <code>" + e("; ".join(alt["off_path"])) + "</code>).</p>")
     out.append("<h3>On the equilibrium path</h3>" + table(["actor", "information set", "plays", "ladder rung"], [
         [e(d["actor_name"]), f"<code>{e(d['infoset'])}</code>", f"<b>{e(d['action'])}</b>", e(d.get("rung") or "–")]
         for d in solve["on_path"]]))

@@ -23,7 +23,7 @@ from ..solve.assessments import sequential_equilibria, support_point
 from ..solve.sequential import SequentialSolution, solve_sequential, structure
 from ..solve.sweep import Axis, SweepResult, sweep
 from .colours import OutcomeColours
-from .explain import actor_name, explain_choices, explain_threat
+from .explain import actor_name, belief_range_sentence, explain_choices, explain_threat, move_label
 from .robustness import robustness, scan_range
 
 Progress = Callable[[str], None]
@@ -63,8 +63,20 @@ def decisions(game: ExtensiveGame, eq: Equilibrium, sol: SequentialSolution) -> 
         k = node.actions.index(action) if action in node.actions else None
         rung = node.rungs[k] if k is not None and k < len(node.rungs) else None
         out.append({"actor": game.players[info.player], "actor_name": actor_name(game, info.player, info.own_type),
-                    "type": info.own_type, "infoset": info.label, "action": action, "rung": rung})
+                    "type": info.own_type, "infoset": info.label, "action": action, "rung": rung,
+                    "where": _where(game, info), "action_label": move_label(game, node.source, action)})
     return out
+
+
+def _where(game: ExtensiveGame, info: Any) -> str:
+    """The decision's name as the scenario writes it: the node's label, or the information set's
+    name when the set joins several written nodes (chicken's column driver cannot see the row's move)."""
+    sources = {game.nodes[n].source for n in info.nodes}
+    seq = game.scenario.spec.sequential
+    node = seq.nodes.get(next(iter(sources))) if seq is not None and len(sources) == 1 else None
+    if node is not None and node.label:
+        return node.label
+    return (next(iter(sources)) if len(sources) == 1 else info.label.partition("|")[0]).replace("_", " ")
 
 
 def solve_point(s: Scenario) -> tuple[ExtensiveGame, SequentialSolution, Equilibrium] | str:
@@ -108,11 +120,13 @@ def _alternatives(game: ExtensiveGame, eq: Equilibrium) -> dict[str, Any] | None
         why = (f"it passes Cho and Kreps's intuitive criterion, which {len(failing)} other"
                f"{'s fail' if len(failing) > 1 else ' fails'}")
     elif others:
-        why = "no refinement computed here (subgame perfection, sequentiality, the intuitive criterion) rules the others out"
+        why = ("of the solver's order alone: no refinement computed here (subgame perfection, sequentiality, the "
+               "intuitive criterion) rules the others out")
     else:
         why = "it is the only one"
     return {"count": len(others) + 1, "why_first": why, "others": [e.path for e in others],
             "off_path": [t for r in eq.belief_ranges if len(r.nodes) > 1 for t in r.texts],
+            "off_path_sentences": [belief_range_sentence(game, r) for r in eq.belief_ranges if len(r.nodes) > 1],
             "refinements": dict(first)}
 
 

@@ -17,8 +17,10 @@ from typing import Any
 import yaml
 
 from ..errors import EscalabError
+from ..model.ladder import removed_rungs
 from ..scenario import Scenario, library, load
 from .colours import OutcomeColours
+from .findings import ending_name
 from .simulate_section import simulate_rows
 from .solve_section import phase_sweep, solve_point, sweep_record
 
@@ -54,6 +56,13 @@ def _changes(s: Scenario, v: Scenario) -> list[str]:
     restored = sorted(set(s.spec.remove_moves) - set(v.spec.remove_moves))
     if removed:
         parts.append("removes the move" + ("s " if len(removed) > 1 else " ") + ", ".join(removed))
+        gone = _removed_actions(v)
+        if v.spec.ladder_crisis is not None and any(gone) and gone != _removed_actions(s):
+            names = {r.id: r.name for r in v.crisis_ladder.rungs} if v.crisis_ladder else {}
+            parts[-1] += (" and with it " + "; ".join(
+                f"{v.spec.actors[a].name}'s ladder action{'s' if len(g) > 1 else ''} "
+                + ", ".join(repr(names.get(r, r)) for r in g)
+                for a, g in zip(v.spec.ladder_crisis.actors, gone) if g))
     if restored:
         parts.append("restores the move" + ("s " if len(restored) > 1 else " ") + ", ".join(restored))
     for name, p in v.parameters.items():
@@ -64,7 +73,7 @@ def _changes(s: Scenario, v: Scenario) -> list[str]:
     if (s.spec.ladder_crisis is None) != (v.spec.ladder_crisis is None):
         parts.append("has " + ("no" if v.spec.ladder_crisis is None else "a") + " ladder crisis")
     elif s.spec.ladder_crisis is not None and _crisis_key(s) != _crisis_key(v) and not any(
-            "sets" in p for p in parts):
+            "sets" in p or "ladder action" in p for p in parts):
         parts.append("changes the ladder crisis")
     return parts or ["differs only in its text"]
 
@@ -78,7 +87,17 @@ def _crisis_key(s: Scenario) -> str:
                        "doctrines": {k: d.model_dump(mode="json") for k, d in s.spec.doctrines.items()},
                        "actors": {k: a.model_dump(mode="json", exclude={"doc", "name", "role", "readiness"})
                                   for k, a in s.spec.actors.items()},
-                       "values": {k: float(v) for k, v in s.values.items()}}, sort_keys=True)
+                       "values": {k: float(v) for k, v in s.values.items()},
+                       # a variant that deletes a move takes its rung from that actor's ladder actions
+                       "removed": _removed_actions(s)}, sort_keys=True)
+
+
+def _removed_actions(s: Scenario) -> list[list[str]]:
+    lc, ladder = s.spec.ladder_crisis, s.crisis_ladder
+    if lc is None or ladder is None:
+        return []
+    ids = tuple(r.id for r in ladder.rungs)
+    return [sorted(ids[i] for i in gone) for gone in removed_rungs(s, tuple(lc.actors), ids)]
 
 
 def _equilibrium_war(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -159,6 +178,9 @@ def sentence(s: Scenario, row: dict[str, Any], base_label: str | None, base_war:
     if crisis.get("same"):
         parts.append("the ladder crisis is the same")
     elif "strategic_war" in crisis and base_war is not None:
-        parts.append(f"in the ladder crisis under equilibrium play strategic war comes with probability "
-                     f"{100 * crisis['strategic_war']:.1f}% (here {100 * base_war['strategic_war']:.1f}%)")
+        def ends(w: dict[str, Any]) -> str:
+            return (f"most often {ending_name(s, w['most_often'])} ({100 * w['p_most_often']:.0f}%), "
+                    f"strategic war {100 * w['strategic_war']:.1f}%")
+        parts.append(f"in the ladder crisis under equilibrium play with accidents: {ends(crisis)} "
+                     f"(here {ends(base_war)})")
     return ", ".join(parts[:1]) + (": " + "; ".join(parts[1:]) if len(parts) > 1 else "") + "."
