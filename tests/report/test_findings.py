@@ -99,3 +99,17 @@ def test_a_decision_across_written_nodes_is_named_by_its_information_set() -> No
     lines = findings(s, solve_record(s))
     assert "On the equilibrium path Column driver plays 'swerve' at 'col decides'." in lines
     assert any("listed first because of the solver's order alone" in x for x in lines)
+
+
+def test_the_tree_figure_names_actors_and_information_sets_in_words(tmp_path) -> None:
+    import matplotlib.pyplot as plt
+
+    from escalab.report.game_tree import plot_game_tree
+
+    s = escalab.load("escalate-to-deescalate")
+    game, _, eq = solve_section.solve_point(s)
+    with plt.rc_context({"svg.fonttype": "none"}):     # keep text as text, to read it back
+        svg = plot_game_tree(game, tmp_path / "t.svg", eq).read_text(encoding="utf-8")
+    assert "Russia cannot tell these apart" in svg and "United States" in svg
+    assert "infoset" not in svg and eq.method not in svg
+    assert f"equilibrium path (thick red): {eq.path}".replace(">", "&gt;") in svg

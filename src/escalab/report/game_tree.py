@@ -8,6 +8,7 @@ equilibrium path in thick red and every equilibrium choice off the path in thinn
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -84,6 +85,10 @@ def plot_game_tree(game: ExtensiveGame, path: str | Path, equilibrium: Equilibri
     levels = max(depth.values()) + 1
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=size)
+    # A wide tree is shown shrunk to the page: its text grows with it so that labels stay readable there.
+    fs = min(1.7, max(1.0, size[0] / 10))
+    scenario = getattr(game, "scenario", None)
+    names = {a: spec.name for a, spec in scenario.spec.actors.items()} if scenario is not None else {}
     on_path = {0}
     chosen: set[tuple[int, int]] = set()
     if equilibrium is not None:
@@ -111,7 +116,7 @@ def plot_game_tree(game: ExtensiveGame, path: str | Path, equilibrium: Equilibri
             if n.kind == "chance":
                 label += f" ({_fmt(n.probs[k])})"
             mx, my = (x[n.index] + x[ch]) / 2, -(depth[n.index] + depth[ch]) / 2
-            ax.text(mx, my, label, fontsize=7, ha="center", va="center", zorder=3,
+            ax.text(mx, my, _wrap(label, 10), fontsize=7 * fs, ha="center", va="center", zorder=3,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
     bend = 0
     for info in game.infosets:
@@ -124,32 +129,35 @@ def plot_game_tree(game: ExtensiveGame, path: str | Path, equilibrium: Equilibri
                                       connectionstyle=f"arc3,rad={-0.08 - 0.05 * (bend % 3)}", ls="--",
                                       color=colour, lw=1.1, alpha=0.8, zorder=0)
                 ax.add_patch(arc)
+            who = names.get(game.players[info.player], game.players[info.player])
             ax.text((x[members[0]] + x[members[1]]) / 2, -depth[members[0]] + 0.3 + 0.12 * (bend % 3),
-                    f"infoset {info.label}", fontsize=6.5, ha="center", color=colour, style="italic")
+                    f"{who} cannot tell these apart", fontsize=6.5 * fs, ha="center", color=colour,
+                    style="italic")
     for n in game.nodes:
         px, py = x[n.index], -depth[n.index]
         if n.kind == "terminal":
             pays = ", ".join(_fmt(v) for v in n.payoffs)
             ax.plot(px, py, marker="s", ms=5, color="black", zorder=2)
-            ax.text(px, py - 0.12, f"{n.outcome}\n({pays})", fontsize=6.5, ha="center", va="top", rotation=0)
+            ax.text(px, py - 0.12, f"{_wrap(str(n.outcome))}\n({pays})", fontsize=6.5 * fs, ha="center", va="top")
         elif n.kind == "chance":
             ax.plot(px, py, marker="o", ms=11, color="#bbbbbb", mec="black", zorder=2)
-            ax.text(px, py + 0.13, "chance", fontsize=7, ha="center", va="bottom")
+            ax.text(px, py + 0.13, "chance", fontsize=7 * fs, ha="center", va="bottom")
         else:
             assert n.player is not None and n.infoset is not None
             colour = ACTOR_COLOURS[n.player % len(ACTOR_COLOURS)]
             ax.plot(px, py, marker="o", ms=11, color=colour, mec="black", zorder=2)
-            ax.text(px, py + 0.13, game.players[n.player], fontsize=7.5, ha="center", va="bottom",
+            ax.text(px, py + 0.13, _wrap(names.get(game.players[n.player], game.players[n.player])),
+                    fontsize=7.5 * fs, ha="center", va="bottom",
                     color=colour, fontweight="bold")
     ax.set_xlim(-0.8, leaves - 0.2)
     ax.set_ylim(-levels - 0.2, 0.6)
     ax.axis("off")
     heading = title or game.scenario.title
     if equilibrium is not None:
-        heading += f"\n{equilibrium.method}: {equilibrium.path}"
-    ax.set_title(heading, fontsize=10)
-    payoff_order = "payoffs in the order: " + ", ".join(game.players)
-    fig.text(0.01, 0.01, payoff_order, fontsize=7, color="#555555")
+        heading += f"\nequilibrium path (thick red): {equilibrium.path}"
+    ax.set_title(heading, fontsize=10 * fs)
+    payoff_order = "payoffs in the order: " + ", ".join(names.get(p, p) for p in game.players)
+    fig.text(0.01, 0.01, payoff_order, fontsize=7 * fs, color="#555555")
     for text in fig.findobj(matplotlib.text.Text):
         text.set_text(_plain(text.get_text()))
     fig.tight_layout()
@@ -159,6 +167,11 @@ def plot_game_tree(game: ExtensiveGame, path: str | Path, equilibrium: Equilibri
     finally:
         plt.close(fig)
     return path
+
+
+def _wrap(label: str, width: int = 14) -> str:
+    """'expanded_war_after_answer' on two lines, so neighbouring leaves' labels do not overlap."""
+    return textwrap.fill(label.replace("_", " "), width, break_long_words=False) if len(label) > width else label
 
 
 def _plain(text: str) -> str:
