@@ -31,11 +31,16 @@ def test_simulation_findings_name_each_sides_policy() -> None:
     row = {"configuration": "doctrine x", "accidents": True, "policies": {"a": "doctrine:x", "b": "doctrine:y"},
            "endings": {"settlement": {"p": 0.75}, "strategic_war": {"p": 0.25}}}
     assert findings(escalab.load("chicken"), {"simulate": {"rows": [row]}}) == [
-        "Ladder crisis, a in doctrine 'x' vs b in doctrine 'y' (with accidents): most often settlement (75%); "
+        "Ladder crisis, a in doctrine 'x' vs b in doctrine 'y'. With accidents: most often settlement (75%); "
         "strategic war 25.0%."]
     named = dict(row, policies={"row": "logit:1", "col": "doctrine:y"})
     assert findings(escalab.load("chicken"), {"simulate": {"rows": [named]}})[0].startswith(
-        "Ladder crisis, Row driver in logit play (λ=1) vs Column driver in doctrine 'y' (with accidents)")
+        "Ladder crisis, Row driver in logit play (λ=1) vs Column driver in doctrine 'y'. With accidents:")
+    # with and without accidents of one pair of policies share a line
+    calm = dict(row, accidents=False, endings={"settlement": {"p": 1.0}})
+    assert findings(escalab.load("chicken"), {"simulate": {"rows": [row, calm]}}) == [
+        "Ladder crisis, a in doctrine 'x' vs b in doctrine 'y'. With accidents: most often settlement (75%); "
+        "strategic war 25.0%. Without accidents: most often settlement (100%); strategic war 0.0%."]
 
 
 def test_simulation_findings_give_the_outcome_of_each_private_type() -> None:

@@ -90,18 +90,22 @@ def _simulate_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
                      f"belief moves by Bayes' rule from what it sees (grid of 1/{types['belief_grid']}), and each "
                      "type plays its own policy, so the outcomes below are also given for each type (compare "
                      "each type's reply in the move tree).")
+    # One line per pair of policies, with and without accidents side by side (a handout's "In short"
+    # must stay short; the table in the report has every row).
+    groups: dict[str, list[str]] = {}
     for row in rec.get("rows", []):
         endings = row["endings"]
         war = endings.get("strategic_war", {}).get("p", 0.0)
-        acc = "with accidents" if row["accidents"] else "without accidents"
+        acc = "With accidents" if row["accidents"] else "Without accidents"
         who = _who(s, row["policies"])
         # A doctrine or uniform play is the same for every type: its outcome by type adds nothing.
         typed_spec = row["policies"].get(types["actor"], "") if types else ""
         informative = typed_spec.partition(":")[0] not in ("doctrine", "uniform")
         by_type = "; ".join(f"{t} {_name(s, types['actor'])}: {_most_often(s, e)}"
                             for t, e in row.get("by_type", {}).items()) if types and informative else ""
-        lines.append(f"Ladder crisis, {who} ({acc}): most often {_most_often(s, endings)}; strategic war "
-                     f"{100 * war:.1f}%" + (f" (by type - {by_type})." if by_type else "."))
+        groups.setdefault(who, []).append(f"{acc}: most often {_most_often(s, endings)}; strategic war "
+                                          f"{100 * war:.1f}%" + (f" (by type - {by_type})." if by_type else "."))
+    lines += [f"Ladder crisis, {who}. " + " ".join(parts) for who, parts in groups.items()]
     comp = rec.get("compaction")
     if comp:
         text = (f"The ladder crisis runs on the {comp['used_rungs']}-rung ladder {comp['used']}, not the "
