@@ -118,3 +118,12 @@ def test_the_tree_figure_names_actors_and_information_sets_in_words(tmp_path) ->
     assert "Russia cannot tell these apart" in svg and "United States" in svg
     assert "infoset" not in svg and eq.method not in svg
     assert f"equilibrium path (thick red): {eq.path}".replace(">", "&gt;") in svg
+
+
+def test_endings_are_named_by_their_actor() -> None:
+    from escalab.report.findings import ending_name
+
+    s = escalab.load("kahn-game")
+    assert "state_a" in s.spec.actors
+    assert ending_name(s, "state_a_capitulates") == f"{s.spec.actors['state_a'].name} capitulates"
+    assert ending_name(s, "strategic_war") == "strategic war"

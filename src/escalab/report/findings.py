@@ -46,9 +46,9 @@ def _solve_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
 
 def ending_name(s: Scenario, ending: str) -> str:
     """'russia_capitulates' as 'Russia capitulates': the actor's name where the ending starts with its id."""
-    actor, _, rest = ending.partition("_")
-    if actor in s.spec.actors and rest:
-        return f"{_name(s, actor)} {rest.replace('_', ' ')}"
+    for actor in sorted(s.spec.actors, key=len, reverse=True):    # 'state_a_capitulates' is state_a's
+        if ending.startswith(actor + "_"):
+            return f"{_name(s, actor)} {ending[len(actor) + 1:].replace('_', ' ')}"
     return ending.replace("_", " ")
 
 

@@ -62,7 +62,9 @@ def _changes(s: Scenario, v: Scenario) -> list[str]:
             parts[-1] += (" and with it " + "; ".join(
                 f"{v.spec.actors[a].name}'s ladder action{'s' if len(g) > 1 else ''} "
                 + ", ".join(repr(names.get(r, r)) for r in g)
-                for a, g in zip(v.spec.ladder_crisis.actors, gone) if g))
+                for a, g in zip(v.spec.ladder_crisis.actors, gone) if g)
+                # why the ladder crisis need not follow the tree: the actor still has every other rung
+                + " (its other ladder actions remain, so the ladder crisis can still differ from the tree)")
     if restored:
         parts.append("restores the move" + ("s " if len(restored) > 1 else " ") + ", ".join(restored))
     for name, p in v.parameters.items():
@@ -181,6 +183,10 @@ def sentence(s: Scenario, row: dict[str, Any], base_label: str | None, base_war:
         def ends(w: dict[str, Any]) -> str:
             return (f"most often {ending_name(s, w['most_often'])} ({100 * w['p_most_often']:.0f}%), "
                     f"strategic war {100 * w['strategic_war']:.1f}%")
-        parts.append(f"in the ladder crisis under equilibrium play with accidents: {ends(crisis)} "
-                     f"(here {ends(base_war)})")
+        if ends(crisis) == ends(base_war):
+            parts.append(f"yet in the ladder crisis under equilibrium play with accidents the endings read the same: "
+                         f"{ends(crisis)}")
+        else:
+            parts.append(f"in the ladder crisis under equilibrium play with accidents: {ends(crisis)} "
+                         f"(here {ends(base_war)})")
     return ", ".join(parts[:1]) + (": " + "; ".join(parts[1:]) if len(parts) > 1 else "") + "."
