@@ -66,6 +66,10 @@ def simulate(
             pool.close()
     names = {r.id: r.name for r in crisis.game.ladder.rungs}
     console.print(simulation_view(result, names))
+    rp = crisis.game.readiness_prior
+    if rp is not None:
+        console.print(f"The prior over {rp.actor}'s types is read from its readiness (ladder_crisis.type_prior): "
+                      f"{_shares(rp.types, rp.prior)}.")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         path = out / "simulate.json"
@@ -111,9 +115,20 @@ def assess(
     console.print(f"Most likely level: [bold]{model.level_names[best]}[/] ({100 * final[best]:.1f}%). "
                   f"Probability of no raise above the lowest level ({model.level_names[0]}): "
                   f"{100 * final[0]:.1f}%.")
+    tp = scenario.spec.ladder_crisis.type_prior if scenario.spec.ladder_crisis is not None else None
+    if tp is not None and tp.actor == model.actor:
+        types = tuple(scenario.spec.actors[tp.actor].types or {})
+        shares = [sum(float(p) for lvl, p in zip(model.levels, final) if tp.from_readiness.map[lvl] == t)
+                  for t in types]
+        console.print(f"As the prior over {tp.actor}'s types (the scenario's ladder_crisis.type_prior map): "
+                      f"{_shares(types, shares)}.")
     if declared and best == 0:
         console.print("The declaration, without the indicators a real raise would show, most likely "
                       "marks no real change in readiness.")
+
+
+def _shares(names: tuple[str, ...], probs: object) -> str:
+    return ", ".join(f"{n} {100 * float(p):.1f}%" for n, p in zip(names, probs))  # type: ignore[call-overload]
 
 
 def register(app: typer.Typer) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import ExpressionError, ModelError
 from ..scenario.scenario import Scenario
 from ..scenario.schema import BANDS, LadderCrisisSpec, LadderSpec
+from .indicators import readiness_type_prior
 
 SETTLEMENT_BANDS = frozenset({"de_escalation", "status_quo"})
 
@@ -116,6 +117,10 @@ class LadderGame:
         self.typed = next((i for i in (0, 1) if len(self._type_names[i]) > 1), -1)
         self.type_prior = (np.array([ev(("actors", self.actors[self.typed], "types", t))
                                      for t in self._type_names[self.typed]]) if self.typed >= 0 else np.ones(1))
+        # ... or, where the scenario says so, from a readiness assessment mapped to types
+        self.readiness_prior = readiness_type_prior(scenario)
+        if self.readiness_prior is not None:
+            self.type_prior = self.readiness_prior.prior
         self.belief_grid = spec.belief_grid
         self.balance_range = spec.balance.range
         self.balance_effect = {b: spec.balance.effect.get(b, 0) for b in BANDS}

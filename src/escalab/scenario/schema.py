@@ -205,6 +205,34 @@ class Ending(Spec):
     doc: str = ""
 
 
+class ReadinessLook(Spec):
+    """One look at an actor, as ``escalab assess`` takes it."""
+
+    observe: dict[Id, StrictBool] = Field(
+        default={}, description="Indicators seen (true) or looked for and not seen (false); others: no evidence.")
+    declared: str | None = Field(default=None, description="A declaration that was made (one of the actor's "
+                                                           "'indicators' declarations).")
+
+
+class ReadinessPriorSpec(ReadinessLook):
+    """A type prior read from a readiness assessment: the posterior over the actor's readiness levels
+    (its 'indicators' section, Bayes' rule and the HMM over 'sequence'), summed over the levels each type stands for."""
+
+    sequence: list[ReadinessLook] = Field(
+        default=[], description="Earlier looks, oldest first (the HMM of escalab assess --sequence); "
+                                "'observe'/'declared' above are the last look.")
+    map: dict[Id, Id] = Field(
+        description="Per readiness level of the actor's scale (every level): the private type it stands for.")
+
+
+class TypePriorSpec(Spec):
+    """Where the prior over an actor's private types comes from, in the ladder crisis."""
+
+    actor: Id = Field(description="The actor with private types.")
+    from_readiness: ReadinessPriorSpec = Field(
+        description="Replace the actor's type probabilities by a readiness assessment mapped to types.")
+
+
 class LadderCrisisSpec(Spec):
     """Repeated simultaneous turns of signal and action on a ladder."""
 
@@ -227,6 +255,9 @@ class LadderCrisisSpec(Spec):
         default=10, ge=2, le=100,
         description="Beliefs about an actor's private type move on the grid 0, 1/N, ..., 1 (N = belief_grid); "
                     "a finer grid is slower and closer to exact Bayes' rule.")
+    type_prior: TypePriorSpec | None = Field(
+        default=None, description="The typed actor's prior from a readiness assessment (escalab assess) "
+                                  "instead of the probabilities under 'actors.<actor>.types' (ladder crisis only).")
 
 
 class DoctrineRule(Spec):

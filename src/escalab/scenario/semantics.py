@@ -166,6 +166,7 @@ def check_scenario(spec: ScenarioSpec, doc: Document, ladder: LadderSpec | None,
     for did, doctrine in spec.doctrines.items():
         _check_doctrine(did, doctrine, c, crisis_ladder)
     _check_indicators(spec, c, scales)
+    _check_type_prior(spec, c, scales)
     _check_prompts(spec, c)
     if spec.sequential is None and spec.ladder_crisis is None:
         c.add("a scenario needs a 'sequential' tree, a 'ladder_crisis', or both", ())
@@ -521,6 +522,57 @@ def _check_indicators(spec: ScenarioSpec, c: Checker, scales: Mapping[str, Readi
         for lvl, total in totals.items():
             if total > 1 + 1e-6:
                 c.add(f"declaration probabilities for level '{lvl}' sum to {total:g}, above 1", base + ("declarations",))
+
+
+def _check_type_prior(spec: ScenarioSpec, c: Checker, scales: Mapping[str, ReadinessScaleSpec]) -> None:
+    """``ladder_crisis.type_prior``: a typed actor of the crisis with indicators, looks that name its
+    indicators and declarations, and every readiness level mapped to one of its types."""
+    lc = spec.ladder_crisis
+    if lc is None or lc.type_prior is None:
+        return
+    tp = lc.type_prior
+    base: PathT = ("ladder_crisis", "type_prior")
+    actor = spec.actors.get(tp.actor)
+    if tp.actor not in lc.actors:
+        c.add(f"unknown actor '{tp.actor}' (actors of the ladder crisis: {', '.join(lc.actors)})", base + ("actor",))
+        return
+    if actor is None or not actor.types:
+        c.add(f"actor '{tp.actor}' declares no private types ('actors.{tp.actor}.types'), so there is no type "
+              "prior to read from readiness", base + ("actor",))
+        return
+    ind = spec.indicators.get(tp.actor)
+    scale = scales.get(tp.actor)
+    if ind is None or scale is None:
+        c.add(f"a type prior from readiness needs a readiness scale and an 'indicators' section for "
+              f"'{tp.actor}'", base + ("actor",))
+        return
+    fr = tp.from_readiness
+    fbase = base + ("from_readiness",)
+
+    def check_look(look: Any, path: PathT) -> None:
+        for sign in look.observe:
+            if sign not in ind.signs:
+                c.add(f"unknown indicator '{sign}' (indicators of '{tp.actor}': {', '.join(ind.signs) or 'none'})",
+                      path + ("observe", sign), at_key=True)
+        if look.declared is not None and look.declared not in ind.declarations:
+            quoted = ", ".join(f"'{d}'" for d in ind.declarations) or "none"
+            c.add(f"unknown declaration '{look.declared}' (declarations of '{tp.actor}': {quoted})",
+                  path + ("declared",))
+
+    for i, look in enumerate(fr.sequence):
+        check_look(look, fbase + ("sequence", i))
+    check_look(fr, fbase)
+    levels = [lvl.id for lvl in scale.levels]
+    for lvl, typ in fr.map.items():
+        if lvl not in levels:
+            c.add(f"unknown readiness level '{lvl}' (levels of '{scale.id}': {', '.join(levels)})",
+                  fbase + ("map", lvl), at_key=True)
+        elif typ not in actor.types:
+            c.add(f"unknown type '{typ}' (types of '{tp.actor}': {', '.join(actor.types)})", fbase + ("map", lvl))
+    for lvl in levels:
+        if lvl not in fr.map:
+            c.add(f"missing readiness level '{lvl}': map every level of '{scale.id}' to a type of "
+                  f"'{tp.actor}'", fbase + ("map",))
 
 
 def _check_analysis(spec: ScenarioSpec, c: Checker) -> None:
