@@ -169,3 +169,20 @@ def test_plays_of_the_scenario_from_the_default_store(tmp_path: Path, monkeypatc
     assert rec["games"][0]["game"] in html and "state_b: uniform" in html
     assert "holds no game of 'kahn-game'" in plays_section.compute(escalab.load("kahn-game"))["skipped"]
     assert "ladder crisis" in plays_section.compute(escalab.load("deterrence-game"))["skipped"]
+
+
+def test_decisions_and_equilibria_are_named_in_words(default_report) -> None:
+    """Where the scenario names a decision, the page uses the name (the solver's id stays beside it)."""
+    from escalab.report.html_report import held_by
+
+    out, results, _ = default_report
+    _, text = parse(out / "index.html")
+    threats = text[text.index('id="threats"'):text.index('id="robustness"')]
+    import html
+    assert "If it came to 'The US President after Russian limited use', United States / NATO (resolute)" in \
+        html.unescape(threats)
+    assert "at 'The US President after Russian limited use' <code class=\"id\">us_decides|resolute</code>" in threats
+    assert "nash:" not in threats and "pure-sequential:" not in threats
+    assert held_by("nash:enumpure: conventional_defeat") == "a pure Nash equilibrium (outcome conventional_defeat)"
+    assert held_by("pure-sequential: us_stops") == "a sequential equilibrium (outcome us_stops)"
+    assert all("where" in x for x in results["solve"]["explanations"] + results["solve"]["threats"])

@@ -172,12 +172,13 @@ def explain_threat(threat: dict[str, Any], choices: list[dict[str, Any]]) -> str
     if here is None:
         return ""
     value = {o["action"]: o for o in here["options"]}
+    where = f"'{here['where']}'" if "where" in here else threat["infoset"]
     act = value[threat["action"]]
     rivals = [o for a, o in value.items() if a != threat["action"]]
     if not rivals:
-        return f"{here['actor_name']} has no other move at {threat['infoset']}: the threat is credible by default."
+        return f"{here['actor_name']} has no other move at {where}: the threat is credible by default."
     best = max(rivals, key=lambda o: o["value"])
-    head = (f"If it came to {threat['infoset']}, {here['actor_name']} would get {act['arithmetic']} from "
+    head = (f"If it came to {where}, {here['actor_name']} would get {act['arithmetic']} from "
             f"{threat['action']} against {best['arithmetic']} from {best['action']}")
     gap = act["value"] - best["value"]
     if threat["credible"]:

@@ -36,7 +36,7 @@ figcaption{font-size:.85rem;color:#444;margin-top:.3rem}
 .arith{font-family:'DejaVu Sans Mono',Consolas,monospace;font-size:.85rem}
 .swatch{display:inline-block;width:.9em;height:.9em;border:1px solid #333;vertical-align:middle;margin-right:.3em}
 .yes{color:#006d2c;font-weight:bold}.no{color:#a50f15;font-weight:bold}
-nav ol{columns:2;font-size:.9rem}code{font-size:.85rem}
+nav ol{columns:2;font-size:.9rem}code{font-size:.85rem}code.id{color:#666;font-size:.75rem}
 .cite{background:#f4f4f4;padding:.6rem .9rem;border:1px solid #ccc;font-size:.9rem}
 @media print{body{max-width:none;margin:0;font-size:11pt}nav{display:none}
  h2{page-break-after:avoid}table,figure,.cite{page-break-inside:avoid}a{color:inherit;text-decoration:none}
@@ -211,7 +211,7 @@ def equilibrium_html(r: dict[str, Any], colours: dict[str, str]) -> str:
         out.append("<p>Off the equilibrium path: " + e("; ".join(alt["off_path_sentences"])) + " (in the solver's "
                    "notation: <code>" + e("; ".join(alt["off_path"])) + "</code>).</p>")
     out.append("<h3>On the equilibrium path</h3>" + table(["actor", "information set", "plays", "ladder rung"], [
-        [e(d["actor_name"]), f"<code>{e(d['infoset'])}</code>", f"<b>{e(d['action'])}</b>", e(d.get("rung") or "–")]
+        [e(d["actor_name"]), _where_html(d), f"<b>{e(d.get('action_label', d['action']))}</b>", e(d.get("rung") or "–")]
         for d in solve["on_path"]]))
     rows = []
     for x in solve["explanations"]:
@@ -232,7 +232,7 @@ def why_html(r: dict[str, Any]) -> str:
     out = ["<p>Each option's value is what follows it in the equilibrium, averaged over what the mover cannot "
            "see with its beliefs. Exact numbers (rationals) as the solver used them.</p>"]
     for x in sorted(solve["explanations"], key=lambda x: not x["on_path"]):
-        out.append(f"<h3>{e(x['actor_name'])} at <code>{e(x['infoset'])}</code>"
+        out.append(f"<h3>{e(x['actor_name'])} at {_where_html(x)}"
                    f"{'' if x['on_path'] else ' (off the path: what it would do if reached)'}</h3>")
         out.append(f"<p>{e(x['sentence'])}</p>")
         rows = []
@@ -242,6 +242,25 @@ def why_html(r: dict[str, Any]) -> str:
                          f"<span class=\"arith\">{e(o['arithmetic'])}</span>", e(stories)])
         out.append(table(["option", "meaning", "value to the mover", "what follows"], rows))
     return "".join(out)
+
+
+def _where_html(x: dict[str, Any]) -> str:
+    """A decision by the scenario's name, with the solver's id (what --json and the tables use) beside it."""
+    if "where" not in x:       # a results.json written before names were recorded
+        return f"<code>{e(x['infoset'])}</code>"
+    return f"'{e(x['where'])}' <code class=\"id\">{e(x['infoset'])}</code>"
+
+
+def held_by(equilibrium: str) -> str:
+    """'nash:enumpure: conventional_defeat' as 'a pure Nash equilibrium (outcome conventional_defeat)'."""
+    method, sep, outcome = equilibrium.partition(": ")
+    if not sep:
+        return equilibrium
+    kind = ("a sequential equilibrium" if "sequential" in method else
+            "a Nash equilibrium" if method.startswith("nash") else f"an equilibrium ({method})")
+    if "pure" in method and "sequential" not in method:
+        kind = kind.replace("a Nash", "a pure Nash")
+    return f"{kind} (outcome {outcome})"
 
 
 def threats_html(r: dict[str, Any]) -> str:
@@ -257,9 +276,9 @@ def threats_html(r: dict[str, Any]) -> str:
         out.append("<p>No threat: no equilibrium commits any side to a move off its path.</p>")
     for t in threats:
         cls, word = ("yes", "credible") if t["credible"] else ("no", "not credible")
-        out.append(f"<p><b>{e(t['actor'])}</b> at <code>{e(t['infoset'])}</code> → <b>{e(t['action'])}</b>: "
+        out.append(f"<p><b>{e(t.get('actor_name', t['actor']))}</b> at {_where_html(t)} → <b>{e(t['action'])}</b>: "
                    f"<span class=\"{cls}\">{word}</span>. {e(t['explanation'])} "
-                   f"<span class=\"note\">Held by: {e('; '.join(t['equilibria']))}.</span></p>")
+                   f"<span class=\"note\">Held by: {e('; '.join(held_by(q) for q in t['equilibria']))}.</span></p>")
     if solve.get("threats_note"):
         out.append(f"<p class=\"note\">{e(solve['threats_note'])}</p>")
     return "".join(out)

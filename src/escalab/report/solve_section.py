@@ -213,10 +213,16 @@ def compute(s: Scenario, colours: OutcomeColours, progress: Progress) -> dict[st
     if alternatives:
         rec["alternatives"] = alternatives
     rec["explanations"] = explain_choices(game, sol, {d["infoset"] for d in on_path})
+    by_label = {i.label: i for i in game.infosets}
+    for x in rec["explanations"]:
+        x["where"] = _where(game, by_label[x["infoset"]])
     progress("threats and their credibility")
     try:
         report = credibility(game)
-        rec["threats"] = [{**t.to_dict(), "explanation": explain_threat(t.to_dict(), rec["explanations"])}
+        rec["threats"] = [{**t.to_dict(), "explanation": explain_threat(t.to_dict(), rec["explanations"]),
+                           "where": _where(game, by_label[t.infoset]) if t.infoset in by_label else t.infoset,
+                           "actor_name": actor_name(game, by_label[t.infoset].player, by_label[t.infoset].own_type)
+                           if t.infoset in by_label else t.actor}
                           for t in report.threats]
         if report.note:
             rec["threats_note"] = report.note
