@@ -213,3 +213,14 @@ def test_a_scenario_names_its_phase_diagram(tmp_path: Path, fast_simulation) -> 
     plain = compute(escalab.load("deterrence-game"))["solve"]
     nearest = [r["parameter"] for r in plain["robustness"]["rows"] if r["relative"] is not None][:2]
     assert [a["name"] for a in plain["phase_diagram"]["axes"]] == nearest
+
+
+def test_tree_outcomes_and_ladder_endings_never_share_a_colour(default_report) -> None:
+    """Orange for 'us capitulates' in the endings chart and for 'conventional_defeat' (Russia's defeat) in
+    the phase diagram would tell the reader the opposite of the model."""
+    from escalab.report.colours import ending_colours
+
+    _, results, _ = default_report
+    endings = ending_colours(results["simulate"]["endings"])
+    assert set(results["colours"].values()).isdisjoint(endings.values())
+    assert len(set(endings.values())) == len(endings)

@@ -19,6 +19,12 @@ ENDING_COLOURS = {"settlement": "#009E73", "strategic_war": "#CC79A7", "turn_lim
 CAPITULATION_COLOURS = ("#0072B2", "#E69F00")
 
 
+# The move tree's outcomes never borrow an ending's colour: "us capitulates" in the ladder chart and
+# "conventional_defeat" in the phase diagram mean opposite things and must not look alike.
+TREE_PALETTE = ("#56B4E9", "#D55E00", "#F0E442", "#8172b3", "#937860", "#4c72b0", "#e7298a", "#64b5cd",
+                "#7570b3", "#d95f02")
+
+
 class OutcomeColours:
     def __init__(self, known: dict[str, str] | None = None):
         self.map: dict[str, str] = dict(known or {})
@@ -26,7 +32,7 @@ class OutcomeColours:
     def add(self, labels: Iterable[str]) -> None:
         for label in labels:
             if label not in self.map:
-                self.map[label] = PALETTE[len(self.map) % len(PALETTE)]
+                self.map[label] = TREE_PALETTE[len(self.map) % len(TREE_PALETTE)]
 
     def __getitem__(self, label: str) -> str:
         self.add([label])
