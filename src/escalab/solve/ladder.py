@@ -26,8 +26,10 @@ game: they are solved once per *legal class*.
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter, OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -455,9 +457,62 @@ class LadderEquilibrium:
                                for th in range(a.num_types))) for i in (0, 1))
 
 
+# ----------------------------------------------------------------------------- one solve per crisis
+# ``escalab run`` builds the same crisis in several places (its own section, a variant whose ladder
+# crisis is unchanged, the agents of a play); a typed equilibrium takes half a minute. The memo is
+# keyed by the content of the arrays, which is all a solve reads, so a hit returns what a fresh
+# solve would compute, bit for bit. It keeps the last few (a typed equilibrium is large).
+MEMO_SIZE = 4
+_memo: OrderedDict[str, LadderEquilibrium] = OrderedDict()
+SOLVES = Counter()   # computed solves per kind ("typed", "untyped"): tests count them
+
+
+def arrays_key(arrays: LadderArrays) -> str:
+    """A digest of everything a solve reads from ``arrays``."""
+    h = hashlib.sha256()
+
+    def feed(x: Any) -> None:
+        if isinstance(x, np.ndarray):
+            h.update(f"a{x.dtype.str}{x.shape}".encode())
+            h.update(np.ascontiguousarray(x).tobytes())
+        elif isinstance(x, (tuple, list)):
+            h.update(f"t{len(x)}(".encode())
+            for y in x:
+                feed(y)
+            h.update(b")")
+        else:
+            h.update(f"s{type(x).__name__}:{x!r};".encode())
+
+    for f in fields(arrays):
+        h.update(f.name.encode())
+        feed(getattr(arrays, f.name))
+    return h.hexdigest()
+
+
+def clear_memo() -> None:
+    _memo.clear()
+
+
 def solve_equilibrium(arrays: LadderArrays, progress: Progress | None = None) -> LadderEquilibrium:
     """Backward induction over turns; one batch of stage games per turn (with private types, the
-    perfect Bayesian equilibrium of :mod:`escalab.solve.ladder_types`)."""
+    perfect Bayesian equilibrium of :mod:`escalab.solve.ladder_types`). Solved once per crisis
+    content in a process (see ``_memo``)."""
+    key = arrays_key(arrays)
+    eq = _memo.get(key)
+    if eq is None:
+        eq = _solve_equilibrium(arrays, progress)
+        SOLVES["typed" if arrays.typed >= 0 else "untyped"] += 1
+        _memo[key] = eq
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
+    else:
+        _memo.move_to_end(key)
+        if progress is not None:
+            progress(1, 1)      # nothing left to solve
+    return eq if eq.arrays is arrays else replace(eq, arrays=arrays)
+
+
+def _solve_equilibrium(arrays: LadderArrays, progress: Progress | None = None) -> LadderEquilibrium:
     if arrays.typed >= 0:
         from .ladder_types import solve_typed
 
