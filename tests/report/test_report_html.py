@@ -186,3 +186,7 @@ def test_decisions_and_equilibria_are_named_in_words(default_report) -> None:
     assert held_by("nash:enumpure: conventional_defeat") == "a pure Nash equilibrium (outcome conventional_defeat)"
     assert held_by("pure-sequential: us_stops") == "a sequential equilibrium (outcome us_stops)"
     assert all("where" in x for x in results["solve"]["explanations"] + results["solve"]["threats"])
+    crisis = html.unescape(text[text.index('id="crisis"'):text.index('id="readiness"')])
+    assert "United States / NATO's type is private" in crisis and "Russia updates its belief" in crisis
+    assert "us's" not in crisis and "russia doctrine:" not in crisis
+    assert "Doctrine rows: Russia follows escalate-to-deescalate" in crisis

@@ -383,9 +383,10 @@ def crisis_html(r: dict[str, Any], page: Page, figs: dict[str, Any]) -> str:
                                             "accidents")]
     types = sim.get("types")
     if types:
-        out.append(f"<p>{e(types.get('actor'))}'s type is private (prior: "
+        names = {a["id"]: a["name"] for a in r.get("scenario", {}).get("actors", [])}
+        out.append(f"<p>{e(names.get(types.get('actor'), types.get('actor')))}'s type is private (prior: "
                    + e(", ".join(f"{k} {_pct(v)}" for k, v in types.get("prior", {}).items()))
-                   + f"); {e(types.get('observer'))} updates its belief by Bayes' rule on a grid of "
+                   + f"); {e(names.get(types.get('observer'), types.get('observer')))} updates its belief by Bayes' rule on a grid of "
                    f"1/{e(types.get('belief_grid'))}.</p>")
     typed = [row for row in sim["rows"] if row.get("by_type")]
     if typed:
@@ -397,10 +398,11 @@ def crisis_html(r: dict[str, Any], page: Page, figs: dict[str, Any]) -> str:
                                                       num_cols=tuple(range(3, 3 + len(names)))))
     comp = sim.get("compaction")
     if comp:
+        actor_names = {a["id"]: a["name"] for a in r.get("scenario", {}).get("actors", [])}
         out.append(f"<p class=\"note\">The crisis runs on the {e(comp.get('used_rungs'))}-rung ladder "
                    f"<code>{e(comp.get('used'))}</code>, not the {e(comp.get('named_rungs'))}-rung "
                    f"<code>{e(comp.get('named'))}</code> the scenario names; strategic war with accidents on: "
-                   + e("; ".join(f"{' vs '.join(f'{a} {p}' for a, p in r['policies'].items())}: "
+                   + e("; ".join(f"{' vs '.join(f'{actor_names.get(a, a)} {p}' for a, p in r['policies'].items())}: "
                                  f"{_pct(r['strategic_war_used']['p'])} on it, {_pct(r['strategic_war_named']['p'])} "
                                  "on the full ladder" for r in comp.get("rows", []))) + ".</p>")
     return "".join(out)
@@ -456,9 +458,10 @@ CAVEATS = {
         "The move tree", "It fixes who moves when and what each side knows; real crises have no fixed order of "
         "moves and sides may not know the game. Payoffs are cardinal utilities chosen by the modeller (see the "
         "sources): the thresholds move with them, which is what the robustness table measures. The solution "
-        "assumes rational sides who share the priors and update by Bayes' rule, and it reports one pure sequential "
-        "equilibrium (ties broken by the order of moves in the file); other equilibria, mixed play, bargaining, "
-        "domestic politics and repeated interaction are left out."),
+        "assumes rational sides who share the priors and update by Bayes' rule. It lists every pure sequential "
+        "equilibrium and puts first the one a refinement favours (the intuitive criterion where it applies, "
+        "else the solver's order); the arithmetic, robustness and phase diagram are about that first one. Mixed "
+        "equilibria, bargaining, domestic politics and repeated interaction are left out."),
     "ladder": (
         "The ladder crisis", "Each side's options are the rungs of one ordered ladder; everything else a crisis "
         "involves is folded into the rung values and the conventional balance. The equilibrium policy is a Markov "

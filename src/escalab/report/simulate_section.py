@@ -119,7 +119,8 @@ def compute(s: Scenario, progress: Progress, runs: int | None = None, seed: int 
     rows = simulate_rows(s, configs, progress, runs=runs, seed=seed)
     first = configs[-1][1]
     actors = list(first)
-    caption = (f"Doctrine rows: {actors[0]} follows {first[actors[0]].partition(':')[2]}, {actors[1]} the doctrine "
+    names = [s.spec.actors[a].name if a in s.spec.actors else a for a in actors]
+    caption = (f"Doctrine rows: {names[0]} follows {first[actors[0]].partition(':')[2]}, {names[1]} the doctrine "
                "named." if len(configs) > 2 else "")
     out = {"method": "monte_carlo", "runs": runs, "seed": seed, "logit_lambda": LOGIT_LAMBDA,
            "endings": list(rows[0]["endings"]), "rows": rows, "caption": caption}
