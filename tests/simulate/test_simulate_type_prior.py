@@ -129,3 +129,29 @@ def test_impossible_looks_are_bad_input_for_the_cli(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "impossible under every readiness level" in result.output
     assert "Traceback" not in result.output
+
+
+def test_json_schema_describes_type_prior() -> None:
+    """`escalab schema` accepts the fixture's type_prior and rejects a non-boolean look or a map to a list."""
+    import copy
+    import json
+
+    import jsonschema
+    import yaml
+
+    schema = json.loads(CliRunner().invoke(app, ["schema"]).output)
+    doc = yaml.safe_load((FILES / "typed-tiny.yaml").read_text(encoding="utf-8"))  # what the fixture extends
+    extra = yaml.safe_load(WITH_PRIOR.read_text(encoding="utf-8"))
+    doc["actors"]["d"]["readiness"] = extra["actors"]["d"]["readiness"]
+    doc["indicators"] = extra["indicators"]
+    doc["ladder_crisis"]["type_prior"] = extra["ladder_crisis"]["type_prior"]
+    jsonschema.validate(doc, schema)
+    bad_look = copy.deepcopy(doc)
+    bad_look["ladder_crisis"]["type_prior"]["from_readiness"]["observe"]["surge"] = "often"
+    bad_map = copy.deepcopy(doc)
+    bad_map["ladder_crisis"]["type_prior"]["from_readiness"]["map"]["defcon_1"] = ["tough"]
+    no_map = copy.deepcopy(doc)
+    del no_map["ladder_crisis"]["type_prior"]["from_readiness"]["map"]
+    for bad in (bad_look, bad_map, no_map):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
