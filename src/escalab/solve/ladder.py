@@ -27,6 +27,7 @@ game: they are solved once per *legal class*.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
@@ -465,6 +466,7 @@ class LadderEquilibrium:
 MEMO_SIZE = 4
 _memo: OrderedDict[str, LadderEquilibrium] = OrderedDict()
 SOLVES = Counter()   # computed solves per kind ("typed", "untyped"): tests count them
+_memo_lock = threading.Lock()
 
 
 def arrays_key(arrays: LadderArrays) -> str:
@@ -490,7 +492,8 @@ def arrays_key(arrays: LadderArrays) -> str:
 
 
 def clear_memo() -> None:
-    _memo.clear()
+    with _memo_lock:
+        _memo.clear()
 
 
 def solve_equilibrium(arrays: LadderArrays, progress: Progress | None = None) -> LadderEquilibrium:
@@ -498,17 +501,19 @@ def solve_equilibrium(arrays: LadderArrays, progress: Progress | None = None) ->
     perfect Bayesian equilibrium of :mod:`escalab.solve.ladder_types`). Solved once per crisis
     content in a process (see ``_memo``)."""
     key = arrays_key(arrays)
-    eq = _memo.get(key)
+    with _memo_lock:                # games played on threads (tournament --threads) share the memo
+        eq = _memo.get(key)
+        if eq is not None:
+            _memo.move_to_end(key)
     if eq is None:
         eq = _solve_equilibrium(arrays, progress)
-        SOLVES["typed" if arrays.typed >= 0 else "untyped"] += 1
-        _memo[key] = eq
-        while len(_memo) > MEMO_SIZE:
-            _memo.popitem(last=False)
-    else:
-        _memo.move_to_end(key)
-        if progress is not None:
-            progress(1, 1)      # nothing left to solve
+        with _memo_lock:
+            SOLVES["typed" if arrays.typed >= 0 else "untyped"] += 1
+            _memo[key] = eq
+            while len(_memo) > MEMO_SIZE:
+                _memo.popitem(last=False)
+    elif progress is not None:
+        progress(1, 1)              # nothing left to solve
     return eq if eq.arrays is arrays else replace(eq, arrays=arrays)
 
 
