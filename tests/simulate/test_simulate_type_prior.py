@@ -155,3 +155,40 @@ def test_json_schema_describes_type_prior() -> None:
     for bad in (bad_look, bad_map, no_map):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, schema)
+
+
+def test_cli_looks_replace_the_scenarios(tmp_path: Path) -> None:
+    """`simulate --type-prior-from-assess` gives what the scenario with those looks written in gives."""
+    import json
+
+    written = with_looks(tmp_path, "      sequence: [{observe: {surge: false}}]\n"
+                                   "      observe: {alert: false}\n      declared: raised alert\n")
+    prior = written.compile("ladder").type_prior
+    runner = CliRunner()
+    got = runner.invoke(app, ["simulate", str(WITH_PRIOR), "--exact", "--out", str(tmp_path / "cli"),
+                              "--type-prior-from-assess", "surge=no; alert=no", "--type-prior-declared", "Raised Alert"])
+    assert got.exit_code == 0, got.output
+    text = " ".join(got.output.split())
+    assert f"tough {100 * prior[0]:.1f}%, soft {100 * prior[1]:.1f}%" in text
+    ref = runner.invoke(app, ["simulate", str(tmp_path / "other.yaml"), "--exact", "--out", str(tmp_path / "file")])
+    assert ref.exit_code == 0, ref.output
+    as_json = [json.loads((tmp_path / d / "simulate.json").read_text()) for d in ("cli", "file")]
+    assert as_json[0]["endings"] == as_json[1]["endings"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--type-prior-from-assess", "surge=maybe"], "expected yes or no"),
+    (["--type-prior-from-assess", "bombers=yes"], "unknown indicator 'bombers'"),
+    (["--type-prior-from-assess", "surge=no;"], "look 2 is empty"),
+    (["--type-prior-declared", "all clear"], "unknown declaration 'all clear'"),
+])
+def test_cli_bad_looks_exit_2(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["simulate", str(WITH_PRIOR), "--exact", *args])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split()) and "Traceback" not in result.output
+
+
+def test_cli_looks_need_a_type_prior_in_the_scenario() -> None:
+    result = CliRunner().invoke(app, ["simulate", str(FILES / "typed-tiny.yaml"), "--type-prior-from-assess",
+                                      "surge=no"])
+    assert result.exit_code == 2 and "has no" in result.output and "type_prior" in result.output

@@ -32,12 +32,20 @@ def simulate(
         "--engine", help="Monte Carlo engine: numba (compiled; the default when installed) or numpy "
                          "(the reference). Both give bit-identical results.")] = None,
     out: OutOpt = None,
+    type_prior_from_assess: Annotated[str | None, typer.Option(
+        "--type-prior-from-assess", help="Looks at the typed actor's readiness that replace those of the "
+                                         "scenario's ladder_crisis.type_prior (its map stays), as for escalab "
+                                         "assess --sequence: 'surge=no; surge=yes alert=no'.")] = None,
+    type_prior_declared: Annotated[str | None, typer.Option(
+        "--type-prior-declared", help="With --type-prior-from-assess: a declaration made in the last look.")] = None,
 ) -> None:
     """Simulate a ladder crisis: how it ends, how high it climbs, how long it lasts."""
     # Imported here, not at the top: `escalab --help` must not pay for SciPy or numba (see S_IMPORTS.md).
     from ..report.simulate_tables import simulation_view
     from ..simulate import Crisis, parse_policy_options
     scenario = load_with_sets(name, set_)
+    if type_prior_from_assess is not None or type_prior_declared is not None:
+        scenario = _with_readiness_looks(scenario, type_prior_from_assess, type_prior_declared)
     specs = parse_policy_options(policy)
     if runs < 1:
         raise UsageError(f"--runs must be at least 1, got {runs}")
@@ -125,6 +133,31 @@ def assess(
     if declared and best == 0:
         console.print("The declaration, without the indicators a real raise would show, most likely "
                       "marks no real change in readiness.")
+
+
+def _with_readiness_looks(scenario, sequence: str | None, declared: str | None):  # noqa: ANN001, ANN202 (Scenario)
+    """The scenario with other looks behind its ladder_crisis.type_prior (checked like escalab assess's)."""
+    from dataclasses import replace
+
+    from ..scenario.schema import ReadinessLook
+    from ..simulate import indicator_model, parse_look
+    lc = scenario.spec.ladder_crisis
+    if lc is None or lc.type_prior is None:
+        raise UsageError(f"--type-prior-from-assess needs a scenario whose ladder_crisis has a 'type_prior' (with "
+                         f"the map from readiness levels to types); '{scenario.id}' has none")
+    model = indicator_model(scenario, lc.type_prior.actor)
+    parts = (sequence or "").split(";")
+    for i, part in enumerate(parts):
+        if not part.strip() and (len(parts) > 1 or declared is None):
+            raise UsageError(f"--type-prior-from-assess: look {i + 1} is empty")
+    looks = [parse_look(model, [part]) for part in parts[:-1]]
+    last = parse_look(model, [parts[-1]], declared)
+    fr = lc.type_prior.from_readiness.model_copy(update={
+        "sequence": [ReadinessLook(observe=look.seen, declared=look.declared) for look in looks],
+        "observe": last.seen, "declared": last.declared})
+    tp = lc.type_prior.model_copy(update={"from_readiness": fr})
+    spec = scenario.spec.model_copy(update={"ladder_crisis": lc.model_copy(update={"type_prior": tp})})
+    return replace(scenario, spec=spec)
 
 
 def _shares(names: tuple[str, ...], probs: object) -> str:
