@@ -168,6 +168,7 @@ def check_scenario(spec: ScenarioSpec, doc: Document, ladder: LadderSpec | None,
     _check_indicators(spec, c, scales)
     _check_type_prior(spec, c, scales)
     _check_prompts(spec, c)
+    _check_analysis(spec, c)
     if spec.sequential is None and spec.ladder_crisis is None:
         c.add("a scenario needs a 'sequential' tree, a 'ladder_crisis', or both", ())
     return c
@@ -175,7 +176,6 @@ def check_scenario(spec: ScenarioSpec, doc: Document, ladder: LadderSpec | None,
 
 def _check_sequential(spec: ScenarioSpec, c: Checker, ladder: LadderSpec | None) -> None:
     seq = spec.sequential
-    _check_analysis(spec, c)
     assert seq is not None
     base: PathT = ("sequential",)
     actors = set(spec.actors)

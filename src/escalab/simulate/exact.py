@@ -41,18 +41,18 @@ def exact_analysis(arrays: LadderArrays, policies: tuple[Policy, Policy], *, sce
     a = arrays
     R, T, B = a.num_rungs, a.turn_limit, a.num_balances
     track = TypeTrack.of(a, policies)
+    # budget before allocating, on either path: types x endings x peaks x turns x balances (a huge turn
+    # limit or balance range in a small file once asked for gigabytes); Monte Carlo needs none of this
+    cells = a.num_types * len(a.endings) * R * (T + 1) * B
+    if cells > limits.STATE_SPACE.value():
+        raise UsageError(limits.STATE_SPACE.refusal(cells, f"{scenario}: the exact analysis")
+                         + "; or simulate it by Monte Carlo (--runs N), which needs no such arrays")
     if method == "auto" and all(isinstance(p, TablePolicy) for p in policies) and track.table is None:
         return _factorised(a, policies, track, scenario, progress)
     n, Gp = a.num_types, track.beliefs
     # p0 p1 q0 q1 s0+1 s1+1 b k, then the typed actor's type and the belief index
     radix = np.array([R, R, R, R, R + 1, R + 1, B, R, n, Gp], dtype=np.int64)
     E = len(a.endings)
-    # budget before allocating: types x endings x peaks x turns x balances (a huge turn limit or balance
-    # range in a small file once asked for gigabytes); Monte Carlo needs none of this
-    cells = n * E * R * (T + 1) * B
-    if cells > limits.STATE_SPACE.value():
-        raise UsageError(limits.STATE_SPACE.refusal(cells, f"{scenario}: the exact analysis")
-                         + "; or simulate it by Monte Carlo (--runs N), which needs no such arrays")
     absorbed = np.zeros((n, E, R, T + 1, B))       # type, ending, peak, turns, balance
     p0, p1 = a.start
     codes = _encode(np.array([[p0, p1, p1, p0, 0, 0, a.initial_balance - a.lo, max(p0, p1), th, track.start]
