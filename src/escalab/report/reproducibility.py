@@ -27,15 +27,7 @@ NOT_COMPARED = ("reproducibility",)   # when and how a run was made, not what it
 
 def self_contained(s: Scenario) -> dict[str, Any]:
     """The scenario document with every reference inlined, loadable anywhere without files."""
-    doc = s.spec.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
-    doc.pop("extends", None)
-    if s.ladder is not None:
-        doc["ladder"] = s.ladder.model_dump(mode="json", exclude_none=True)
-    if doc.get("ladder_crisis") is not None and s.crisis_ladder is not None:
-        doc["ladder_crisis"]["ladder"] = s.crisis_ladder.model_dump(mode="json", exclude_none=True)
-    for actor, scale in s.scales.items():
-        doc["actors"][actor]["readiness"] = scale.model_dump(mode="json", exclude_none=True)
-    return doc
+    return s.self_contained()
 
 
 def content_hash(document: dict[str, Any], values: dict[str, float]) -> str:

@@ -155,6 +155,20 @@ class Scenario:
             raise ModelError(f"scenario '{self.id}' has no {form} form (it has: {', '.join(self.forms)})")
         return compilers.get(form)(self, exact=exact)
 
+    def self_contained(self) -> dict[str, Any]:
+        """The scenario document with every reference inlined (``extends`` merged, ladders and
+        readiness scales written in), loadable anywhere without the library or its files: what a
+        stored game or a report's ``--from`` needs years later."""
+        doc = self.spec.model_dump(mode="json", exclude_none=True)
+        doc.pop("extends", None)
+        if self.ladder is not None:
+            doc["ladder"] = self.ladder.model_dump(mode="json", exclude_none=True)
+        if doc.get("ladder_crisis") is not None and self.crisis_ladder is not None:
+            doc["ladder_crisis"]["ladder"] = self.crisis_ladder.model_dump(mode="json", exclude_none=True)
+        for actor, scale in self.scales.items():
+            doc["actors"][actor]["readiness"] = scale.model_dump(mode="json", exclude_none=True)
+        return doc
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record: the specification, the bound parameter values, resolved ladders."""
         return {

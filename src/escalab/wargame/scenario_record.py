@@ -8,21 +8,13 @@ merged, ladders and readiness scales inlined, and the bound parameter values as 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from ..scenario import Scenario
 from ..scenario.loader import loads
 
 
 def dump_scenario(scenario: Scenario) -> str:
-    spec: dict[str, Any] = scenario.spec.model_dump(mode="json", exclude_none=True)
-    spec.pop("extends", None)
-    if scenario.ladder is not None:
-        spec["ladder"] = scenario.ladder.model_dump(mode="json", exclude_none=True)
-    if spec.get("ladder_crisis") is not None and scenario.crisis_ladder is not None:
-        spec["ladder_crisis"]["ladder"] = scenario.crisis_ladder.model_dump(mode="json", exclude_none=True)
-    for actor, scale in scenario.scales.items():
-        spec["actors"][actor]["readiness"] = scale.model_dump(mode="json", exclude_none=True)
+    spec = scenario.self_contained()
     for name, value in scenario.values.items():
         v = float(value)
         spec["parameters"][name]["default"] = int(v) if v.is_integer() and isinstance(value, int) else v
