@@ -92,15 +92,7 @@ def exact_analysis(arrays: LadderArrays, policies: tuple[Policy, Policy], *, sce
         mass = P_t.T @ mass
         if progress is not None:
             progress(t + 1, T)
-    policies_d = {a.actors[i]: p.label for i, p in enumerate(policies)}
-    # payoffs_by_type(i) is indexed (type, ending, turns, balance, peak); absorbed is
-    # (type, ending, peak, turns, balance).
-    payoffs = {a.actors[i]: float(np.sum(absorbed * a.payoffs_by_type(i).transpose(0, 1, 4, 2, 3)))
-               for i in (0, 1)}
-    return distribution_result("exact", scenario, policies_d, a.has_accidents, a.endings, a.rung_ids,
-                               absorbed.sum(axis=(0, 2, 3, 4)), absorbed.sum(axis=(0, 1, 3, 4)),
-                               absorbed.sum(axis=(0, 1, 2, 4)), None, states=states, payoffs=payoffs,
-                               by_type=_by_type(a, absorbed.sum(axis=(2, 3, 4)), None))
+    return _absorbed_result(a, policies, absorbed, scenario, states)
 
 
 def _factorised(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeTrack, scenario: str,
@@ -170,7 +162,14 @@ def _factorised(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeTra
                             minlength=R * R * B * R).reshape(R, R, B, R)
             if progress is not None:
                 progress(t + 1, T)
+    return _absorbed_result(a, policies, absorbed, scenario, states)
+
+
+def _absorbed_result(a: LadderArrays, policies: tuple[Policy, Policy], absorbed: np.ndarray, scenario: str,
+                     states: int) -> SimulationResult:
+    """The result of either path from the absorbed mass, indexed (type, ending, peak, turns, balance)."""
     policies_d = {a.actors[i]: pol.label for i, pol in enumerate(policies)}
+    # payoffs_by_type(i) is indexed (type, ending, turns, balance, peak)
     payoffs = {a.actors[i]: float(np.sum(absorbed * a.payoffs_by_type(i).transpose(0, 1, 4, 2, 3)))
                for i in (0, 1)}
     return distribution_result("exact", scenario, policies_d, a.has_accidents, a.endings, a.rung_ids,
