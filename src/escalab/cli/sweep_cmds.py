@@ -22,6 +22,10 @@ from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets, parse_sets
 from .progress import console, progress_bar
 
 
+# named, not imported, so this process does not pay for matplotlib when a worker draws the figure
+PLOT = "escalab.report.phase_diagram:plot_phase_diagram"
+
+
 def human_size(n: int) -> str:
     """1234567 -> '1.2 MB' (decimal units, as file managers show them)."""
     size = float(n)
@@ -87,16 +91,23 @@ def register(app: typer.Typer) -> None:
             out_dir = out or Path("escalab-out") / scenario.id
             names = ["sweep" + columnar_suffix(), "sweep.json"]
             with output_set(out_dir) as outs:
+                drawing = None
+                if figure and len(axes) <= 2:
+                    names.append("phase-diagram.png")
+                    if pool is not None:        # a worker draws it (first in its queue) while this process writes
+                        from ..workers import call_named, result_of
+                        drawing = pool.submit(call_named, PLOT, result, str(outs.path("phase-diagram.png")))
+                    else:
+                        from ..report.phase_diagram import plot_phase_diagram
+                        plot_phase_diagram(result, outs.path("phase-diagram.png"))
                 pending = CsvWrite(result, outs.path("sweep.csv"), pool) if csv else None
                 write_columnar(result, outs.path(names[0]))      # the staging folder makes it atomic
                 outs.write_text("sweep.json", json.dumps(result.to_dict(), indent=2))
-                if figure and len(axes) <= 2:
-                    from ..report.phase_diagram import plot_phase_diagram
-                    plot_phase_diagram(result, outs.path("phase-diagram.png"))
-                    names.append("phase-diagram.png")
-                if pending is not None:
+                if pending is not None:         # blocks no worker has started are written here
                     pending.finish()
                     names.insert(0, "sweep.csv")
+                if drawing is not None:
+                    result_of(drawing)
                 sizes = {n: outs.path(n).stat().st_size for n in names}
         finally:
             if pool is not None:
@@ -106,3 +117,4 @@ def register(app: typer.Typer) -> None:
             console.print(f"[dim]wrote {escape(str(outs.final(n)))} ({human_size(sizes[n])})[/]", soft_wrap=True)
         if figure and len(axes) > 2:
             console.print("[dim]no phase diagram: it shows one or two swept parameters[/]")
+

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -16,8 +16,10 @@ from rich.text import Text
 
 from ..model import ExtensiveGame
 from ..solve.assessment import Equilibrium
-from ..solve.credibility import CredibilityReport, Regions, ThreatRegion
 from ..solve.sweep import SweepResult
+
+if TYPE_CHECKING:      # pygambit stays unimported for `escalab sweep`, which only needs sweep_table
+    from ..solve.credibility import CredibilityReport, Regions, ThreatRegion
 
 
 def num(v: Any) -> str:
