@@ -68,6 +68,13 @@ def table(head: list[str], rows: list[list[str]], num_cols: tuple[int, ...] = ()
     return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def rates_table(head: list[str], rows: list[tuple[list[str], list[Any]]]) -> str:
+    """Label cells (HTML) then number cells, right-aligned: a rate as a percentage, a str as given."""
+    first = len(rows[0][0]) if rows else len(head)
+    return table(head, [[*labels, *(x if isinstance(x, str) else _pct(x) for x in numbers)]
+                        for labels, numbers in rows], num_cols=tuple(range(first, len(head))))
+
+
 class Page:
     def __init__(self, folder: Path):
         self.folder = folder
@@ -334,9 +341,9 @@ def phase_html(r: dict[str, Any], page: Page, figs: dict[str, Any], colours: dic
     out = [f"<p>Over {e(' and '.join(names))} ({e(ph['chosen'])}); the other parameters at their values. The star "
            f"marks the scenario's values. Each outcome has one colour throughout the report.</p>",
            page.figure(figs.get("phase"), f"Equilibrium outcome over {' × '.join(names)}")]
-    out.append(table(["outcome", "path", "share of the grid"], [
-        [swatch(colours.get(lbl)) + e(lbl), f"<code>{e(path)}</code>", _pct(ph["shares"].get(lbl, 0.0))]
-        for lbl, path in zip(ph["labels"], ph["paths"])], num_cols=(2,)))
+    out.append(rates_table(["outcome", "path", "share of the grid"], [
+        ([swatch(colours.get(lbl)) + e(lbl), f"<code>{e(path)}</code>"], [ph["shares"].get(lbl, 0.0)])
+        for lbl, path in zip(ph["labels"], ph["paths"])]))
     return "".join(out)
 
 
@@ -373,12 +380,11 @@ def crisis_html(r: dict[str, Any], page: Page, figs: dict[str, Any]) -> str:
         return skip
     names = sim["endings"]
     half = max((x["ci95"][1] - x["ci95"][0]) / 2 for row in sim["rows"] for x in row["endings"].values())
-    rows = [[e(row["configuration"]), "on" if row["accidents"] else "off",
-             *[_pct(row["endings"][n]["p"]) for n in names], f"{row['mean_duration']:.2f}"] for row in sim["rows"]]
+    rows = [([e(row["configuration"]), "on" if row["accidents"] else "off"],
+             [*[row["endings"][n]["p"] for n in names], f"{row['mean_duration']:.2f}"]) for row in sim["rows"]]
     out = [f"<p>{sim['runs']:,} Monte Carlo runs per row (seed {sim['seed']}); every rate's 95% interval lies "
            f"within ±{100 * half:.1f} percentage points. {e(sim.get('caption', ''))}</p>",
-           table(["leaders", "accidents", *[e(n.replace('_', ' ')) for n in names], "mean turns"], rows,
-                 num_cols=tuple(range(2, 3 + len(names)))),
+           rates_table(["leaders", "accidents", *[e(n.replace('_', ' ')) for n in names], "mean turns"], rows),
            page.figure(figs.get("endings"), "How the ladder crisis ends, by leaders' policies, with and without "
                                             "accidents")]
     types = sim.get("types")
@@ -390,12 +396,11 @@ def crisis_html(r: dict[str, Any], page: Page, figs: dict[str, Any]) -> str:
                    f"1/{e(types.get('belief_grid'))}.</p>")
     typed = [row for row in sim["rows"] if row.get("by_type")]
     if typed:
-        rows = [[e(row["configuration"]), "on" if row["accidents"] else "off", e(k),
-                 *[_pct(rates.get(n, {}).get("p", 0.0)) for n in names]]
+        rows = [([e(row["configuration"]), "on" if row["accidents"] else "off", e(k)],
+                 [rates.get(n, {}).get("p", 0.0) for n in names])
                 for row in typed for k, rates in row["by_type"].items()]
-        out.append("<h3>By private type</h3>" + table(["leaders", "accidents", "type",
-                                                       *[e(n.replace("_", " ")) for n in names]], rows,
-                                                      num_cols=tuple(range(3, 3 + len(names)))))
+        out.append("<h3>By private type</h3>" + rates_table(["leaders", "accidents", "type",
+                                                             *[e(n.replace("_", " ")) for n in names]], rows))
     comp = sim.get("compaction")
     if comp:
         actor_names = {a["id"]: a["name"] for a in r.get("scenario", {}).get("actors", [])}
@@ -417,17 +422,15 @@ def readiness_html(r: dict[str, Any], page: Page, figs: dict[str, Any]) -> str:
     for a in rd["actors"]:
         out.append(f"<h3>{e(a['name'])} (scale {e(a['scale'])})</h3>")
         head = ["look", *[e(n) for n in a["level_names"]]]
-        rows = [["<i>prior</i>", *[_pct(p) for p in a["prior"]]]]
-        rows += [[e(x["look"]), *[_pct(p) for p in x["posterior"]]] for x in a["rows"]]
-        out.append(table(head, rows, num_cols=tuple(range(1, 1 + len(a["levels"])))))
+        rows = [(["<i>prior</i>"], a["prior"])] + [([e(x["look"])], x["posterior"]) for x in a["rows"]]
+        out.append(rates_table(head, rows))
         out.append(page.figure(figs.get("readiness", {}).get(a["actor"]), f"Posterior over {a['name']}'s readiness "
                                                                           "after one look"))
-        lik = [[f"<code>{e(sg['id'])}</code> — {e(sg['doc'])}", *[_pct(p) for p in sg["likelihood"]]] for sg in a["signs"]]
-        lik += [[f"declaration “{e(d['text'])}”", *[_pct(p) for p in d["likelihood"]]] for d in a["declarations"]]
+        lik = [([f"<code>{e(sg['id'])}</code> — {e(sg['doc'])}"], sg["likelihood"]) for sg in a["signs"]]
+        lik += [([f"declaration “{e(d['text'])}”"], d["likelihood"]) for d in a["declarations"]]
         if lik:
             out.append("<p>Likelihoods: the chance of each observation at each level.</p>"
-                       + table(["observation", *[e(n) for n in a["level_names"]]], lik,
-                               num_cols=tuple(range(1, 1 + len(a["levels"])))))
+                       + rates_table(["observation", *[e(n) for n in a["level_names"]]], lik))
     return "".join(out)
 
 
