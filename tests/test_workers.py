@@ -29,26 +29,34 @@ print(json.dumps({"sweep": par.codes.tolist() == ser.codes.tolist() and par.labe
 """
 
 
-def test_a_script_without_a_main_guard_runs_workers(tmp_path) -> None:
+@pytest.mark.parametrize("threads", [0, 1], ids=["forked", "spawned"])
+def test_a_script_without_a_main_guard_runs_workers(tmp_path, threads: int) -> None:
+    """A script with one thread gets forked workers; one with a second thread running (as a notebook
+    kernel has) gets spawned ones, which must not re-run the script either."""
     script = tmp_path / "study.py"                       # no `if __name__ == "__main__":` anywhere
-    script.write_text(textwrap.dedent(SCRIPT))
+    other = "import threading, time\nthreading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"
+    check = ("from escalab.workers import WorkerPool\n"
+             f"assert WorkerPool(1).start == {'spawn' if threads else 'fork'!r}, WorkerPool(1).start\n")
+    script.write_text(textwrap.dedent(SCRIPT).replace("import json\n", "import json\n" + other * threads + check))
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("script started") == 1, proc.stdout
     assert proc.stdout.strip().splitlines()[-1] == '{"sweep": true, "mc": true}'
 
 
-def test_a_worker_that_dies_is_reported_with_what_to_do() -> None:
-    with WorkerPool(2) as pool, pytest.raises(WorkerError) as info:
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_a_worker_that_dies_is_reported_with_what_to_do(start: str) -> None:
+    with WorkerPool(2, start=start) as pool, pytest.raises(WorkerError) as info:
         run_unordered(pool, os._exit, [(3,)], lambda task, result: None, local=False)
     message = str(info.value)
     assert "worker process stopped" in message and 'if __name__ == "__main__":' in message
     assert "out of memory" in message
 
 
-def test_shared_inputs_reach_every_worker_once_per_pool() -> None:
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_shared_inputs_reach_every_worker_once_per_pool(start: str) -> None:
     seen: list[tuple[int, int]] = []
-    with WorkerPool(3) as pool:                          # two spawned workers and this process
+    with WorkerPool(3, start=start) as pool:                          # two spawned workers and this process
         handle = pool.share(list(range(1000)))
         run_unordered(pool, _sum_shared, [(handle, k) for k in range(8)], lambda t, r: seen.append(r))
         path = handle.path
@@ -68,3 +76,34 @@ def test_one_worker_is_this_process_and_spawns_nothing() -> None:
         seen: list[int] = []
         run_unordered(pool, pow, [(2, k) for k in range(5)], lambda t, r: seen.append(r))
     assert seen == [1, 2, 4, 8, 16]
+
+
+def test_every_task_runs_once_and_the_caller_takes_its_share() -> None:
+    """Workers are refilled from the pool's thread while this one runs tasks itself: every task
+    runs exactly once, results reach ``on_result`` in this thread, and this process ran some."""
+    import threading
+
+    here, threads, seen = os.getpid(), set(), []
+
+    def record(task, result) -> None:
+        threads.add(threading.get_ident())
+        seen.append((task[0], result))
+
+    with WorkerPool(2) as pool:
+        run_unordered(pool, _slow_pid, [(k,) for k in range(40)], record)
+    assert sorted(k for k, _ in seen) == list(range(40))
+    assert threads == {threading.get_ident()}
+    pids = {pid for _, (_, pid) in seen}
+    assert here in pids and len(pids) == 2
+
+
+def _slow_pid(k: int) -> tuple[int, int]:
+    import time
+
+    time.sleep(0.01)
+    return k, os.getpid()
+
+
+def test_start_method_is_checked() -> None:
+    with pytest.raises(ValueError, match="auto, fork or spawn"):
+        WorkerPool(2, start="forkserver")

@@ -106,12 +106,25 @@ class CsvLayout:
             out.append(idx)
         return out[::-1]
 
-    def block_length(self, codes: np.ndarray, start: int, stop: int) -> int:
-        """Bytes of the rows [start, stop) (``codes`` are theirs), without formatting them."""
-        total = int(self.outcomes.length[codes].sum())
-        for tok, idx in zip(self.axes, self.indices(start, stop)):
-            total += int(tok.length[idx].sum())
-        return total
+    def block_lengths(self, codes: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        """Bytes of the rows [bounds[i], bounds[i + 1]) for every i, without formatting them.
+
+        ``codes`` are all the rows'. The outcome column is summed per block; an axis column needs
+        no per-row work at all: its token index is ``(row // stride) % n``, so the bytes of rows
+        [0, r) follow from the prefix sums of its token lengths (exact integer arithmetic).
+        """
+        per_row = self.outcomes.length[codes]
+        starts = np.asarray(bounds[:-1], dtype=np.int64)
+        sizes = np.add.reduceat(per_row, starts) if per_row.size else np.zeros(len(starts), dtype=np.int64)
+        stride = 1
+        for tok, n in zip(reversed(self.axes), reversed(self.shape)):
+            prefix = np.concatenate([[0], np.cumsum(tok.length)])
+            q, rem = np.divmod(np.asarray(bounds, dtype=np.int64), stride)
+            before = (q // n) * prefix[-1] + prefix[q % n]            # token bytes of index steps [0, q)
+            upto = stride * before + rem * tok.length[q % n]           # ... and of rows [0, r)
+            sizes = sizes + np.diff(upto)
+            stride *= n
+        return sizes
 
     def block(self, codes: np.ndarray, start: int, stop: int) -> bytes:
         """The CSV bytes of rows [start, stop)."""
@@ -165,7 +178,8 @@ class CsvWrite:
                 fh.flush()
                 os.fsync(fh.fileno())
                 return
-            sizes = [layout.block_length(codes[s:e], s, e) for s, e in blocks]
+            bounds = np.array([s for s, _ in blocks] + [blocks[-1][1]], dtype=np.int64)
+            sizes = [int(n) for n in layout.block_lengths(codes, bounds)]
             fh.truncate(len(layout.header) + sum(sizes))
         shared = pool.share(layout)
         offset = len(layout.header)
