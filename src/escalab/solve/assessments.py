@@ -53,6 +53,7 @@ from typing import Any
 from ..errors import ModelError
 from ..model import ExtensiveGame
 from .assessment import Equilibrium, outcome_label, path_label
+from .consistency import Group, decide, structure
 
 Number = Any                       # Fraction (exact games) or float
 MAX_PROFILES = 65_536              # pure profiles enumerated by default (--max-profiles raises it)
@@ -91,6 +92,7 @@ class BeliefRange:
     pinned: Mapping[str, Number] | None = None  # consistency fixes every belief
     coupled_with: tuple[str, ...] = ()         # sets sharing this set's trembles
     texts: tuple[str, ...] = ()
+    basis: str = "exact"                       # or "outer bound": consistency with other sets cuts it down
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -103,18 +105,23 @@ class BeliefRange:
             out["pinned"] = {n: exact_text(v) for n, v in self.pinned.items()}
         if self.coupled_with:
             out["coupled_with"] = list(self.coupled_with)
+        out["basis"] = self.basis
         return out
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """Whether a profile is sequentially rational for some consistent belief system, and on which."""
+    """Whether a profile is sequentially rational for some consistent belief system, and on which.
 
-    sequential: bool
+    ``sequential`` is None where consistency could not be decided within budget (``reason`` says
+    why); ``certificate`` holds tremble orders and weights found by search and verified exactly."""
+
+    sequential: bool | None
     reason: str
     beliefs: Mapping[str, Mapping[str, Number] | None]   # on-path beliefs (Bayes); None off the path
     ranges: Mapping[str, BeliefRange]                    # off-path information sets
-    local: Mapping[str, bool] = field(default_factory=dict)  # per off-path set: some belief supports it
+    local: Mapping[str, bool | None] = field(default_factory=dict)  # per off-path set: some belief supports it
+    certificate: Mapping[str, Any] | None = None
 
 
 def exact_text(x: Any) -> str:
@@ -251,26 +258,48 @@ def check(game: ExtensiveGame, sigma: Profile, *, tree: _Tree | None = None, sto
                     coef[key] = coef.get(key, 0) + w[x] * (q[k][a_star] - q[k][a])
                 rows.append((coef, "=" if a in sup else ">="))
         classes.setdefault(frozenset(keys), []).append((info.index, keys, rows))
-    local: dict[str, bool] = {}
+    local: dict[str, bool | None] = {}
     ranges: dict[str, BeliefRange] = {}
+    certificate = None
     if ok or not stop_early:
-        for keyset, members in classes.items():
-            order = sorted(keyset, key=lambda k: sorted(k))
-            rows = [r for _, _, rs in members for r in rs]
-            feasible = _feasible(order, rows, t.tol)
+        parts = [(sorted(keyset, key=lambda k: sorted(k)), members) for keyset, members in classes.items()]
+        groups = [Group(tuple(order), tuple(r for _, _, rs in members for r in rs),
+                        tuple(g.infosets[j].label for j, _, _ in members)) for order, members in parts]
+        relaxed = [_feasible(order, list(grp.rows), t.tol) for (order, _), grp in zip(parts, groups)]
+        for (order, members), grp in zip(parts, groups):
             for j, _, own in members:
-                local[g.infosets[j].label] = _feasible(order, own, t.tol)
-            if not feasible:
-                ok = False
-                labels = [g.infosets[j].label for j, _, _ in members]
-                reason = reason or (f"no consistent belief at {', '.join(repr(s) for s in labels)} makes the "
-                                    "profile's choices there best replies")
-                if stop_early:
-                    break
-            for j, _, _ in members:
-                ranges[g.infosets[j].label] = _describe(t, j, w, dev, order, rows,
-                                                       [g.infosets[m].label for m, _, _ in members if m != j])
-    return Verdict(ok, reason, beliefs, ranges, local)
+                local[g.infosets[j].label] = _locally_consistent(grp.keys, own, t)
+        _, exact_ranges = structure(groups)
+        coupled: Mapping[int, tuple[int, ...]] = {}
+        bad = [i for i, f in enumerate(relaxed) if not f]
+        if bad:
+            ok = False
+            reason = reason or (f"no consistent belief at {', '.join(repr(s) for s in groups[bad[0]].labels)} "
+                                "makes the profile's choices there best replies")
+        elif ok:
+            decision = decide(groups, exact=t.exact, tol=t.tol)
+            exact_ranges, coupled, certificate = decision.exact, decision.coupled, decision.certificate
+            if decision.status != "proven":
+                ok = False if decision.status == "refuted" else None
+                reason = reason or decision.reason
+        if ok is not False or not stop_early:
+            for i, (order, members) in enumerate(parts):
+                tied = [lab for m in coupled.get(i, ()) for lab in groups[m].labels]
+                for j, _, _ in members:
+                    ranges[g.infosets[j].label] = _describe(
+                        t, j, w, dev, order, list(groups[i].rows),
+                        [g.infosets[m].label for m, _, _ in members if m != j] + tied,
+                        "exact" if i in exact_ranges else "outer bound", tied)
+    return Verdict(ok, reason, beliefs, ranges, local, certificate)
+
+
+def _locally_consistent(keys: Sequence[frozenset], rows: Sequence[tuple[Mapping[frozenset, Number], str]],
+                        t: _Tree) -> bool | None:
+    """Some consistent belief at this set alone (other sets ignored) makes its choice a best reply."""
+    if not _feasible(keys, rows, t.tol):
+        return False
+    got = decide([Group(tuple(keys), tuple(rows))], exact=t.exact, tol=t.tol).status
+    return None if got == "undecided" else got == "proven"
 
 
 def _keys(nodes: Sequence[int], w: Mapping[int, Number], dev: Mapping[int, frozenset]
@@ -347,8 +376,10 @@ def _short_names(game: ExtensiveGame, nodes: Sequence[int]) -> list[str]:
 
 def _describe(t: _Tree, j: int, w: Mapping[int, Number], dev: Mapping[int, frozenset],
               order: Sequence[frozenset], rows: Sequence[tuple[Mapping[frozenset, Number], str]],
-              coupled: Sequence[str]) -> BeliefRange:
-    """The admissible beliefs at information set ``j`` as constraints on its nodes' beliefs."""
+              coupled: Sequence[str], basis: str = "exact", tied: Sequence[str] = ()) -> BeliefRange:
+    """The admissible beliefs at information set ``j`` as constraints on its nodes' beliefs: exactly
+    the consistent supporting ones (``basis`` "exact"), or a superset of them ("outer bound") where
+    shared trembles tie this set's beliefs to other sets' (``tied``) or relate its own groups."""
     g = t.game
     info = g.infosets[j]
     ids = [g.nodes[x].id for x in info.nodes]
@@ -435,8 +466,12 @@ def _describe(t: _Tree, j: int, w: Mapping[int, Number], dev: Mapping[int, froze
                 texts.append(f"{terms} >= 0 (at {info.label})")
         if not texts:
             texts.append(f"any belief at {info.label}")
+    if basis != "exact" and pinned is None:
+        ties = f"to the beliefs at {', '.join(repr(s) for s in tied)}" if tied else "among its groups of nodes"
+        texts.append(f"outer bound: the same trembles tie these beliefs {ties}, so not every belief "
+                     "in this range is consistent with the rest of the assessment")
     return BeliefRange(info.label, g.players[info.player], tuple(ids), tuple(names), tuple(constraints),
-                       interval, group, pinned, tuple(coupled), tuple(texts))
+                       interval, group, pinned, tuple(coupled), tuple(texts), basis if pinned is None else "exact")
 
 
 def _num(v: Any) -> str:
@@ -459,7 +494,7 @@ def support_point(game: ExtensiveGame, eq: Equilibrium, near: Mapping[int, Numbe
     qvals: dict[int, list[Number]] = {}
     for r in eq.belief_ranges:
         info = by_label[r.infoset]
-        if len(info.nodes) < 2:
+        if len(info.nodes) < 2 or r.basis != "exact":   # an outer bound's point need not be consistent
             continue
         if r.pinned is not None:
             point = {ids[n]: v for n, v in r.pinned.items()}
@@ -522,7 +557,8 @@ def check_budget(game: ExtensiveGame, max_profiles: int | None = None) -> int:
 
 def pure_sequential_equilibria(game: ExtensiveGame, *, max_profiles: int | None = None,
                                progress: Callable[[int, int], None] | None = None) -> list[Equilibrium]:
-    """Every pure profile that is sequentially rational for some consistent belief system."""
+    """Every pure profile that is sequentially rational for some consistent belief system, and those
+    whose consistency could not be decided within budget (their check says ``sequential`` None)."""
     total = check_budget(game, max_profiles)
     t = _tree(game)
     one, zero = (Fraction(1), Fraction(0)) if t.exact else (1.0, 0.0)
@@ -533,7 +569,7 @@ def pure_sequential_equilibria(game: ExtensiveGame, *, max_profiles: int | None 
             progress(n, total)
         sigma = {j: tuple(one if a == c else zero for a in range(sizes[j])) for j, c in enumerate(combo)}
         v = check(game, sigma, tree=t)
-        if v.sequential:
+        if v.sequential is not False:      # None: consistency undecided, listed and labelled so
             out.append(_equilibrium(t, sigma, v, "pure-sequential"))
     if progress:
         progress(total, total)
@@ -792,7 +828,8 @@ def label_refinements(game: ExtensiveGame, eq: Equilibrium) -> Equilibrium:
     sigma, open_sets = profile_of(game, eq)
     t = _tree(game, rel_tol)
     sg = signal_game(game)
-    spe = seq = False
+    spe = False
+    seq: bool | None = False
     intuitive: bool | None = None
     verdict: Verdict | None = None
     for filled in _fills(game, sigma, open_sets):
@@ -802,11 +839,15 @@ def label_refinements(game: ExtensiveGame, eq: Equilibrium) -> Equilibrium:
             v = check(game, filled, tree=t)
             if v.sequential:
                 seq, verdict = True, v
+            elif v.sequential is None and verdict is None:
+                seq, verdict = None, v          # undecided: kept unless another completion proves it
         if spe and seq:
             break
     if sg is not None:
         intuitive = passes_intuitive_criterion(game, sigma, sg, t.tol) if not open_sets else None
-    refinements = {"subgame_perfect": spe, "sequential": seq, "intuitive": intuitive}
+    refinements: dict[str, Any] = {"subgame_perfect": spe, "sequential": seq, "intuitive": intuitive}
+    if seq is None and verdict is not None:
+        refinements["sequential_basis"] = f"undecided: {verdict.reason}"
     changes: dict[str, Any] = {"refinements": refinements}
     if verdict is not None:
         changes["belief_ranges"] = tuple(verdict.ranges.values())
@@ -844,7 +885,12 @@ def sequential_equilibria(game: ExtensiveGame, *, max_profiles: int | None = Non
     pure = [label_refinements(game, e) for e in pure_sequential_equilibria(game, max_profiles=max_profiles,
                                                                            progress=progress)]
     if pure:
-        return rank(pure, _vectorised_choices(game)), "every pure-strategy sequential equilibrium (exact enumeration)"
+        open_ = sum(1 for e in pure if e.refinements and e.refinements.get("sequential") is None)
+        note = "every pure-strategy sequential equilibrium (exact enumeration)"
+        if open_:
+            note += (f"; {open_} more pure profile{'s' if open_ > 1 else ''} whose consistency could not be decided "
+                     "(labelled sequential: undecided) -- not claimed sequential")
+        return rank(pure, _vectorised_choices(game)), note
     from .gambit_bridge import limit_outcome
     eq = replace(limit_outcome(game), method="logit-limit")
     return [label_refinements(game, eq)], ("no pure-strategy sequential equilibrium exists; the limit of the logit QRE "
