@@ -27,12 +27,12 @@ if args is not None:
     except SystemExit:
         pass
 heavy = json.loads(sys.argv[2])
-print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & set(heavy))))
+print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
 """
 
 
-def _heavy_after(args: list[str] | None) -> list[str]:
-    proc = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args), json.dumps(HEAVY)], capture_output=True,
+def _heavy_after(args: list[str] | None, heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    proc = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args), json.dumps(heavy)], capture_output=True,
                           text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -48,3 +48,44 @@ def test_cheap_commands_import_no_heavy_library(args: list[str] | None) -> None:
 def test_the_probe_sees_a_heavy_import() -> None:
     """The check can fail: a command that solves with pygambit does import it."""
     assert "pygambit" in _heavy_after(["solve", "deterrence-game", "--method", "nash", "--nash-method", "enumpure"])
+
+
+# What the start-up budget of issue 11 (within 4x ``python -c "import numpy"``) leaves no room for:
+# --help needs neither the scenario language nor NumPy, list reads the built-ins without pydantic
+# models (escalab.scenario.catalog), validate needs the language but not NumPy or the model layer.
+# (typer itself imports pydantic to coerce options, so pydantic is not on these lists.)
+SCENARIO_LANGUAGE = ("escalab.scenario.schema", "escalab.scenario.loader", "escalab.scenario.semantics")
+NOT_AT_START = {
+    "import": ("numpy", "yaml", "pydantic", "escalab.model", "escalab.report") + SCENARIO_LANGUAGE,
+    "--help": ("numpy", "yaml", "pydantic", "escalab.model", "escalab.report") + SCENARIO_LANGUAGE,
+    "list": ("numpy", "escalab.model", "escalab.report") + SCENARIO_LANGUAGE,
+    "validate": ("numpy", "escalab.model", "escalab.report"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(NOT_AT_START))
+def test_start_up_imports_only_what_the_command_needs(command: str) -> None:
+    args = {"import": None, "--help": ["--help"], "list": ["list"],
+            "validate": ["validate", "docs/tutorial/blockade.yaml"]}[command]
+    assert _heavy_after(args, NOT_AT_START[command]) == []
+
+
+def test_the_probe_sees_the_scenario_language() -> None:
+    """The check can fail: show loads the scenario it shows."""
+    assert _heavy_after(["show", "escalate-to-deescalate"], SCENARIO_LANGUAGE) == sorted(SCENARIO_LANGUAGE)
+
+
+def test_compile_finds_the_model_layer_on_first_use() -> None:
+    """``import escalab`` no longer imports the model; Scenario.compile() must still find its compilers."""
+    code = ("import sys; from escalab.scenario import load; s = load('kahn-game'); "
+            "assert 'escalab.model' not in sys.modules; print(type(s.compile()).__name__, "
+            "type(load('deterrence-game').compile()).__name__)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["LadderGame", "ExtensiveGame"]
+
+
+def test_the_cli_knows_every_document_kind() -> None:
+    from escalab.cli.app import DOCUMENT_KINDS
+    from escalab.scenario.schema import DOCUMENT_KINDS as MODELS
+    assert DOCUMENT_KINDS == tuple(MODELS)

@@ -12,9 +12,7 @@ from rich.table import Table
 from .. import DEFAULT_SCENARIO, __version__, limits
 from ..errors import UsageError
 from ..terminal import safe_console
-from ..report.summary import ladder_table, scale_table, scenario_overview
-from ..scenario import LadderSpec, ReadinessScaleSpec, library, load, load_ladder, load_scale, validate_file
-from ..scenario.schema import DOCUMENT_KINDS
+from ..scenario import library
 from . import analysis_cmds, play_cmds, run_cmd, simulate_cmds, solve_cmds
 from .errors import handled
 from .options import ScenarioArg, SetOpt, load_with_sets
@@ -27,6 +25,15 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 console = safe_console(highlight=False)   # user text with escape codes is shown escaped
+# The scenario language (pydantic, NumPy) and the report are imported inside the commands that use
+# them: --help and list must start at once (issue 11; tests/cli/test_cli_imports.py).
+DOCUMENT_KINDS = tuple(library.FOLDERS)   # the kinds of scenario.schema.DOCUMENT_KINDS, without pydantic
+
+
+def validate_file(path: str | Path) -> object:
+    """The scenario language's validate_file, imported when a command first needs it."""
+    from ..scenario import validate_file as validate
+    return validate(path)
 
 
 def _version(value: bool) -> None:
@@ -49,18 +56,19 @@ def _main(version: Annotated[bool, typer.Option("--version", callback=_version, 
 @handled
 def list_cmd() -> None:
     """List the built-in scenarios, ladders and readiness scales."""
+    from ..scenario import catalog
     t = Table("name", "title", "forms", title="Built-in scenarios", title_justify="left")
     for name in library.builtin_names("scenario"):
-        s = load(name)
-        t.add_row(name + (" (default)" if name == DEFAULT_SCENARIO else ""), s.title, ", ".join(s.forms))
+        title, forms = catalog.scenario_entry(name)
+        t.add_row(name + (" (default)" if name == DEFAULT_SCENARIO else ""), title, ", ".join(forms))
     console.print(t)
     lt = Table("name", "kind", "description", title="Built-in ladders and readiness scales", title_justify="left")
     for name in library.builtin_names("ladder"):
-        ladder = load_ladder(name)
-        lt.add_row(name, "ladder", f"{ladder.name} ({len(ladder.rungs)} rungs)")
+        ladder_name, rungs = catalog.ladder_entry(name)
+        lt.add_row(name, "ladder", f"{ladder_name} ({rungs} rungs)")
     for name in library.builtin_names("readiness_scale"):
-        scale = load_scale(name)
-        lt.add_row(name, "readiness scale", f"{scale.name} ({len(scale.levels)} levels)")
+        scale_name, levels = catalog.scale_entry(name)
+        lt.add_row(name, "readiness scale", f"{scale_name} ({levels} levels)")
     console.print(lt)
 
 
@@ -71,6 +79,8 @@ def show(name: ScenarioArg = DEFAULT_SCENARIO, set_: SetOpt = None,
              help="scenario, ladder or readiness_scale, when a name is used by more than one kind.")] = None
          ) -> None:
     """Show a scenario (actors, parameters, move tree), a ladder or a readiness scale."""
+    from ..report.summary import ladder_table, scale_table, scenario_overview
+    from ..scenario import LadderSpec, ReadinessScaleSpec, load, load_ladder, load_scale
     obj: object
     if kind is not None and kind not in DOCUMENT_KINDS:
         raise UsageError(f"--kind must be one of: {', '.join(DOCUMENT_KINDS)}; got '{kind}'")
@@ -110,6 +120,7 @@ def show(name: ScenarioArg = DEFAULT_SCENARIO, set_: SetOpt = None,
 def validate(files: Annotated[list[Path], typer.Argument(help="Scenario, ladder or readiness-scale files.")]) -> None:
     """Check files against the scenario language; print every problem with file, line and field."""
     from ..errors import ScenarioError
+    from ..scenario import LadderSpec, ReadinessScaleSpec
     from .errors import report_error
     failed = 0
     for f in files:
@@ -132,7 +143,8 @@ def schema(kind: Annotated[str, typer.Option(help="scenario, ladder or readiness
     """Print the JSON Schema of the scenario language (for editors and validators)."""
     if kind not in DOCUMENT_KINDS:
         raise UsageError(f"--kind must be one of: {', '.join(DOCUMENT_KINDS)}; got '{kind}'")
-    typer.echo(json.dumps(DOCUMENT_KINDS[kind].model_json_schema(), indent=2))
+    from ..scenario.schema import DOCUMENT_KINDS as MODELS
+    typer.echo(json.dumps(MODELS[kind].model_json_schema(), indent=2))
 
 
 run_cmd.register(app)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .. import DEFAULT_SCENARIO
 from ..errors import UsageError
-from ..scenario import Scenario, load
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
 
 ScenarioArg = Annotated[str, typer.Argument(help="A built-in scenario name (see 'escalab list') or a .yaml file.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", "-s", help="Override a parameter: name=value (repeatable).")]
@@ -47,6 +49,7 @@ def parse_sets(items: list[str] | None) -> dict[str, float | int | Fraction]:
 
 
 def load_with_sets(ref: str | None, sets: list[str] | None) -> Scenario:
+    from ..scenario import load      # here: --help and list must not import the scenario language
     scenario = load(ref or DEFAULT_SCENARIO)
     values = parse_sets(sets)
     return scenario.with_params(values) if values else scenario

@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Mapping
 
-import numpy as np
-
 from .. import limits
 from ..errors import ExpressionError
 
@@ -67,29 +65,37 @@ _CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
 
 
 def _is_array(*xs: Any) -> bool:
-    return any(isinstance(x, np.ndarray) for x in xs)
+    # NumPy is not imported here: no array exists before its caller imported NumPy, and validating a
+    # file (escalab validate) must not pay for it (issue 11)
+    np = sys.modules.get("numpy")
+    return np is not None and any(isinstance(x, np.ndarray) for x in xs)
+
+
+def _np() -> Any:
+    """NumPy, once :func:`_is_array` has found an array (so it is imported)."""
+    return sys.modules["numpy"]
 
 
 def _min(*xs: Any) -> Any:
-    return np.minimum.reduce(np.broadcast_arrays(*xs)) if _is_array(*xs) else min(xs)
+    return _np().minimum.reduce(_np().broadcast_arrays(*xs)) if _is_array(*xs) else min(xs)
 
 
 def _max(*xs: Any) -> Any:
-    return np.maximum.reduce(np.broadcast_arrays(*xs)) if _is_array(*xs) else max(xs)
+    return _np().maximum.reduce(_np().broadcast_arrays(*xs)) if _is_array(*xs) else max(xs)
 
 
-def _float_fn(np_fn: Callable, math_fn: Callable) -> Callable[[Any], Any]:
+def _float_fn(np_name: str, math_fn: Callable) -> Callable[[Any], Any]:
     def fn(x: Any) -> Any:
-        return np_fn(x) if _is_array(x) else math_fn(float(x))
+        return getattr(_np(), np_name)(x) if _is_array(x) else math_fn(float(x))
     return fn
 
 
 def _clip(x: Any, lo: Any, hi: Any) -> Any:
-    return np.clip(x, lo, hi) if _is_array(x, lo, hi) else min(max(x, lo), hi)
+    return _np().clip(x, lo, hi) if _is_array(x, lo, hi) else min(max(x, lo), hi)
 
 
 def _where(cond: Any, a: Any, b: Any) -> Any:
-    return np.where(cond, a, b) if _is_array(cond, a, b) else (a if cond else b)
+    return _np().where(cond, a, b) if _is_array(cond, a, b) else (a if cond else b)
 
 
 FUNCTIONS: dict[str, tuple[Callable[..., Any], int | None]] = {
@@ -97,24 +103,24 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int | None]] = {
     "min": (_min, None),
     "max": (_max, None),
     "abs": (abs, 1),
-    "exp": (_float_fn(np.exp, math.exp), 1),
-    "log": (_float_fn(np.log, math.log), 1),
-    "sqrt": (_float_fn(np.sqrt, math.sqrt), 1),
+    "exp": (_float_fn("exp", math.exp), 1),
+    "log": (_float_fn("log", math.log), 1),
+    "sqrt": (_float_fn("sqrt", math.sqrt), 1),
     "clip": (_clip, 3),
     "where": (_where, 3),
 }
 
 
 def _logical_and(a: Any, b: Any) -> Any:
-    return np.logical_and(a, b) if _is_array(a, b) else bool(a) and bool(b)
+    return _np().logical_and(a, b) if _is_array(a, b) else bool(a) and bool(b)
 
 
 def _logical_or(a: Any, b: Any) -> Any:
-    return np.logical_or(a, b) if _is_array(a, b) else bool(a) or bool(b)
+    return _np().logical_or(a, b) if _is_array(a, b) else bool(a) or bool(b)
 
 
 def _logical_not(a: Any) -> Any:
-    return np.logical_not(a) if _is_array(a) else not a
+    return _np().logical_not(a) if _is_array(a) else not a
 
 
 Evaluator = Callable[[Mapping[str, Any], bool], Any]
