@@ -17,6 +17,7 @@ own dynamics.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from .. import limits
 from ..errors import UsageError
 from ..model.ladder import JointAction, LadderGame, LadderState
 from ..solve.ladder import LadderArrays
-from .policies import NO_SIGNAL, Observations, Policy, TablePolicy
+from .policies import NO_SIGNAL, DoctrineTable, Observations, Policy, TablePolicy
 from .private_types import TypeTrack
 from .results import Rate, SimulationResult, distribution_result, type_rates
 
@@ -40,6 +41,7 @@ def exact_analysis(arrays: LadderArrays, policies: tuple[Policy, Policy], *, sce
 
     a = arrays
     R, T, B = a.num_rungs, a.turn_limit, a.num_balances
+    policies = _contiguous(policies)
     track = TypeTrack.of(a, policies)
     # budget before allocating, on either path: types x endings x peaks x turns x balances (a huge turn
     # limit or balance range in a small file once asked for gigabytes); Monte Carlo needs none of this
@@ -49,6 +51,8 @@ def exact_analysis(arrays: LadderArrays, policies: tuple[Policy, Policy], *, sce
                          + "; or simulate it by Monte Carlo (--runs N), which needs no such arrays")
     if method == "auto" and all(isinstance(p, TablePolicy) for p in policies) and track.table is None:
         return _factorised(a, policies, track, scenario, progress)
+    if method == "auto" and track.table is not None and all(_silent(p, a) for p in policies):
+        return _with_beliefs(a, policies, track, scenario, progress)
     n, Gp = a.num_types, track.beliefs
     # p0 p1 q0 q1 s0+1 s1+1 b k, then the typed actor's type and the belief index
     radix = np.array([R, R, R, R, R + 1, R + 1, B, R, n, Gp], dtype=np.int64)
@@ -162,6 +166,134 @@ def _factorised(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeTra
                             minlength=R * R * B * R).reshape(R, R, B, R)
             if progress is not None:
                 progress(t + 1, T)
+    return _absorbed_result(a, policies, absorbed, scenario, states)
+
+
+def _contiguous(policies: tuple[Policy, Policy]) -> tuple[Policy, Policy]:
+    """The policies with their tables in C order: a logit table built by fancy indexing is not, and
+    every ``ObsTable.rows`` lookup would copy the whole table (150 MB for the typed default scenario)."""
+    out = []
+    for p in policies:
+        if isinstance(p, TablePolicy) and not p.table.data.flags.c_contiguous:
+            p = replace(p, table=replace(p.table, data=np.ascontiguousarray(p.table.data)))
+        out.append(p)
+    return out[0], out[1]
+
+
+def _silent(policy: Policy, a: LadderArrays) -> bool:
+    """Does the policy never send a signal? (Tables never do; a doctrine does only by a rule that says so.)"""
+    if isinstance(policy, TablePolicy) or not a.signals:
+        return True
+    if isinstance(policy, DoctrineTable):
+        return bool((policy.signal_table == NO_SIGNAL).all())
+    return not policy.signals_on or all(rule.signal is None for rule in policy.rules)
+
+
+def _with_beliefs(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeTrack, scenario: str,
+                  progress: Progress | None) -> SimulationResult:
+    """The absorption probabilities of a crisis with private types whose belief moves, on dense arrays.
+
+    Write u for the uninformed actor and τ for the typed one. Under silent policies the state is
+    (balance b, peak k, belief g, p_u, q_u, type θ, p_τ, q_τ), q_i being what actor i perceives of
+    the other's rung. q_τ is a fresh misreading of p_u that nothing after this turn's action reads
+    (the belief moves on what u sees), so, as in :func:`_factorised`, the mass on live states is
+    N[b, k, g, p_u, q_u, θ, p_τ] P(q_τ | p_u), and N is one dense array per turn - every state of
+    the enumeration (merged where histories meet) at a fixed place, instead of a sorted list of
+    codes. One turn, with x_i the executed rung and n_u what u sees of x_τ:
+
+    1. A[s, θ, x_τ] = Σ_{p_τ} N[s, θ, p_τ] Σ_{q_τ} P(q_τ | p_u) E_τ[b, k, g, θ, p_τ, q_τ, x_τ] for
+       s = (b, k, g, p_u, q_u), E_τ being the typed actor's policy times its accidents;
+    2. the belief after the turn is g'(s, n_u), by the engines' own Bayes' rule
+       (:meth:`TypeTrack.update`, so it rounds alike); one sparse product scatters
+       A[s, θ, x_τ] E_u[s, x_u] onto (b, k, x_τ, misreading, g', θ, x_u), summing over p_u, q_u
+       and g where they lead to the same belief;
+    3. balance, peak and ending follow from (b, k, x_0, x_1); live mass moves to
+       N'[b', k', g', x_u, n_u, θ, x_τ].
+
+    Only exact zeros are skipped, so the result equals the enumeration of states (tests check it
+    to 1e-12, and the count of states too).
+    """
+    import scipy.sparse as sp
+
+    R, T, B = a.num_rungs, a.turn_limit, a.num_balances
+    n, E, Gp = a.num_types, len(a.endings), track.beliefs
+    tau = track.typed
+    u = 1 - tau
+    shape = (B, R, Gp, R, R, n, R)
+    cells = int(np.prod(shape))
+    if cells > limits.STATE_SPACE.value():
+        raise UsageError(limits.STATE_SPACE.refusal(cells, f"{scenario}: the exact analysis with beliefs")
+                         + "; or simulate it by Monte Carlo (--runs N), which needs no such arrays")
+    m = a.misperception
+    shifts = [(d, w) for d, w in ((-1, m / 2), (0, 1.0 - m), (1, m / 2)) if w > 0]
+    D = len(shifts)
+    rungs = np.arange(R)
+    # nu[x, j]: the rung seen of x under the j-th misreading; P[x, y] = P(y is seen | x)
+    nu = np.clip(rungs[:, None] + np.array([d for d, _ in shifts])[None, :], 0, R - 1)
+    P = np.zeros((R, R))
+    for j, (_, w) in enumerate(shifts):
+        P[rungs, nu[:, j]] += w
+    bal = np.arange(B) + a.lo
+    sign = (1, -1)                              # actor 0 sees the balance as it is, actor 1 negated
+    acc = [a.accident[i][a.allowed[i]] for i in (0, 1)]
+    absorbed = np.zeros((n, E, R, T + 1, B))
+    N = np.zeros(shape)                         # (b, k, g, p_u, q_u, θ, p_τ)
+    start = a.start
+    N[a.initial_balance - a.lo, max(start), track.start, start[u], start[tau], :, start[tau]] = a.type_prior
+    # per (b, k, x_τ, x_u): where the executed pair leads
+    xt, xu = rungs[None, None, :, None], rungs[None, None, None, :]
+    x0, x1 = (xu, xt) if u == 0 else (xt, xu)
+    bk = (bal[:, None, None, None], rungs[None, :, None, None])
+    theta = np.arange(n)
+    states = 0
+    for t in range(T):
+        if not N.any():
+            break
+        seen_u = P if t else np.eye(R)          # what the typed actor perceives of p_u (exactly, at the start)
+        states += int(((N > 0).sum(axis=(0, 1, 2, 4, 5, 6)) * (seen_u > 0).sum(axis=1)).sum())
+        # the active (b, k, g, p_u), and the typed actor's executed rung from every observation it can
+        # have at their (b, k, g): over (q_τ, b k g, θ, p_τ)
+        zu = np.flatnonzero(N.reshape(B * R * Gp * R, -1).any(axis=1))
+        zc, zi = np.unique(zu // R, return_inverse=True)
+        b_z, k_z, g_z = np.unravel_index(zc, (B, R, Gp))
+        tq, tz, tth, tp = (v.ravel() for v in np.meshgrid(rungs, np.arange(len(zc)), theta, rungs, indexing="ij"))
+        obs_t = Observations(t, tp, tq, np.full(len(tp), NO_SIGNAL), sign[tau] * bal[b_z[tz]], k_z[tz],
+                             track.variant(tau, tth, g_z[tz]))
+        Et = (policies[tau].action_probs(obs_t) @ acc[tau]).reshape(R, -1)
+        F = (seen_u @ Et).reshape(R, len(zc), n, R, R)[zu % R, zi]                # (zu, θ, p_τ, x_τ)
+        A = np.matmul(N.reshape(-1, R, n, R)[zu].transpose(0, 2, 1, 3), F)       # (zu, θ, q_u, x_τ)
+        A = A.transpose(0, 2, 1, 3).reshape(-1, n, R)                             # (s, θ, x_τ)
+        act = np.flatnonzero(A.any(axis=(1, 2)))
+        As = A[act]
+        S = len(act)
+        b_s, k_s, g_s, pu_s = np.unravel_index(zu[act // R], (B, R, Gp, R))
+        qu_s = act % R
+        obs_u = Observations(t, pu_s, qu_s, np.full(S, NO_SIGNAL), sign[u] * bal[b_s], k_s, track.variant(u, g_s, g_s))
+        Eu = policies[u].action_probs(obs_u) @ acc[u]                                # (S, x_u)
+        rep = (np.repeat(v, R) for v in (pu_s, qu_s, bal[b_s], k_s, g_s))
+        after = track.update(t, *rep, np.tile(rungs, S)).reshape(S, R)             # g'(s, n_u)
+        row = (((b_s * R + k_s)[:, None, None] * R + rungs[None, :, None]) * D + np.arange(D)) * Gp
+        row = (row + after[:, nu])[:, None] * n + theta[None, :, None, None]       # (S, θ, x_τ, j)
+        H = sp.csc_matrix((np.broadcast_to(As[..., None], row.shape).ravel(), row.ravel(),
+                           np.arange(S + 1) * (n * R * D)), shape=(B * R * R * D * Gp * n, S))
+        out = np.asarray(H @ Eu).reshape(B, R, R, D, Gp, n, R)                     # (b, k, x_τ, j, g', θ, x_u)
+        nb, nk, code = a.advance(bk[0], bk[1], x0, x1, t + 1)
+        nb, nk, code = np.broadcast_arrays(nb - a.lo, nk, code)                   # (b, k, x_τ, x_u)
+        # Each (s, x_τ, j) lands on one belief, so one misreading summed over g' is the mass before it.
+        ends = out[:, :, :, 0].sum(axis=3)                                         # (b, k, x_τ, θ, x_u)
+        ended = np.broadcast_to((code >= 0)[:, :, :, None, :], ends.shape)
+        at = lambda v: np.broadcast_to(v[:, :, :, None, :], ends.shape)[ended]    # noqa: E731
+        cols = ((np.broadcast_to(theta[None, None, None, :, None], ends.shape)[ended] * E + at(code)) * R
+                + at(nk)) * B + at(nb)
+        absorbed[:, :, :, t + 1, :] += np.bincount(cols, ends[ended], minlength=n * E * R * B).reshape(n, E, R, B)
+        out *= np.array([w for _, w in shifts])[None, None, None, :, None, None, None]
+        base = np.where(code >= 0, -1, nb * R + nk)[:, :, :, None, None, None, :]
+        dest = (((base * Gp + np.arange(Gp)[:, None, None]) * R + rungs) * R + nu[:, :, None, None, None]) * n
+        dest = (dest + theta[:, None]) * R + rungs[:, None, None, None, None]
+        keep = (base >= 0) & (out > 0)
+        N = np.bincount(dest[keep], out[keep], minlength=cells).reshape(shape)
+        if progress is not None:
+            progress(t + 1, T)
     return _absorbed_result(a, policies, absorbed, scenario, states)
 
 
