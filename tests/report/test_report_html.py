@@ -190,3 +190,72 @@ def test_decisions_and_equilibria_are_named_in_words(default_report) -> None:
     assert "United States / NATO's type is private" in crisis and "Russia updates its belief" in crisis
     assert "us's" not in crisis and "russia doctrine:" not in crisis
     assert "Doctrine rows: Russia follows escalate-to-deescalate" in crisis
+
+
+def _section(text: str, start: str, end: str) -> str:
+    return text[text.index(f'id="{start}"'):text.index(f'id="{end}"')]
+
+
+def test_rungs_endings_and_settings_are_named_in_words(default_report) -> None:
+    """The ladder rung a move stands for, the crisis's endings and settings read as the scenario names
+    them; the ids stay as tooltips."""
+    import html
+    out, results, _ = default_report
+    s = escalab.load("escalate-to-deescalate")
+    _, text = parse(out / "index.html")
+    names = {r.id: r.name for r in s.ladder.rungs}
+    eq = _section(text, "equilibrium", "why")
+    for d in results["solve"]["on_path"]:
+        assert d["rung_name"] == names[d["rung"]]
+        assert f'<span title="{d["rung"]}">{html.escape(names[d["rung"]])}</span>' in eq
+    crisis = html.unescape(_section(text, "crisis", "readiness"))
+    assert 'title="russia_capitulates">Russia capitulates<' in crisis and ">russia capitulates<" not in crisis
+    assert "doctrine:" not in crisis
+    scenario = html.unescape(_section(text, "scenario", "equilibrium"))
+    assert "<td>Russia vs United States / NATO</td>" in scenario
+    rob = html.unescape(_section(text, "robustness", "phase"))
+    assert "russia at <code>" not in rob and "Russia at 'Russia, losing the conventional war': " in rob
+
+
+def test_the_by_type_table_shows_each_types_simulated_rates(default_report) -> None:
+    out, results, _ = default_report
+    _, text = parse(out / "index.html")
+    crisis = _section(text, "crisis", "readiness")
+    table = crisis[crisis.index("<h3>By private type</h3>"):]
+    table = table[:table.index("</table>")]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", table)]
+    rows = [r for r in rows if r]
+    sim = results["simulate"]
+    want = [[f"{100 * rates[n]['p']:.1f}%" for n in sim["endings"]]
+            for row in sim["rows"] for rates in row["by_type"].values()]
+    assert [r[3:] for r in rows] == want
+    for r in rows:                  # each type's runs end somehow: the rates add up to one
+        assert sum(float(c.rstrip("%")) for c in r[3:]) == pytest.approx(100, abs=0.3)
+
+
+def test_ladder_crisis_caveats_and_methods_are_the_solvers(default_report) -> None:
+    """What the page says about the private type, beliefs and misreadings holds for the crisis the
+    solver builds: a typed actor, a belief grid, and the measured distance from an exact equilibrium."""
+    import html
+    from escalab.simulate import Crisis
+
+    out, results, _ = default_report
+    s = escalab.load("escalate-to-deescalate")
+    crisis = Crisis.of(s, accidents=True)
+    eq = crisis.factory.equilibrium
+    assert crisis.arrays.typed >= 0 and eq.unsettled > 0
+    _, text = parse(out / "index.html")
+    section = html.unescape(_section(text, "crisis", "readiness"))
+    grid = crisis.game.belief_grid
+    assert f"rounds it to the nearest 1/{grid}" in section
+    assert (f"It is approximate: {eq.unsettled:,} of its stage games" in section
+            and f"the largest such gain is {eq.epsilon:.3g} in payoff units" in section)
+    finding = (f"The ladder crisis's equilibrium is approximate: {eq.unsettled:,} of its stage games have no pure "
+               "perfect Bayesian equilibrium; there the profile with the smallest gain from deviating is played, "
+               f"a gain of at most {eq.epsilon:.3g}.")
+    assert finding in results["findings"]
+    caveats = html.unescape(_section(text, "caveats", "sources"))
+    assert "without misperception" not in caveats and "perfect Bayesian on a grid of beliefs" in caveats
+    assert "expect accidents but not misreadings" in caveats
+    assert f"perfect Bayesian equilibrium over the belief about the private type, on a grid of 1/{grid}" in \
+        results["methods"] and "fog-free" not in results["methods"]

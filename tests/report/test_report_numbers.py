@@ -80,14 +80,19 @@ def test_findings_match_the_solver(default_report) -> None:
     assert changes
     fgame = s.compile("sequential")
     for ln in changes:
-        m = re.fullmatch(r"The outcome changes to (.+) when (\S+) reaches (\S+)(?: \(≈\S+\))? \(it is (\S+)\)\.", ln)
+        # the outcome as the scenario labels it, the parameter by its id and what it means
+        m = re.fullmatch(r"The outcome changes to (.+) when (\S+) \((.+)\) reaches (\S+)(?: \(≈\S+\))? \(it is (\S+)\)\.",
+                         ln)
         assert m, ln
-        outcome, name, at, now = m.group(1), m.group(2), float(Fraction(m.group(3))), float(m.group(4))
+        outcome, name, doc = m.group(1), m.group(2), m.group(3)
+        at, now = float(Fraction(m.group(4))), float(m.group(5))
+        assert s.parameters[name].doc.startswith(doc) and "_" not in outcome
         step = 1e-6 * max(1.0, abs(at))
         x = at + step if at > now else at - step
         past = solve_sequential(fgame, {name: np.array([x])})
         codes, labels, _ = past.labels()
-        assert labels[int(codes[0])] == outcome
+        label = labels[int(codes[0])]
+        assert label != eq.label and outcome == f"'{s.spec.sequential.outcomes[label].label}'"
     # The variant removes the low-yield answer from the tree and its rung from the US ladder actions, so
     # its ladder crisis is simulated anew (never "the same"), and the sentence gives that simulation's numbers.
     (row,) = results["variants"]["rows"]
@@ -147,6 +152,50 @@ def test_robustness_covers_every_tree_parameter_with_exact_switches(default_repo
     assert p["nearest"]["exact"] == "0.75" and p["nearest"]["infoset"] == "russia_decides"
     assert (p["nearest"]["from"], p["nearest"]["to"]) == ("limited_use", "accept")
     assert p["nearest_outcome"]["outcome_after"] == "conventional_defeat"
+
+
+def _number(text: str) -> Fraction:
+    return Fraction(text.split(" ")[0])      # '10/3 (≈3.333)' -> 10/3
+
+
+def test_thresholds_are_the_solvers(default_report) -> None:
+    """Each threshold sentence names the decision in the scenario's words, and the solver makes that
+    choice just inside every interval it states and another just outside."""
+    _, results, _ = default_report
+    s = escalab.load("escalate-to-deescalate")
+    game = s.compile("sequential")
+    words = {x["infoset"]: x for x in results["solve"]["explanations"]}
+    checked = 0
+    for row in results["solve"]["robustness"]["rows"]:
+        name = row["parameter"]
+        lo, hi = row["scanned"]
+        assert len(row["thresholds"]) == len(row["statements"])
+        for sentence, statement in zip(row["thresholds"], row["statements"]):
+            infoset, action = re.match(r"\S+ plays (\S+) at (\S+) iff ", statement).group(2, 1)
+            x = words[infoset]
+            label = next(o["label"] for o in x["options"] if o["action"] == action)
+            head = f"{x['actor_name']} plays '{label}' at '{x['where']}' while {name} is "
+            assert sentence.startswith(head), sentence
+            spans = []
+            for span in sentence[len(head):].split(" or "):
+                if span.startswith("between "):
+                    a, b = span[len("between "):].split(" and ")
+                    spans.append((_number(a), _number(b)))
+                elif span.startswith("below "):
+                    spans.append((Fraction(lo), _number(span[len("below "):])))
+                else:
+                    assert span.startswith("above "), span
+                    spans.append((_number(span[len("above "):]), Fraction(hi)))
+            step = Fraction(1, 10**6)
+            inside = [float(v) for a, b in spans for v in (a + step, b - step)]
+            edges = [v for a, b in spans for v in (a - step, b + step) if lo < v < hi]
+            outside = [float(v) for v in edges if not any(a < v < b for a, b in spans)]
+            sol = solve_sequential(game, {name: np.array(inside + outside)})
+            chosen = [sol.equilibrium(i).choice(infoset) for i in range(len(inside) + len(outside))]
+            assert chosen[:len(inside)] == [action] * len(inside), sentence
+            assert action not in chosen[len(inside):], sentence
+            checked += 1
+    assert checked >= 10
 
 
 def test_phase_diagram_follows_the_analysis_block(default_report) -> None:

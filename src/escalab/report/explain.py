@@ -57,6 +57,17 @@ def move_label(game: ExtensiveGame, node_source: str, action: str) -> str:
     return mv.label if mv is not None and mv.label else action.replace("_", " ")
 
 
+def decision_name(game: ExtensiveGame, info: Any) -> str:
+    """The decision's name as the scenario writes it: the node's label, or the information set's
+    name when the set joins several written nodes (chicken's column driver cannot see the row's move)."""
+    sources = {game.nodes[n].source for n in info.nodes}
+    seq = game.scenario.spec.sequential
+    node = seq.nodes.get(next(iter(sources))) if seq is not None and len(sources) == 1 else None
+    if node is not None and node.label:
+        return node.label
+    return (next(iter(sources)) if len(sources) == 1 else info.label.partition("|")[0]).replace("_", " ")
+
+
 def _outcome_label(game: ExtensiveGame, outcome: str | None) -> str:
     seq = game.scenario.spec.sequential
     out = seq.outcomes.get(outcome) if seq is not None and outcome else None

@@ -43,7 +43,7 @@ def ladders(s: Scenario, results: dict[str, Any], where: Path) -> dict[str, str]
         marks: dict[str, str] = {}
         for d in solve.get("on_path", []):
             if d.get("rung"):
-                note = f"{d['actor_name']}: {d['action']}"
+                note = f"{d['actor_name']}: {d.get('action_label', d['action'])}"
                 marks[d["rung"]] = f"{marks[d['rung']]}; {note}" if d["rung"] in marks else note
         plot_ladder(s.ladder, where / "ladder.png", marks)
         out["tree"] = "ladder.png"
@@ -51,7 +51,7 @@ def ladders(s: Scenario, results: dict[str, Any], where: Path) -> dict[str, str]
     if lc is not None and s.crisis_ladder is not None:
         marks = {}
         for actor, rung in lc.start.items():
-            marks[rung] = (marks[rung] + ", " if rung in marks else "start: ") + actor
+            marks[rung] = (marks[rung] + ", " if rung in marks else "start: ") + s.spec.actors[actor].name
         plot_ladder(s.crisis_ladder, where / "crisis-ladder.png", marks)
         out["crisis"] = "crisis-ladder.png"
     return out

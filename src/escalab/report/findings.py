@@ -39,9 +39,33 @@ def _solve_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
     rows = [r for r in rec.get("robustness", {}).get("rows", []) if r.get("nearest_outcome")]
     for r in rows[:2]:
         o = r["nearest_outcome"]
-        lines.append(f"The outcome changes to {o['outcome_after']} when {r['parameter']} reaches "
-                     f"{o['exact'] or format(o['at'], '.6g')} (it is {r['value']:g}).")
+        lines.append(f"The outcome changes to {outcome_words(s, o['outcome_after'])} when {parameter_words(s, r['parameter'])} "
+                     f"reaches {o['exact'] or format(o['at'], '.6g')} (it is {r['value']:g}).")
     return lines
+
+
+def parameter_words(s: Scenario, name: str) -> str:
+    """'c_limited (The resolute President's cost of nuclear retaliation...)': the id a reader sets
+    with --set, and what the scenario says it means (its first sentence)."""
+    p = s.parameters.get(name)
+    doc = " ".join(p.doc.split()) if p is not None else ""
+    return f"{name} ({doc.split('. ')[0].rstrip('.')})" if doc else name
+
+
+def outcome_words(s: Scenario, label: str) -> str:
+    """An outcome as the scenario labels it: 'conventional_defeat' as 'Russia accepts conventional
+    defeat'; a typed label 'resolute: a; irresolute: b' outcome by outcome, each type named."""
+    seq = s.spec.sequential
+    outcomes = seq.outcomes if seq is not None else {}
+
+    def one(o: str) -> str:
+        out = outcomes.get(o)
+        return f"'{out.label}'" if out is not None and out.label else o.replace("_", " ")
+
+    parts = [part.partition(": ") for part in label.split("; ")]
+    if len(parts) == 1 or not all(sep for _, sep, _ in parts):
+        return one(label)
+    return "; ".join(f"{kind}: {one(o)}" for kind, _, o in parts)
 
 
 def ending_name(s: Scenario, ending: str) -> str:
@@ -74,7 +98,7 @@ def _policy(spec: str) -> str:
     return spec.replace(":", " ")
 
 
-def _who(s: Scenario, policies: dict[str, str]) -> str:
+def who_plays(s: Scenario, policies: dict[str, str]) -> str:
     if len(set(policies.values())) == 1 and len(policies) > 1:
         return f"both sides in {_policy(next(iter(policies.values())))}"
     return " vs ".join(f"{_name(s, a)} in {_policy(p)}" for a, p in policies.items())
@@ -85,11 +109,17 @@ def _simulate_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
     types = rec.get("types")
     if types:
         prior = ", ".join(f"{t} {100 * p:.0f}%" for t, p in types["prior"].items())
-        lines.append(f"In the ladder crisis {_name(s, types['actor'])}'s type is private ({prior}); "
-                     f"{_name(s, types['observer'])}'s "
-                     f"belief moves by Bayes' rule from what it sees (grid of 1/{types['belief_grid']}), and each "
-                     "type plays its own policy, so the outcomes below are also given for each type (compare "
-                     "each type's reply in the move tree).")
+        who = _name(s, types["actor"])
+        lines.append(f"In the ladder crisis {who}'s type is private ({prior}); {_name(s, types['observer'])}'s "
+                     f"belief moves by Bayes' rule from the rung it perceives {who} on, rounded to the nearest "
+                     f"1/{types['belief_grid']}. Except under a doctrine each type plays its own policy, so those "
+                     "outcomes are also given for each type (compare each type's reply in the move tree).")
+        eq = next((r["bayesian_equilibrium"] for r in rec.get("rows", []) if "bayesian_equilibrium" in r), None)
+        if eq and eq["stage_games_without_pure_pbe"]:
+            lines.append(f"The ladder crisis's equilibrium is approximate: {eq['stage_games_without_pure_pbe']:,} "
+                         "of its stage games have no pure perfect Bayesian equilibrium; there the profile with the "
+                         "smallest gain from deviating is played, a gain of at most "
+                         f"{eq['largest_gain_from_deviating']:.3g}.")
     # One line per pair of policies, with and without accidents side by side (a handout's "In short"
     # must stay short; the table in the report has every row).
     groups: dict[str, list[str]] = {}
@@ -97,7 +127,7 @@ def _simulate_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
         endings = row["endings"]
         war = endings.get("strategic_war", {}).get("p", 0.0)
         acc = "With accidents" if row["accidents"] else "Without accidents"
-        who = _who(s, row["policies"])
+        who = who_plays(s, row["policies"])
         # A doctrine or uniform play is the same for every type: its outcome by type adds nothing.
         typed_spec = row["policies"].get(types["actor"], "") if types else ""
         informative = typed_spec.partition(":")[0] not in ("doctrine", "uniform")
@@ -110,7 +140,7 @@ def _simulate_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
     if comp:
         text = (f"The ladder crisis runs on the {comp['used_rungs']}-rung ladder {comp['used']}, not the "
                 f"{comp['named_rungs']}-rung {comp['named']} the scenario names")
-        effects = [f"with {_who(s, r['policies'])} strategic war is "
+        effects = [f"with {who_plays(s, r['policies'])} strategic war is "
                    f"{100 * r['strategic_war_used']['p']:.1f}% on it against {100 * r['strategic_war_named']['p']:.1f}% "
                    f"on the full ladder" for r in comp["rows"]]
         lines.append(text + (": its rungs are coarser, so accidents reach strategic war from fewer steps; "

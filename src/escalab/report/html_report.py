@@ -15,6 +15,7 @@ from typing import Any
 
 from ..scenario import Scenario
 from .explain import fmt
+from .findings import ending_name, outcome_words, who_plays
 
 SECTIONS = (("summary", "In short"), ("scenario", "The scenario"), ("equilibrium", "Equilibrium"),
             ("why", "Why: the arithmetic of each choice"), ("threats", "Threats and their credibility"),
@@ -107,6 +108,10 @@ def tree_outline(s: Scenario) -> str:
     assert seq is not None
     removed = set(s.spec.remove_moves)
 
+    def name(actor: str | None) -> str:
+        spec = s.spec.actors.get(actor) if actor else None
+        return spec.name if spec is not None else str(actor)
+
     def value(*path: str, text: object) -> str:
         try:
             return fmt(s.evaluate("sequential", "outcomes", *path))
@@ -117,11 +122,11 @@ def tree_outline(s: Scenario) -> str:
         parts = []
         for actor, spec in seq.outcomes[outcome].payoffs.items():
             if isinstance(spec, dict):
-                by = f" (by {spec['by']}'s type)" if isinstance(spec.get("by"), str) else ""
-                parts.append(f"{actor}{by}: " + ", ".join(
+                by = f" (by {name(spec['by'])}'s type)" if isinstance(spec.get("by"), str) else ""
+                parts.append(f"{name(actor)}{by}: " + ", ".join(
                     f"{t} {value(outcome, 'payoffs', actor, t, text=x)}" for t, x in spec.items() if t != "by"))
             else:
-                parts.append(f"{actor} {value(outcome, 'payoffs', actor, text=spec)}")
+                parts.append(f"{name(actor)} {value(outcome, 'payoffs', actor, text=spec)}")
         return "; ".join(parts)
 
     def target(label: str, nxt: str | None, outcome: str | None, depth: int) -> str:
@@ -142,10 +147,10 @@ def tree_outline(s: Scenario) -> str:
         info = f" [information set {n.infoset}]" if n.infoset else ""
         items = "".join(target(f"{m}: {mv.label}" if mv.label else m, mv.next, mv.outcome, depth)
                         for m, mv in (n.moves or {}).items() if f"{node_id}.{m}" not in removed)
-        return f"<ul><li><b>{e(n.actor)}</b>: {e(n.label or node_id)}{e(info)}<ul>{items}</ul></li></ul>"
+        return f"<ul><li><b>{e(name(n.actor))}</b>: {e(n.label or node_id)}{e(info)}<ul>{items}</ul></li></ul>"
 
-    typed = [a for a, spec in s.spec.actors.items() if spec.types]
-    head = (f"<p class=\"note\">Private types are drawn by chance first: {e(', '.join(typed))}.</p>" if typed else "")
+    typed = [f"{spec.name}'s ({', '.join(spec.types)})" for spec in s.spec.actors.values() if spec.types]
+    head = (f"<p class=\"note\">Private types are drawn by chance first: {e('; '.join(typed))}.</p>" if typed else "")
     return head + node(seq.root, 0)
 
 
@@ -153,14 +158,18 @@ def crisis_settings(s: Scenario) -> dict[str, str]:
     lc = s.spec.ladder_crisis
     assert lc is not None and s.crisis_ladder is not None
     names = {r.id: r.name for r in s.crisis_ladder.rungs}
+    actor = {a: s.spec.actors[a].name if a in s.spec.actors else a for a in lc.actors}
     b = lc.balance
-    acc = ", ".join(f"{band}: up {fmt(s.evaluate('ladder_crisis', 'accidents', band, 'up'))} by 1-{a.max_rungs} rungs"
+    acc = "; ".join(f"an action in the {band.replace('_', ' ')} band lands 1 to {a.max_rungs} rungs higher with "
+                    f"probability {fmt(s.evaluate('ladder_crisis', 'accidents', band, 'up'))}"
                     for band, a in lc.accidents.items()) or "none"
     return {"ladder": f"{s.crisis_ladder.id} ({len(s.crisis_ladder.rungs)} rungs)",
-            "actors": " vs ".join(lc.actors),
-            "start": ", ".join(f"{a} at {names.get(r, r)}" for a, r in lc.start.items()),
+            "actors": " vs ".join(actor.values()),
+            "start": ", ".join(f"{actor.get(a, a)} at {names.get(r, r)}" for a, r in lc.start.items()),
             "conventional balance": f"starts {b.initial:+d} in [{b.range[0]}, {b.range[1]}], drift {b.drift:+d} per turn",
-            "accidents": acc, "misperception": fmt(s.evaluate("ladder_crisis", "misperception")),
+            "accidents": acc,
+            "misreading": f"each side sees the other's rung one step off (up or down) with probability "
+                          f"{fmt(s.evaluate('ladder_crisis', 'misperception'))}",
             "turn limit": str(lc.turn_limit), "doctrines": ", ".join(s.spec.doctrines) or "–"}
 
 
@@ -218,17 +227,25 @@ def equilibrium_html(r: dict[str, Any], colours: dict[str, str]) -> str:
         out.append("<p>Off the equilibrium path: " + e("; ".join(alt["off_path_sentences"])) + " (in the solver's "
                    "notation: <code>" + e("; ".join(alt["off_path"])) + "</code>).</p>")
     out.append("<h3>On the equilibrium path</h3>" + table(["actor", "information set", "plays", "ladder rung"], [
-        [e(d["actor_name"]), _where_html(d), f"<b>{e(d.get('action_label', d['action']))}</b>", e(d.get("rung") or "–")]
+        [e(d["actor_name"]), _where_html(d), f"<b>{e(d.get('action_label', d['action']))}</b>", _rung_html(d)]
         for d in solve["on_path"]]))
     rows = []
     for x in solve["explanations"]:
         beliefs = "–" if len(x["beliefs"]) == 1 else e(", ".join(f"{k}: {v}" for k, v in x["beliefs"].items()))
-        rows.append([e(x["actor_name"]), f"<code>{e(x['infoset'])}</code>", f"<b>{e(x['chosen'])}</b>",
+        label = next((o["label"] for o in x["options"] if o["action"] == x["chosen"]), x["chosen"])
+        rows.append([e(x["actor_name"]), _where_html(x), f"<b>{e(label)}</b> <code class=\"id\">{e(x['chosen'])}</code>",
                      "on path" if x["on_path"] else "off path", beliefs, e(", ".join(x["ties"]) if len(x["ties"]) > 1
                                                                            else "")])
     out.append("<h3>Every information set</h3>" + table(
         ["actor", "information set", "plays", "reached?", "beliefs over its nodes", "ties"], rows))
     return "".join(out)
+
+
+def _rung_html(d: dict[str, Any]) -> str:
+    """The ladder rung a move stands for, by the ladder's name for it (its id as a tooltip)."""
+    if not d.get("rung"):
+        return "–"
+    return f"<span title=\"{e(d['rung'])}\">{e(d.get('rung_name') or d['rung'])}</span>"
 
 
 def why_html(r: dict[str, Any]) -> str:
@@ -281,9 +298,12 @@ def threats_html(r: dict[str, Any]) -> str:
            "threat holds up a Nash equilibrium only because it is never tested.</p>"]
     if not threats:
         out.append("<p>No threat: no equilibrium commits any side to a move off its path.</p>")
+    labels = {(x["infoset"], o["action"]): o["label"] for x in solve["explanations"] for o in x["options"]}
     for t in threats:
         cls, word = ("yes", "credible") if t["credible"] else ("no", "not credible")
-        out.append(f"<p><b>{e(t.get('actor_name', t['actor']))}</b> at {_where_html(t)} → <b>{e(t['action'])}</b>: "
+        move = labels.get((t["infoset"], t["action"]), t["action"])
+        out.append(f"<p><b>{e(t.get('actor_name', t['actor']))}</b> at {_where_html(t)} → <b>{e(move)}</b> "
+                   f"<code class=\"id\">{e(t['action'])}</code>: "
                    f"<span class=\"{cls}\">{word}</span>. {e(t['explanation'])} "
                    f"<span class=\"note\">Held by: {e('; '.join(held_by(q) for q in t['equilibria']))}.</span></p>")
     if solve.get("threats_note"):
@@ -291,7 +311,25 @@ def threats_html(r: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def robustness_html(r: dict[str, Any], colours: dict[str, str]) -> str:
+def _parameter_html(p: dict[str, Any] | None, name: str, after: str = "") -> str:
+    """A parameter by its id (what --set takes), ``after`` it, and what it means underneath."""
+    doc = p.get("doc") if p else ""
+    return f"<code>{e(name)}</code>{after}" + (f"<br><span class=\"note\">{e(doc)}</span>" if doc else "")
+
+
+def _switch_html(n: dict[str, Any]) -> str:
+    """'10: Russia at 'Russia, losing the conventional war': Fire a few ... → Accept the loss'."""
+    if "where" not in n:       # a results.json written before names were recorded
+        return f"{e(n['actor'])} at <code>{e(n['infoset'])}</code> {e(n['from'])} → {e(n['to'])}"
+    return (f"{e(n['actor_name'])} at '{e(n['where'])}': <span title=\"{e(n['from'])}\">{e(n['from_label'])}</span>"
+            f" → <span title=\"{e(n['to'])}\">{e(n['to_label'])}</span>")
+
+
+def _outcome_html(s: Scenario, label: str, colours: dict[str, str]) -> str:
+    return f"{swatch(colours.get(label))}<span title=\"{e(label)}\">{e(outcome_words(s, label))}</span>"
+
+
+def robustness_html(s: Scenario, r: dict[str, Any], colours: dict[str, str]) -> str:
     solve = r.get("solve")
     skip = skipped(solve, "the move tree was not solved")
     if skip:
@@ -304,27 +342,39 @@ def robustness_html(r: dict[str, Any], colours: dict[str, str]) -> str:
            f"Ranked by the distance as a share of the scanned range: the top rows are the assumptions the answer "
            f"hangs on. Exact values are rationals found where the payoffs are linear in the parameter "
            f"(scan of {rob['points']} points, then exact refinement).</p>"]
+    params = {p["name"]: p for p in r["scenario"]["parameters"]}
     rows = []
     for x in rob["rows"]:
+        name = _parameter_html(params.get(x["parameter"]), x["parameter"])
         if "note" in x:
-            rows.append([str(x["rank"]), f"<code>{e(x['parameter'])}</code>", _num(x["value"]), "–", "–", "–",
+            rows.append([str(x["rank"]), name, _num(x["value"]), "–", "–", "–",
                          f"<span class=\"note\">{e(x['note'])}</span>"])
             continue
         n, o = x.get("nearest"), x.get("nearest_outcome")
-        where = (f"{e(n['exact'] or _num(n['at']))}: {e(n['actor'])} at <code>{e(n['infoset'])}</code> "
-                 f"{e(n['from'])} → {e(n['to'])}") if n else f"none in [{_num(x['scanned'][0])}, {_num(x['scanned'][1])}]"
+        where = (f"{e(n['exact'] or _num(n['at']))}: {_switch_html(n)}" if n
+                 else f"none in [{_num(x['scanned'][0])}, {_num(x['scanned'][1])}]")
         share = _pct(x["relative"]) if x.get("relative") is not None else "–"
-        outcome = (f"{e(o['exact'] or _num(o['at']))} → {swatch(colours.get(o['outcome_after']))}"
-                   f"{e(o['outcome_after'])}") if o else "none in range"
-        rows.append([str(x["rank"]), f"<code>{e(x['parameter'])}</code>", _num(x["value"]),
-                     _num(n["distance"]) if n else "–", share, where, outcome])
+        outcome = (f"{e(o['exact'] or _num(o['at']))} → {_outcome_html(s, o['outcome_after'], colours)}"
+                   if o else "none in range")
+        rows.append([str(x["rank"]), name, _num(x["value"]), _num(n["distance"]) if n else "–", share, where,
+                     outcome])
     out.append(table(["rank", "parameter", "value", "distance", "share of range", "nearest switch",
                       "nearest change of outcome"], rows, num_cols=(0, 2, 3, 4)))
     if rob["not_in_tree"]:
         out.append(f"<p class=\"note\">Not in the move tree (the tree's equilibrium does not depend on them): "
                    f"{e(', '.join(rob['not_in_tree']))}.</p>")
-    out.append("<h3>Thresholds</h3><ul>" + "".join(
-        f"<li>{e(st)}</li>" for x in rob["rows"] for st in x.get("statements", [])) + "</ul>")
+    groups = []
+    for x in rob["rows"]:
+        said = x.get("thresholds", x.get("statements", []))
+        if said:
+            p = params.get(x["parameter"], {})
+            unit = f"{p['unit']}; " if p.get("unit") else ""
+            now = f" ({e(unit)}now {_num(x['value'])})"
+            groups.append(f"<li>{_parameter_html(p, x['parameter'], now)}<ul>"
+                          + "".join(f"<li>{e(st)}</li>" for st in said) + "</ul></li>")
+    if groups:
+        out.append("<h3>Thresholds</h3><p>For each parameter alone, where each decision keeps the choice it makes "
+                   "at the scenario's values.</p><ul>" + "".join(groups) + "</ul>")
     return "".join(out)
 
 
@@ -373,43 +423,61 @@ def variants_html(r: dict[str, Any], page: Page, figs: dict[str, Any], colours: 
     return "".join(out)
 
 
-def crisis_html(r: dict[str, Any], page: Page, figs: dict[str, Any]) -> str:
+def private_type_sentences(s: Scenario, sim: dict[str, Any]) -> str:
+    """How the crisis's private type and the belief about it work, and how far its equilibrium is from
+    an exact perfect Bayesian one (measured by the solver), as the crisis section states them."""
+    types = sim["types"]
+    who, observer = (s.spec.actors[a].name if a in s.spec.actors else a for a in (types["actor"], types["observer"]))
+    prior = ", ".join(f"{k} {_pct(v)}" for k, v in types["prior"].items())
+    text = (f"{who}'s type is private (prior: {prior}), drawn once at the start of each run. {observer} updates its "
+            f"belief by Bayes' rule from the rung it perceives {who} on (accidents and misreadings enter the "
+            f"likelihood) and rounds it to the nearest 1/{types['belief_grid']}; {who} is taken to know that "
+            "belief, and neither side reasons about what the other may have misread. Where the "
+            "typed side follows a doctrine, its type does not change its play and the belief stays at the prior.")
+    eq = next((row["bayesian_equilibrium"] for row in sim["rows"] if "bayesian_equilibrium" in row), None)
+    if eq is not None:
+        text += (" The equilibrium rows play a perfect Bayesian equilibrium of the crisis without misreadings, "
+                 "solved on that belief grid")
+        n = eq["stage_games_without_pure_pbe"]
+        text += (f". It is approximate: {n:,} of its stage games (one per turn and state of the crisis, belief included) "
+                 "have no pure perfect Bayesian equilibrium; there the profile whose largest gain from "
+                 f"deviating is smallest is played, and the largest such gain is {eq['largest_gain_from_deviating']:.3g} "
+                 "in payoff units." if n else "; every stage game has a pure one.")
+    return text
+
+
+def crisis_html(s: Scenario, r: dict[str, Any], page: Page, figs: dict[str, Any]) -> str:
     sim = r.get("simulate")
     skip = skipped(sim, "the ladder crisis was not simulated")
     if skip:
         return skip
     names = sim["endings"]
+    heads = [f"<span title=\"{e(n)}\">{e(ending_name(s, n))}</span>" for n in names]
     half = max((x["ci95"][1] - x["ci95"][0]) / 2 for row in sim["rows"] for x in row["endings"].values())
     rows = [([e(row["configuration"]), "on" if row["accidents"] else "off"],
              [*[row["endings"][n]["p"] for n in names], f"{row['mean_duration']:.2f}"]) for row in sim["rows"]]
     out = [f"<p>{sim['runs']:,} Monte Carlo runs per row (seed {sim['seed']}); every rate's 95% interval lies "
            f"within ±{100 * half:.1f} percentage points. {e(sim.get('caption', ''))}</p>",
-           rates_table(["leaders", "accidents", *[e(n.replace('_', ' ')) for n in names], "mean turns"], rows),
+           rates_table(["leaders", "accidents", *heads, "mean turns"], rows),
            page.figure(figs.get("endings"), "How the ladder crisis ends, by leaders' policies, with and without "
                                             "accidents")]
-    types = sim.get("types")
-    if types:
-        names = {a["id"]: a["name"] for a in r.get("scenario", {}).get("actors", [])}
-        out.append(f"<p>{e(names.get(types.get('actor'), types.get('actor')))}'s type is private (prior: "
-                   + e(", ".join(f"{k} {_pct(v)}" for k, v in types.get("prior", {}).items()))
-                   + f"); {e(names.get(types.get('observer'), types.get('observer')))} updates its belief by Bayes' rule on a grid of "
-                   f"1/{e(types.get('belief_grid'))}.</p>")
+    if sim.get("types"):
+        out.append(f"<p>{e(private_type_sentences(s, sim))}</p>")
     typed = [row for row in sim["rows"] if row.get("by_type")]
     if typed:
         rows = [([e(row["configuration"]), "on" if row["accidents"] else "off", e(k)],
                  [rates.get(n, {}).get("p", 0.0) for n in names])
                 for row in typed for k, rates in row["by_type"].items()]
-        out.append("<h3>By private type</h3>" + rates_table(["leaders", "accidents", "type",
-                                                             *[e(n.replace("_", " ")) for n in names]], rows))
+        out.append("<h3>By private type</h3><p>The same runs, split by the type drawn.</p>"
+                   + rates_table(["leaders", "accidents", "type", *heads], rows))
     comp = sim.get("compaction")
     if comp:
-        actor_names = {a["id"]: a["name"] for a in r.get("scenario", {}).get("actors", [])}
         out.append(f"<p class=\"note\">The crisis runs on the {e(comp.get('used_rungs'))}-rung ladder "
                    f"<code>{e(comp.get('used'))}</code>, not the {e(comp.get('named_rungs'))}-rung "
-                   f"<code>{e(comp.get('named'))}</code> the scenario names; strategic war with accidents on: "
-                   + e("; ".join(f"{' vs '.join(f'{actor_names.get(a, a)} {p}' for a, p in r['policies'].items())}: "
-                                 f"{_pct(r['strategic_war_used']['p'])} on it, {_pct(r['strategic_war_named']['p'])} "
-                                 "on the full ladder" for r in comp.get("rows", []))) + ".</p>")
+                   f"<code>{e(comp.get('named'))}</code> the scenario names; strategic war with accidents on, "
+                   + e("; ".join(f"{who_plays(s, x['policies'])}: {_pct(x['strategic_war_used']['p'])} on it, "
+                                 f"{_pct(x['strategic_war_named']['p'])} on the full ladder"
+                                 for x in comp.get("rows", []))) + ".</p>")
     return "".join(out)
 
 
@@ -468,9 +536,17 @@ CAVEATS = {
     "ladder": (
         "The ladder crisis", "Each side's options are the rungs of one ordered ladder; everything else a crisis "
         "involves is folded into the rung values and the conventional balance. The equilibrium policy is a Markov "
-        "perfect equilibrium of the crisis without misperception, unrolled to a turn limit; accidents and misreads "
-        "are then applied as chance, doctrines are fixed rules, not optimised. Ending payoffs are assumptions, and "
-        "the rates are Monte Carlo estimates with intervals, not exact probabilities."),
+        "perfect equilibrium, unrolled to a turn limit, of the crisis as it would be if each side saw the other's "
+        "rung exactly: the leaders expect accidents but not misreadings. In play each side looks its action up at "
+        "the state it perceives, so misreadings change what happens, but no side plans for them. Doctrines are "
+        "fixed rules, not optimised; only doctrines send signals. Ending payoffs are assumptions, and the rates "
+        "are Monte Carlo estimates with intervals, not exact probabilities."),
+    "ladder_types": (
+        "", "With a private type the equilibrium is perfect Bayesian on a grid of beliefs: the uninformed side's "
+        "belief is rounded to the grid after every update and both sides are taken to know it; in play it updates "
+        "from the rung it perceives, and neither side reasons about what the other may have misread. Where a "
+        "stage game has no pure perfect Bayesian equilibrium, the profile closest to one is played: the "
+        "ladder-crisis section says how often and how far from an equilibrium."),
     "readiness": (
         "Readiness", "Indicators are taken as independent given the level, and the likelihoods are assumptions "
         "unless a source is given; the posterior can be no better than the prior and these numbers. Declarations "
@@ -487,7 +563,10 @@ def caveats_html(s: Scenario, r: dict[str, Any]) -> str:
         keys.append("readiness")
     if "games" in r.get("plays", {}):
         keys.append("plays")
-    return "".join(f"<h3>{e(CAVEATS[k][0])}</h3><p>{e(CAVEATS[k][1])}</p>" for k in keys)
+    text = {k: CAVEATS[k][1] for k in keys}
+    if "ladder" in text and r.get("simulate", {}).get("types"):
+        text["ladder"] += " " + CAVEATS["ladder_types"][1]
+    return "".join(f"<h3>{e(CAVEATS[k][0])}</h3><p>{e(text[k])}</p>" for k in keys)
 
 
 def sources_html(r: dict[str, Any]) -> str:
@@ -531,10 +610,10 @@ def render(s: Scenario, results: dict[str, Any], figs: dict[str, Any], folder: P
         "equilibrium": equilibrium_html(results, colours),
         "why": why_html(results),
         "threats": threats_html(results),
-        "robustness": robustness_html(results, colours),
+        "robustness": robustness_html(s, results, colours),
         "phase": phase_html(results, page, figs, colours),
         "variants": variants_html(results, page, figs, colours),
-        "crisis": crisis_html(results, page, figs),
+        "crisis": crisis_html(s, results, page, figs),
         "readiness": readiness_html(results, page, figs),
         "plays": plays_html(results),
         "caveats": caveats_html(s, results),

@@ -112,10 +112,13 @@ def methods(results: dict[str, Any]) -> str:
                        f"({', '.join(a['name'] for a in ph['axes'])}).")
     sim = results.get("simulate", {})
     if "rows" in sim:
+        types = sim.get("types")
+        eq = ("a perfect Bayesian equilibrium over the belief about the private type, on a grid of "
+              f"1/{types['belief_grid']}, " if types else "the Markov perfect equilibrium ")
         out.append(f"The ladder crisis was simulated by Monte Carlo ({sim['runs']:,} runs per configuration, seed "
-                   f"{sim['seed']}); the equilibrium policy is the Markov perfect equilibrium of the fog-free crisis "
-                   f"unrolled to the turn limit, the logit policy a quantal response with λ = {sim['logit_lambda']:g} "
-                   "to it. Rates carry 95% Wilson intervals.")
+                   f"{sim['seed']}); the equilibrium policy is {eq}of the crisis without misreadings (accidents "
+                   "included), by backward induction from the turn limit, the logit policy a quantal response with "
+                   f"λ = {sim['logit_lambda']:g} to it. Rates carry 95% Wilson intervals.")
     if "actors" in results.get("readiness", {}):
         out.append("Readiness posteriors apply Bayes' rule to the scenario's likelihoods, indicators being "
                    "independent given the level.")

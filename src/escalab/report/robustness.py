@@ -23,7 +23,7 @@ from ..model import ExtensiveGame
 from ..scenario import Scenario
 from ..solve.credibility import decision_regions, parameter_span
 from ..solve.sequential import solve_sequential
-from .explain import fmt
+from .explain import actor_name, decision_name, fmt, move_label
 
 SCAN_POINTS = 201
 
@@ -52,7 +52,45 @@ def _outcome_at(game: ExtensiveGame, name: str, x: float) -> str:
     return labels[int(codes[0])]
 
 
-def parameter_robustness(s: Scenario, name: str, default_outcome: str) -> dict[str, Any]:
+class _Names:
+    """A decision's words as the scenario writes them: who decides, where, and each move's label."""
+
+    def __init__(self, game: ExtensiveGame):
+        self.game = game
+        self.infosets = {i.label: i for i in game.infosets}
+
+    def decision(self, infoset: str) -> dict[str, str]:
+        info = self.infosets.get(infoset)
+        if info is None:
+            return {"actor_name": infoset, "where": infoset}
+        return {"actor_name": actor_name(self.game, info.player, info.own_type),
+                "where": decision_name(self.game, info)}
+
+    def move(self, infoset: str, action: str) -> str:
+        info = self.infosets.get(infoset)
+        return move_label(self.game, self.game.nodes[info.nodes[0]].source, action) if info else action
+
+    def threshold(self, parameter: str, regions: Any) -> str:
+        """'Russia plays 'Fire a few low-yield weapons' at '...' while c_expand_r is below 10': the
+        intervals of ``parameter`` on which the decision keeps its choice at the scenario's values."""
+        d = self.decision(regions.infoset)
+        subject = f"{d['actor_name']} plays '{self.move(regions.infoset, regions.current)}' at '{d['where']}'"
+        lo_all, hi_all = regions.segments[0].lo, regions.segments[-1].hi
+        spans = []
+        for seg in regions.holds(regions.current):
+            if seg.lo != lo_all and seg.hi != hi_all:
+                spans.append(f"between {fmt(seg.lo)} and {fmt(seg.hi)}")
+            elif seg.lo != lo_all:
+                spans.append(f"above {fmt(seg.lo)}")
+            elif seg.hi != hi_all:
+                spans.append(f"below {fmt(seg.hi)}")
+        if not spans:
+            return f"{subject} for every {parameter} scanned"
+        return f"{subject} while {parameter} is " + " or ".join(spans)
+
+
+def parameter_robustness(s: Scenario, name: str, default_outcome: str,
+                         names: _Names | None = None) -> dict[str, Any]:
     lo, hi = scan_range(s, name)
     d = float(s.values[name])
     base: dict[str, Any] = {"parameter": name, "value": d, "unit": s.parameters[name].unit,
@@ -61,6 +99,7 @@ def parameter_robustness(s: Scenario, name: str, default_outcome: str) -> dict[s
         regions = decision_regions(s, name, lo, hi, points=SCAN_POINTS)
     except EscalabError as exc:
         return {**base, "note": str(exc)}
+    names = names or _Names(s.compile("sequential"))
     switches = []
     for r in regions:
         for b in r.boundaries:
@@ -69,11 +108,14 @@ def parameter_robustness(s: Scenario, name: str, default_outcome: str) -> dict[s
             switches.append({"infoset": r.infoset, "actor": r.actor, "at": float(b.value),
                              "exact": fmt(b.value) if isinstance(b.value, Fraction) else None, "method": b.method,
                              "from": b.after if below else b.before, "to": b.before if below else b.after,
-                             "distance": abs(float(b.value) - d)})
+                             "distance": abs(float(b.value) - d), **names.decision(r.infoset)})
+            switches[-1].update(from_label=names.move(r.infoset, switches[-1]["from"]),
+                                to_label=names.move(r.infoset, switches[-1]["to"]))
     switches.sort(key=lambda w: (w["distance"], w["at"]))
     width = hi - lo
     out = {**base, "switches": switches,
-           "statements": [r.statement() for r in regions if r.boundaries]}
+           "statements": [r.statement() for r in regions if r.boundaries],
+           "thresholds": [names.threshold(name, r) for r in regions if r.boundaries]}
     if not switches:
         out.update(nearest=None, nearest_outcome=None, relative=None)
         return out
@@ -99,11 +141,12 @@ def robustness(s: Scenario, default_outcome: str, progress: Callable[[str], None
     """Every tree parameter's nearest switch, ranked (nearest, as a share of its range, first)."""
     game = s.compile("sequential")
     used = tree_parameters(game)
+    names = _Names(game)
     rows = []
     for i, name in enumerate(used):
         if progress:
             progress(f"robustness: {name} ({i + 1}/{len(used)})")
-        rows.append(parameter_robustness(s, name, default_outcome))
+        rows.append(parameter_robustness(s, name, default_outcome, names))
     rows.sort(key=lambda r: (r.get("relative") is None, r.get("relative") or 0.0, r["parameter"]))
     for rank, r in enumerate(rows, 1):
         r["rank"] = rank

@@ -151,7 +151,7 @@ def run(s: Scenario, out: Path | str, console: Console, command: str = "escalab 
 
 def short_summary(s: Scenario, results: dict[str, Any], console: Console, most: int = 10) -> None:
     """The findings for the terminal: the ladder crisis with accidents only, at most ``most`` lines."""
-    lines = [ln for ln in results.get("findings", []) if "(without accidents)" not in ln]
+    lines = [ln.split(" Without accidents: ")[0] for ln in results.get("findings", [])]
     more = len(lines) - most
     text = "\n".join(f"• {ln}" for ln in lines[:most]) + (f"\n… {more} more in the report" if more > 0 else "")
     if lines:

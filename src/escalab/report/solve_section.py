@@ -23,7 +23,7 @@ from ..solve.assessments import sequential_equilibria, support_point
 from ..solve.sequential import SequentialSolution, solve_sequential, structure
 from ..solve.sweep import Axis, SweepResult, sweep
 from .colours import OutcomeColours
-from .explain import actor_name, belief_range_sentence, explain_choices, explain_threat, move_label
+from .explain import actor_name, belief_range_sentence, decision_name, explain_choices, explain_threat, move_label
 from .robustness import robustness, scan_range
 
 Progress = Callable[[str], None]
@@ -56,6 +56,8 @@ def _reached_infosets(game: ExtensiveGame, sol: SequentialSolution) -> list[int]
 def decisions(game: ExtensiveGame, eq: Equilibrium, sol: SequentialSolution) -> list[dict[str, Any]]:
     """The choices on the equilibrium path, in the order play meets them."""
     out = []
+    ladder = game.scenario.ladder
+    rung_names = {r.id: r.name for r in ladder.rungs} if ladder is not None else {}
     for j in _reached_infosets(game, sol):
         info = game.infosets[j]
         action = eq.choice(info.label)
@@ -64,19 +66,9 @@ def decisions(game: ExtensiveGame, eq: Equilibrium, sol: SequentialSolution) -> 
         rung = node.rungs[k] if k is not None and k < len(node.rungs) else None
         out.append({"actor": game.players[info.player], "actor_name": actor_name(game, info.player, info.own_type),
                     "type": info.own_type, "infoset": info.label, "action": action, "rung": rung,
-                    "where": _where(game, info), "action_label": move_label(game, node.source, action)})
+                    "rung_name": rung_names.get(rung, rung) if rung else None,
+                    "where": decision_name(game, info), "action_label": move_label(game, node.source, action)})
     return out
-
-
-def _where(game: ExtensiveGame, info: Any) -> str:
-    """The decision's name as the scenario writes it: the node's label, or the information set's
-    name when the set joins several written nodes (chicken's column driver cannot see the row's move)."""
-    sources = {game.nodes[n].source for n in info.nodes}
-    seq = game.scenario.spec.sequential
-    node = seq.nodes.get(next(iter(sources))) if seq is not None and len(sources) == 1 else None
-    if node is not None and node.label:
-        return node.label
-    return (next(iter(sources)) if len(sources) == 1 else info.label.partition("|")[0]).replace("_", " ")
 
 
 def solve_point(s: Scenario) -> tuple[ExtensiveGame, SequentialSolution, Equilibrium] | str:
@@ -215,12 +207,12 @@ def compute(s: Scenario, colours: OutcomeColours, progress: Progress) -> dict[st
     rec["explanations"] = explain_choices(game, sol, {d["infoset"] for d in on_path})
     by_label = {i.label: i for i in game.infosets}
     for x in rec["explanations"]:
-        x["where"] = _where(game, by_label[x["infoset"]])
+        x["where"] = decision_name(game, by_label[x["infoset"]])
     progress("threats and their credibility")
     try:
         report = credibility(game)
         rec["threats"] = [{**t.to_dict(), "explanation": explain_threat(t.to_dict(), rec["explanations"]),
-                           "where": _where(game, by_label[t.infoset]) if t.infoset in by_label else t.infoset,
+                           "where": decision_name(game, by_label[t.infoset]) if t.infoset in by_label else t.infoset,
                            "actor_name": actor_name(game, by_label[t.infoset].player, by_label[t.infoset].own_type)
                            if t.infoset in by_label else t.actor}
                           for t in report.threats]
