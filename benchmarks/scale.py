@@ -114,7 +114,9 @@ def dask_vs_one_process(side: int, scenario: str, runs: int, specs: dict[str, st
     one_mc = timed(lambda: crisis.monte_carlo(specs, runs=runs, seed=1))
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
-        client.run(lambda: __import__("escalab.simulate.kernel"))          # workers up, kernel loaded
+        client.run(lambda: [__import__(m) for m in ("escalab.solve.sweep", "escalab.simulate.kernel")])
+        # as this process was warmed: a small run, cut into several tasks so that every worker loads the kernel
+        crisis.monte_carlo(specs, runs=1000, seed=0, chunk_runs=10, scheduler=client)
         dask_sweep = timed(lambda: sweep(s, axes, scheduler=client))
         dask_mc = timed(lambda: crisis.monte_carlo(specs, runs=runs, seed=1, scheduler=client))
     same = dask_sweep[2].codes.tobytes() == one_sweep[2].codes.tobytes() and \

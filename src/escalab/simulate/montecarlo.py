@@ -501,19 +501,17 @@ WARM_MODULES = ("escalab.simulate.montecarlo", "escalab.simulate.kernel")
 
 def _run_dask(plan: Plan, tasks: Sequence[Sequence[tuple[int, int]]], seed: int, scheduler: Any,
               finished: Callable[[Sequence[tuple[int, int]], Sequence[ChunkTotals]], None]) -> None:
-    """Tasks of consecutive chunks on Dask; the plan is scattered to every worker once."""
-    from distributed import as_completed
-
+    """The chunks of ``tasks``, regrouped into a few Dask tasks sized to the cluster; the plan is
+    scattered to every worker once, each chunk's totals come back apart (added in chunk order)."""
+    from ..solve.dask_client import cluster_threads, run_tasks, task_spans
     from ..solve.sweep import check_scheduler_address, scheduler_client
 
     if isinstance(scheduler, str) and not scheduler.startswith("inproc://"):
         check_scheduler_address(scheduler)
+    chunks = [c for t in tasks for c in t]
     with scheduler_client(scheduler) as client:
-        remote = client.scatter(plan, broadcast=True, hash=False)
-        futures = [client.submit(run_chunk_list, remote, seed, list(t), pure=False) for t in tasks]
-        index = {f.key: k for k, f in enumerate(futures)}
-        for f in as_completed(futures):
-            finished(tasks[index[f.key]], f.result())
+        groups = [(seed, chunks[a:b]) for a, b in task_spans(len(chunks), cluster_threads(client))]
+        run_tasks(client, run_chunk_list, plan, groups, lambda group, totals: finished(group[1], totals))
 
 
 def monte_carlo(plan: Plan, runs: int, seed: int, *, scenario: str, workers: int = 1, scheduler: Any = None,

@@ -10,6 +10,15 @@ Dask frame are each reported for what they are, with exit code 2.
 
 Trust: a Dask scheduler sends the client pickled objects, and unpickling runs code. Connect only to a
 scheduler you run or trust (docs/limits.md says the same to users).
+
+Running work there (:func:`run_tasks`) is shaped by what a task costs on Dask: about 2 ms of the
+client's and scheduler's CPU per task (on a 2-core machine, CPU taken from the workers), a
+dask-specific serialisation of results that is slower than one pickle, and a worker heap that
+Dask's nanny sets to hand memory back to the system after every large free
+(``MALLOC_TRIM_THRESHOLD_``), so NumPy's large temporaries page-fault afresh each time (sweep
+kernels ran 2-3x slower on a worker than in a plain process). Hence: few tasks sized to the
+cluster with a tail of smaller ones, the shared input scattered once, each result one pickled
+frame, and the heap kept while a task runs (:func:`steady_heap`).
 """
 
 from __future__ import annotations
@@ -18,15 +27,23 @@ import contextlib
 import gc
 import io
 import logging
+import math
+import os
+import pickle
 import socket
 import struct
+import sys
+import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 from .. import limits
 from ..errors import UsageError
 
-__all__ = ["connect", "parse_tcp_address", "probe"]
+__all__ = ["cluster_threads", "connect", "parse_tcp_address", "probe", "release_heap", "run_tasks", "steady_heap",
+           "task_spans"]
 
 _HINT = "expected the address of a running Dask scheduler such as tcp://127.0.0.1:8786"
 
@@ -122,3 +139,130 @@ def connect(address: str, timeout: float | None = None) -> Any:
                                  f"{text}") from None
     finally:
         quiet.setLevel(level)
+
+
+# ----------------------------------------------------------------------------- running tasks
+def task_spans(units: int, workers: int) -> list[tuple[int, int]]:
+    """``units`` consecutive units (chunks) as task spans ``[start, stop)``: each takes half of what
+    is left per worker, at least a sixteenth of a worker's share -- few tasks (about a dozen for two
+    workers), the last ones small so that a worker slowed by other load does not hold up the end."""
+    w = max(workers, 1)
+    smallest = max(1, units // (16 * w))
+    spans, start = [], 0
+    while start < units:
+        stop = min(units, start + max(smallest, math.ceil((units - start) / (2 * w))))
+        spans.append((start, stop))
+        start = stop
+    return spans
+
+
+def cluster_threads(client: Any) -> int:
+    """Task slots of the cluster now (threads over all workers); 1 while it has none yet."""
+    try:
+        return max(1, sum(client.nthreads().values()))
+    except Exception:  # noqa: BLE001 - a scheduler that cannot say is sized as one slot
+        return 1
+
+
+def run_tasks(client: Any, task: Callable[..., Any], shared: Any, args: Sequence[tuple[Any, ...]],
+              done: Callable[[tuple[Any, ...], Any], None]) -> None:
+    """``task(shared, *a)`` on the cluster for every ``a`` in ``args``; ``done(a, result)`` as each ends.
+
+    ``shared`` goes to every worker once; ``task`` must be importable by name (a module-level
+    function). Results are gathered in the background as they finish, each one pickled frame.
+    """
+    from distributed import as_completed
+
+    remote = client.scatter(shared, broadcast=True, hash=False)
+    try:
+        futures = [client.submit(_on_worker, task, remote, *a, pure=False) for a in args]
+        index = {f.key: k for k, f in enumerate(futures)}
+        for fut, blob in as_completed(futures, with_results=True):
+            done(args[index[fut.key]], pickle.loads(blob))
+    finally:
+        with contextlib.suppress(Exception):     # a worker gone by now has nothing to hand back
+            client.run(_release_heap_soon, wait=False)
+
+
+def _on_worker(task: Callable[..., Any], shared: Any, *args: Any) -> bytes:
+    """One task where it runs: the heap kept while it works, the result as one pickled frame (Dask's
+    own serialisation walks a list of results trying its serialisers on each first)."""
+    with steady_heap():
+        result = task(shared, *args)
+    return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_KEEP_MMAP, _KEEP_TRIM = 32 << 20, 64 << 20      # where glibc's own adaptive thresholds top out
+_heap_lock = threading.Lock()
+_heap_users = 0
+_heap_kept = False
+
+
+@lru_cache(maxsize=1)
+def _glibc() -> Any:
+    """glibc's ``mallopt``, only where a fixed trim threshold was set for this process (a Dask
+    nanny's worker): without one glibc adapts its thresholds itself and is left alone."""
+    if not sys.platform.startswith("linux") or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return None
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+async def _release_heap_soon() -> None:
+    """:func:`release_heap` in a worker's event loop (Dask runs only coroutines without waiting)."""
+    release_heap()
+
+
+def _setting(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+@contextlib.contextmanager
+def steady_heap() -> Iterator[None]:
+    """While escalab's tasks run in this process, let freed memory stay in the heap for the next
+    allocation, as glibc does by default, until :func:`release_heap` restores the fixed thresholds
+    the environment set (Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_`` so that an idle worker's
+    memory goes back to the system). Nested and threaded uses share one setting."""
+    global _heap_users, _heap_kept
+    libc = _glibc()
+    if libc is None:
+        yield
+        return
+    with _heap_lock:
+        if not _heap_kept:
+            libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_MMAP)
+            libc.mallopt(_M_TRIM_THRESHOLD, _KEEP_TRIM)
+            _heap_kept = True
+        _heap_users += 1
+    try:
+        yield
+    finally:
+        with _heap_lock:
+            _heap_users -= 1
+
+
+def release_heap() -> None:
+    """After a job (run on every worker): the environment's thresholds again, and the memory kept
+    for the job handed back -- unless a task is running here."""
+    global _heap_kept
+    libc = _glibc()
+    if libc is None:
+        return
+    with _heap_lock:
+        if _heap_kept and _heap_users == 0:
+            libc.mallopt(_M_MMAP_THRESHOLD, _setting("MALLOC_MMAP_THRESHOLD_", 128 << 10))
+            libc.mallopt(_M_TRIM_THRESHOLD, _setting("MALLOC_TRIM_THRESHOLD_", 128 << 10))
+            libc.malloc_trim(0)
+            _heap_kept = False

@@ -479,16 +479,19 @@ def scheduler_client(scheduler: Any, connect_timeout: float | None = None) -> It
 
 def _sweep_on_dask(job: GridJob, ranges: Sequence[tuple[int, int]], scheduler: Any, connect_timeout: float | None,
                    record: Callable[[ChunkResult], None]) -> None:
-    """Ranges as Dask tasks; the job is scattered to every worker once, results are integer codes."""
+    """The grid as a few Dask tasks sized to the cluster (``ranges`` gives only its extent), cut at
+    whole chunks as one process cuts it; the job goes to every worker once, results are integer codes."""
     try:
-        from distributed import as_completed
+        import distributed  # noqa: F401
     except ImportError:  # pragma: no cover - pinned dependency
         raise UsageError("--scheduler needs dask.distributed installed") from None
+    from .dask_client import cluster_threads, run_tasks, task_spans
+
+    total = ranges[-1][1] if ranges else 0
     with scheduler_client(scheduler, connect_timeout) as client, client.as_current():
-        remote = client.scatter(job, broadcast=True, hash=False)
-        futures = [client.submit(solve_range, remote, s, e, pure=False) for s, e in ranges]
-        for fut in as_completed(futures):
-            record(fut.result())
+        spans = [(a * job.chunk, min(b * job.chunk, total))
+                 for a, b in task_spans(math.ceil(total / job.chunk), cluster_threads(client))]
+        run_tasks(client, solve_range, job, spans, lambda span, r: record(r))
 
 
 __all__ = ["Axis", "ChunkResult", "GridJob", "ScenarioRecipe", "SweepResult", "check_axes", "check_scheduler_address",
