@@ -91,7 +91,9 @@ def register(app: typer.Typer) -> None:
             count = f"{len(found)} equilibri{'um' if len(found) == 1 else 'a'}"
             console.print(f"[bold]sequential[/]: {count} [dim]({note}; best-refined first)[/]")
             for k, eq in enumerate(found, 1):
-                console.print(equilibrium_table(game, eq, f"Sequential equilibrium #{k}"))
+                undecided = eq.refinements is not None and eq.refinements.get("sequential") is None
+                console.print(equilibrium_table(game, eq, f"Pure profile #{k} (sequential: not decided)" if undecided
+                                                else f"Sequential equilibrium #{k}"))
             equilibria.extend(found)
             if record.get("method") == "sequential" and len(game.players) == 2 and \
                     gambit_bridge.strategy_profile_count(game) <= AUTO_MIXED_PROFILES:

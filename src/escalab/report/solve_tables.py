@@ -79,7 +79,10 @@ def refinements_text(ref: Any) -> str:
     """E.g. "subgame perfect: yes · sequential: no · intuitive criterion: does not apply"."""
     def yn(v: Any) -> str:
         return "does not apply" if v is None else ("yes" if v else "no")
-    return (f"subgame perfect: {yn(ref.get('subgame_perfect'))} · sequential: {yn(ref.get('sequential'))} · "
+    seq = yn(ref.get("sequential"))
+    if ref.get("sequential") is None and "sequential_basis" in ref:     # consistency could not be decided
+        seq = f"not decided ({ref['sequential_basis']}), so not claimed"
+    return (f"subgame perfect: {yn(ref.get('subgame_perfect'))} · sequential: {seq} · "
             f"intuitive criterion: {yn(ref.get('intuitive'))}")
 
 

@@ -21,20 +21,25 @@ For a behaviour profile (pure or mixed) it checks Kreps and Wilson's two conditi
      0 (it needs one more mistake);
   3. nodes with the same deviation set keep the ratio of their chance weights (they differ only
      in chance moves, or in actions played with positive probability);
-  4. the remaining groups ("keys", one per minimal deviation set) get weights t_K >= 0, not all 0,
-     free except that information sets with the *same* keys share them (the same trembles weigh
-     both sets).
+  4. the remaining groups ("keys", one per minimal deviation set) get weights t_K >= 0, not all 0:
+     with trembles eps^k(a) w(a) (orders k >= 1, weights w > 0, shared by *all* information
+     sets), the keys of least total order carry the belief, in the ratios of prod_{a in K} w(a).
 
-  What is not enforced: multiplicative relations between keys of different sets (sets whose keys
-  overlap only partly, or four keys with t1 t2 = t3 t4). Those arise only with two or more
-  independent deviations in one set; the ranges reported are then a superset of the consistent
-  ones. The profile's actions there must be best replies for some admissible t: a system of
-  linear inequalities in t, decided exactly by Fourier-Motzkin elimination.
+  Information sets with the same keys share t; the profile's actions there must be best replies
+  for some admissible t -- linear inequalities, decided exactly by Fourier-Motzkin elimination.
+  Sets whose keys share a deviation with another set's (partly overlapping deviation sets) or
+  relate among themselves (four keys with t1 t2 = t3 t4) are tied by the shared orders and
+  weights; :mod:`.consistency` decides those exactly (orders per support pattern; weights by
+  Fourier-Motzkin in log w, whose right-hand sides stay rational products; or a certificate:
+  explicit orders and weights found by search and verified in exact rationals). Where none of
+  these settles it within budget the verdict is ``sequential`` None with the reason, never a
+  guess. The belief ranges of tied sets are the linear ones and are labelled "outer bound"
+  (``basis``): they contain every consistent supporting belief, but a point of them need not be
+  consistent together with the other sets' beliefs.
 
 Because conditions 1-3 pin the beliefs a player's own deviation leads to, every profile reported
-here is a Nash equilibrium (tests confirm it with pygambit on random games), and with the one-shot
-deviation principle (Hendon, Jacobsen and Sloth 1996) a sequential one where the consistency
-above is the full story.
+sequential here is a Nash equilibrium (tests confirm it with pygambit on random games), and with the one-shot
+deviation principle (Hendon, Jacobsen and Sloth 1996) a sequential one.
 
 :func:`pure_sequential_equilibria` applies the check to every pure profile within a budget
 checked before it starts; :func:`label_refinements` labels any equilibrium (say, pygambit's Nash
@@ -278,7 +283,7 @@ def check(game: ExtensiveGame, sigma: Profile, *, tree: _Tree | None = None, sto
                                 "makes the profile's choices there best replies")
         elif ok:
             decision = decide(groups, exact=t.exact, tol=t.tol)
-            exact_ranges, coupled, certificate = decision.exact, decision.coupled, decision.certificate
+            exact_ranges, coupled, certificate = decision.exact, decision.coupled, _named(g, decision.certificate)
             if decision.status != "proven":
                 ok = False if decision.status == "refuted" else None
                 reason = reason or decision.reason
@@ -291,6 +296,16 @@ def check(game: ExtensiveGame, sigma: Profile, *, tree: _Tree | None = None, sto
                         [g.infosets[m].label for m, _, _ in members if m != j] + tied,
                         "exact" if i in exact_ranges else "outer bound", tied)
     return Verdict(ok, reason, beliefs, ranges, local, certificate)
+
+
+def _named(game: ExtensiveGame, cert: Mapping[str, Any] | None) -> dict[str, dict[str, Any]] | None:
+    """A certificate's tremble orders and weights keyed "infoset:action" instead of by indices."""
+    if cert is None:
+        return None
+
+    def name(a: tuple[Any, int]) -> str:
+        return f"{game.infosets[a[0]].label}:{game.infosets[a[0]].actions[a[1]]}" if a[0] != "node" else str(a)
+    return {part: {name(a): v for a, v in cert[part].items()} for part in ("orders", "weights")}
 
 
 def _locally_consistent(keys: Sequence[frozenset], rows: Sequence[tuple[Mapping[frozenset, Number], str]],
