@@ -16,8 +16,9 @@ import itertools
 from fractions import Fraction
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from test_solve_consistency import TIED, cycle      # hand-derived games: refutations always exercised
 
 import escalab
 from escalab.solve.assessments import check
@@ -39,19 +40,19 @@ def overlapping_games(draw):
 
     def p3_node(name: str) -> None:
         s = draw(st.integers(0, sets - 1))
-        lines.append(f"    {name}: {{actor: p3, infoset: S{s}, moves: {{u: {{outcome: {name}_u}}, v: {{outcome: {name}_v}}}}}}")
+        lines.append(f"    {name}: {{actor: p3, infoset: S{s}, "
+                     f"moves: {{u: {{outcome: {name}_u}}, v: {{outcome: {name}_v}}}}}}")
         leaves.append(name)
 
     for i in range(deviations):
         kind = draw(st.sampled_from(["set", "coin", "p2", "p2"]))
         moves.append(f"d{i}: {{next: m{i}}}")
         if kind == "set":
-            lines.append(f"    m{i}: {{actor: p3, infoset: S{draw(st.integers(0, sets - 1))}, "
-                         f"moves: {{u: {{outcome: m{i}_u}}, v: {{outcome: m{i}_v}}}}}}")
-            leaves.append(f"m{i}")
+            p3_node(f"m{i}")
         elif kind == "coin":
             p = draw(st.integers(1, 3))
-            lines.append(f"    m{i}: {{chance: {{h: {{prob: '{p}/4', next: m{i}h}}, t: {{prob: '{4 - p}/4', next: m{i}t}}}}}}")
+            lines.append(f"    m{i}: {{chance: {{h: {{prob: '{p}/4', next: m{i}h}}, "
+                         f"t: {{prob: '{4 - p}/4', next: m{i}t}}}}}}")
             p3_node(f"m{i}h")
             p3_node(f"m{i}t")
         else:
@@ -119,6 +120,8 @@ def _prod(xs) -> Fraction:
 
 @settings(max_examples=120)
 @given(overlapping_games())
+@example(TIED)
+@example(cycle(3))
 def test_refuted_profiles_have_no_supporting_trembles(text):
     game = escalab.loads(text).compile("sequential", exact=True)
     theirs = nash(game, "enumpure").equilibria

@@ -30,9 +30,12 @@ some orders and weights satisfy them all:
    independent, every group's ratios are free and the local linear check is the answer; when every
    support has two keys, each group bounds one log-ratio and the relations between them are linear
    in log w -- Fourier-Motzkin with multiplicative right-hand sides (products of rational powers),
-   exact; otherwise (three or more keys in a support *and* a relation) a numerical search proposes
-   weights, rounded to rationals and verified exactly (a certificate) -- or the answer is
-   "undecided", never a guess.
+   exact; otherwise (three or more keys in a support *and* a relation) the pairwise ratio bounds
+   each group implies go through the same elimination (infeasible: the pattern is refuted, since
+   they are necessary), and if they pass, a numerical search proposes weights, rounded to
+   rationals and verified exactly (a certificate) -- or the answer is "undecided", never a guess.
+
+A profile is refuted only when every pattern is; proven when one pattern is.
 """
 
 from __future__ import annotations
