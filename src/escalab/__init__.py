@@ -35,6 +35,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:   # notebooks complete the names before their first use
+    return sorted(set(globals()) | set(_LAZY) | {"model"})
+
+
 __version__ = "0.1.0"
 DEFAULT_SCENARIO = "escalate-to-deescalate"
 

@@ -29,5 +29,9 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def __dir__() -> list[str]:   # notebooks complete the names before their first use
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = ["BANDS", "SCHEMA_VERSION", "Expr", "library", "LadderSpec", "ReadinessScaleSpec", "Scenario", "ScenarioSpec",
            "load", "load_ladder", "load_scale", "loads", "parse", "validate_file", "validate_text"]
