@@ -482,9 +482,9 @@ def _describe(t: _Tree, j: int, w: Mapping[int, Number], dev: Mapping[int, froze
         if not texts:
             texts.append(f"any belief at {info.label}")
     if basis != "exact" and pinned is None:
-        ties = f"to the beliefs at {', '.join(repr(s) for s in tied)}" if tied else "among its groups of nodes"
-        texts.append(f"outer bound: the same trembles tie these beliefs {ties}, so not every belief "
-                     "in this range is consistent with the rest of the assessment")
+        ties = f"to those at {', '.join(repr(s) for s in tied)}" if tied else "among its groups of nodes"
+        texts.append(f"outer bound: the same trembles tie these beliefs {ties}; every consistent supporting "
+                     "belief lies in this range, but a belief in it need not be consistent with the rest")
     return BeliefRange(info.label, g.players[info.player], tuple(ids), tuple(names), tuple(constraints),
                        interval, group, pinned, tuple(coupled), tuple(texts), basis if pinned is None else "exact")
 
