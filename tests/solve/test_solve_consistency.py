@@ -171,9 +171,18 @@ def test_tied_sets_reject_a_profile_every_set_alone_accepts():
     _replay(game, {**base_choice, "I": "R", "J": "l"}, {"n1:a": 3}, {})
 
 
-def test_tied_sets_ranges_say_they_are_outer_bounds(invoke, tmp_path):
-    """The linear ranges of tied sets contain every consistent supporting belief but are not claimed
-    exact: (L, l) is supported only with I's belief on xa or J's on yb together, never both interior."""
+def test_tied_sets_ranges_are_exact_or_labelled_outer_bounds(invoke, tmp_path):
+    """By hand (orders k, weights w as in the test above; L needs belief(xa|I) >= 1/2, R the
+    reverse; r needs belief(ya|J) >= 1/2, l the reverse). I mixes iff k_a = k_b + k_c, J mixes iff
+    k_a = k_b; both cannot hold (k_c >= 1).
+
+    (L, l): I on xa with J mixed at any ratio (k_a = k_b), or I mixed at any ratio with J on yb
+    (k_a = k_b + k_c): every belief in both linear ranges occurs -- exact, set by set, though I and
+    J never mix together (the text says the sets are tied).
+    (L, r): r needs ya in J's support, k_a <= k_b < k_b + k_c, so I sits on xa: the only consistent
+    belief at I is 1, and I's linear range [1/2, 1] is an outer bound; J's [1/2, 1] is exact.
+    (R, l): R needs xbc in I's support, k_b < k_a, so J sits on yb: J's range is an outer bound
+    (only belief(ya) = 0), I's exact."""
     src = tmp_path / "tied.yaml"
     src.write_text(TIED)
     out = tmp_path / "tied.json"
@@ -181,11 +190,17 @@ def test_tied_sets_ranges_say_they_are_outer_bounds(invoke, tmp_path):
     assert r.exit_code == 0, r.stderr
     eqs = json.loads(out.read_text())["equilibria"]
     assert len(eqs) == 3 and all(e["refinements"]["sequential"] is True for e in eqs)
+    got = {}
     for e in eqs:
-        assert e["belief_ranges"]["I"]["basis"] == "outer bound"
+        name = ("L" if e["behaviour"]["I"]["L"] == 1 else "R") + ("l" if e["behaviour"]["J"]["l"] == 1 else "r")
+        got[name] = {s: (e["belief_ranges"][s]["interval"]["lo"], e["belief_ranges"][s]["interval"]["hi"],
+                         e["belief_ranges"][s]["basis"]) for s in "IJ"}   # belief(xa|I), belief(ya|J)
         assert e["belief_ranges"]["I"]["coupled_with"] == ["J"]
-        assert any("outer bound" in t for t in e["belief_ranges"]["J"]["text"])
-    assert "outer bound" in " ".join(r.stdout.split())
+    assert got == {"Ll": {"I": ("1/2", "1", "exact"), "J": ("0", "1/2", "exact")},
+                   "Lr": {"I": ("1/2", "1", "outer bound"), "J": ("1/2", "1", "exact")},
+                   "Rl": {"I": ("0", "1/2", "exact"), "J": ("0", "1/2", "outer bound")}}
+    text = " ".join(r.stdout.split())
+    assert "consistent with some beliefs at 'J'" in text and "outer bound: the same trembles tie" in text
 
 
 # ----------------------------------------------------------------------------- a cycle of trembles
@@ -205,6 +220,10 @@ def test_a_cycle_of_trembles_multiplies_the_ratios(theta, xxx, yyy):
         v = check(game, _sigma(game, {"n1": "out", **dict(zip("IJL", prof))}), stop_early=False)
         assert v.local == {"I": True, "J": True, "L": True}
         assert v.sequential is (xxx if prof == "XXX" else yyy)
+    if xxx:              # equal orders are forced, so belief(a|I) = 1, inside I's linear range, is not consistent
+        v = check(game, _sigma(game, {"n1": "out", "I": "X", "J": "X", "L": "X"}))
+        assert v.ranges["I"].interval == (Fraction(2, 3), 1) and v.ranges["I"].basis == "outer bound"
+        assert any(t.startswith("outer bound") for t in v.ranges["I"].texts)
     if theta == 4:       # the tie is exact: beliefs 2/3, 2/3, 4/5 and X indifferent at I, J and L
         _replay(game, {"n1": "out", "I": "X", "J": "X", "L": "X"}, {}, {"n1:a": 4, "n1:b": 2})
         _replay(game, {"n1": "out", "I": "Y", "J": "Y", "L": "Y"}, {}, {"n1:a": 4, "n1:b": 2})
@@ -229,6 +248,8 @@ def test_a_three_node_set_tied_to_another_is_proven_by_a_verified_certificate():
     ta, tb, tc = w["n1:a"] / 2, w["n1:b"] / 2, w["n1:c"]
     assert 2 <= w["n1:a"] / w["n1:b"] <= 4 and ta >= tb + tc and ta <= 3 * tc
     _replay(game, THREE_CHOICES, v.certificate["orders"], w)
+    assert {r.infoset: r.basis for r in v.ranges.values() if len(r.nodes) > 1} == {"I": "outer bound",
+                                                                                  "J": "outer bound"}
 
 
 def test_without_a_certificate_the_profile_is_labelled_undecided_never_claimed(monkeypatch, invoke, tmp_path):

@@ -33,9 +33,10 @@ For a behaviour profile (pure or mixed) it checks Kreps and Wilson's two conditi
   Fourier-Motzkin in log w, whose right-hand sides stay rational products; or a certificate:
   explicit orders and weights found by search and verified in exact rationals). Where none of
   these settles it within budget the verdict is ``sequential`` None with the reason, never a
-  guess. The belief ranges of tied sets are the linear ones and are labelled "outer bound"
-  (``basis``): they contain every consistent supporting belief, but a point of them need not be
-  consistent together with the other sets' beliefs.
+  guess. Belief ranges are the linear ones, per set, with ``basis`` "exact" where every belief in
+  them occurs in a consistent supporting assessment (untied sets always; tied ones when each
+  support they allow occurs in a pattern whose ratios are free) and "outer bound" otherwise: they
+  contain every consistent supporting belief, but a point of them need not be consistent.
 
 Because conditions 1-3 pin the beliefs a player's own deviation leads to, every profile reported
 sequential here is a Nash equilibrium (tests confirm it with pygambit on random games), and with the one-shot
@@ -485,6 +486,9 @@ def _describe(t: _Tree, j: int, w: Mapping[int, Number], dev: Mapping[int, froze
         ties = f"to those at {', '.join(repr(s) for s in tied)}" if tied else "among its groups of nodes"
         texts.append(f"outer bound: the same trembles tie these beliefs {ties}; every consistent supporting "
                      "belief lies in this range, but a belief in it need not be consistent with the rest")
+    elif tied and pinned is None:
+        texts.append(f"each belief in this range is consistent with some beliefs at {', '.join(repr(s) for s in tied)} "
+                     "(the same trembles tie them), not necessarily with every one")
     return BeliefRange(info.label, g.players[info.player], tuple(ids), tuple(names), tuple(constraints),
                        interval, group, pinned, tuple(coupled), tuple(texts), basis if pinned is None else "exact")
 

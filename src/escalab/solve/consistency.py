@@ -35,7 +35,9 @@ some orders and weights satisfy them all:
    they are necessary), and if they pass, a numerical search proposes weights, rounded to
    rationals and verified exactly (a certificate) -- or the answer is "undecided", never a guess.
 
-A profile is refuted only when every pattern is; proven when one pattern is.
+A profile is refuted only when every pattern is; proven when one pattern is. A group's linear
+range is reported exact when each support it allows occurs in a feasible pattern with independent
+log-ratios (there its beliefs are free), else as an outer bound.
 """
 
 from __future__ import annotations
@@ -414,17 +416,16 @@ def decide(groups: Sequence[Group], *, exact: bool, tol: Any) -> Decision:
         if len(comp) == 1 and comp[0] in simple:
             continue
         try:
-            status, why, lone_exact, cert = _component([groups[i] for i in comp], exact, tol)
+            status, why, exact_here, cert = _component([groups[i] for i in comp], exact, tol)
         except _OverBudget:
-            status, why, lone_exact, cert = ("undecided", f"consistency ties the beliefs at "
+            status, why, exact_here, cert = ("undecided", f"consistency ties the beliefs at "
                                              f"{_names([groups[i] for i in comp])}; deciding it exceeds the "
-                                             f"elimination budget ({MAX_FM_ROWS:,} inequalities)", False, None)
+                                             f"elimination budget ({MAX_FM_ROWS:,} inequalities)", frozenset(), None)
         if status == "refuted":
             return Decision("refuted", why, frozenset(exact_groups), coupled)
         if status == "undecided":
             undecided.append(why)
-        if lone_exact:
-            exact_groups.add(comp[0])
+        exact_groups.update(comp[i] for i in exact_here)
         if cert is not None:
             certificate = certificate or {"orders": {}, "weights": {}}
             for part in ("orders", "weights"):
@@ -438,61 +439,69 @@ def _names(gs: Sequence[Group]) -> str:
     return ", ".join(repr(x) for g in gs for x in g.labels) or "an off-path set"
 
 
-def _component(gs: Sequence[Group], exact: bool, tol: Any) -> tuple[str, str, bool, dict[str, Any] | None]:
-    """(status, reason, whether a lone group's linear range is exact, certificate) for groups tied
-    by shared deciding actions."""
+def _component(gs: Sequence[Group], exact: bool, tol: Any) -> tuple[str, str, frozenset[int], dict[str, Any] | None]:
+    """(status, reason, the groups whose linear range is exact, certificate) for groups tied by
+    shared deciding actions.
+
+    A group's linear range is the union, over the supports S it allows locally, of the beliefs
+    with exactly that support. It is exact when each such S occurs in a feasible pattern whose
+    log-ratios are independent (there every group's ratios are free, so all of S's beliefs are
+    consistent together with the others'); every pattern is visited for that, within the budget."""
     where = _names(gs)
     candidates: list[list[tuple[int, ...]]] = []
-    lone_exact = len(gs) == 1
+    local: list[set[tuple[int, ...]]] = []
     for g in gs:
         m = len(g.keys)
         if m > MAX_SUBSET_KEYS:
             return ("undecided", f"at {where} a set has {m} groups of nodes; the order patterns of more than "
-                    f"{MAX_SUBSET_KEYS} are not enumerated", False, None)
-        cs = []
-        for size in range(1, m + 1):
-            for s in itertools.combinations(range(m), size):
-                if not _locally_feasible(g, s, tol):
-                    continue
-                alone = realising_orders(((g.keys, s),)) is not None
-                if alone and len(s) > 2 and _rank(_directions(g.keys, s)) < len(s) - 1:
-                    lone_exact = False      # a relation inside the set: not every linear point is consistent
-                if not alone:
-                    lone_exact = False      # a support no orders produce: beliefs there are not consistent
-                    continue
-                cs.append(s)
+                    f"{MAX_SUBSET_KEYS} are not enumerated", frozenset(), None)
+        supports = [s for size in range(1, m + 1) for s in itertools.combinations(range(m), size)
+                    if _locally_feasible(g, s, tol)]
+        cs = [s for s in supports if realising_orders(((g.keys, s),)) is not None]
         if not cs:
             return ("refuted", f"no trembles make the profile's choices at {where} best replies (the "
-                    "beliefs they need put weight on nodes no order of deviations keeps together)", False, None)
+                    "beliefs they need put weight on nodes no order of deviations keeps together)", frozenset(), None)
         candidates.append(cs)
+        local.append(set(supports))
     total = math.prod(len(c) for c in candidates)
     if total > MAX_PATTERNS:
         return ("undecided", f"consistency ties the beliefs at {where}; its {total:,} order patterns exceed "
-                f"the budget of {MAX_PATTERNS:,}", False, None)
-    unknown = 0
+                f"the budget of {MAX_PATTERNS:,}", frozenset(), None)
+    free: list[set[tuple[int, ...]]] = [set() for _ in gs]
+    proven, unknown = False, 0
+    certificate = None
     for combo in itertools.product(*candidates):
-        pattern = tuple((g.keys, s) for g, s in zip(gs, combo))
-        orders = realising_orders(pattern)
+        if proven and all(local[i] <= free[i] or combo[i] in free[i] for i in range(len(gs))):
+            continue                            # nothing left to learn from this pattern
+        orders = realising_orders(tuple((g.keys, s) for g, s in zip(gs, combo)))
         if orders is None:
             continue
         items = [(g, s) for g, s in zip(gs, combo) if len(s) > 1]
-        if not items:
-            return "proven", "", lone_exact, None
         dirs = [d for g, s in items for d in _directions(g.keys, s)]
-        if _rank(dirs) == len(dirs):
-            return "proven", "", lone_exact, None    # ratios free in every group: the local checks decide
+        if _rank(dirs) == len(dirs):            # ratios free in every group: the local checks decide
+            proven = True
+            for i, s in enumerate(combo):
+                free[i].add(s)
+            continue
+        if proven:
+            continue
         got = _log_linear(items, exact, tol)
         if got is False:
             continue                            # refuted exactly, even through the pairwise bounds
         if got and all(len(s) == 2 for _, s in items):
-            return "proven", "", lone_exact, None
+            proven = True
+            continue
         w = _certificate(items, exact, tol)
         if w is not None:
-            return "proven", "", lone_exact, {"orders": dict(orders), "weights": w}
+            proven, certificate = True, {"orders": dict(orders), "weights": w}
+            continue
         unknown += 1
+    exact_groups = frozenset(i for i in range(len(gs)) if local[i] <= free[i])
+    if proven:
+        return "proven", "", exact_groups, certificate
     if unknown:
         return ("undecided", f"consistency ties the beliefs at {where} multiplicatively (products of shared "
                 "trembles); no weights were found that make the choices best replies, and none was shown "
-                "impossible", False, None)
+                "impossible", frozenset(), None)
     return ("refuted", f"no trembles make the profile's choices at {where} best replies: the beliefs they need "
-            "are not consistent together (shared deviations tie these sets)", False, None)
+            "are not consistent together (shared deviations tie these sets)", frozenset(), None)
