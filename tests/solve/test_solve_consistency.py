@@ -275,3 +275,15 @@ def test_without_a_certificate_the_profile_is_labelled_undecided_never_claimed(m
     labelled = label_refinements(game, next(e for e in pure_sequential_equilibria(game)
                                             if e.choice("I") == "X" and e.choice("J") == "X"))
     assert labelled.refinements["sequential"] is None
+
+
+def test_over_the_pattern_budget_the_verdict_is_undecided_and_says_why(monkeypatch):
+    """The patterns of a tied component are counted before any is tried: I, J and L of the cycle
+    allow 2 supports each locally for (X, X, X) (X alone on a, or both), so 8 patterns; with a
+    budget of 4 nothing is claimed either way."""
+    monkeypatch.setattr(consistency, "MAX_PATTERNS", 4)
+    game = _game(cycle(4))
+    v = check(game, _sigma(game, {"n1": "out", "I": "X", "J": "X", "L": "X"}))
+    assert v.sequential is None and "8 order patterns exceed the budget of 4" in v.reason
+    eq = next(e for e in pure_sequential_equilibria(game) if all(e.choice(s) == "X" for s in "IJL"))
+    assert label_refinements(game, eq).refinements["sequential"] is None

@@ -59,6 +59,7 @@ Row = tuple[Mapping[Key, Number], str]            # sum(coef[K] * t_K) >= 0, or 
 MAX_PATTERNS = 4096            # support patterns tried per coupled component, counted before starting
 MAX_SUBSET_KEYS = 10           # keys of one group whose supports are enumerated (2^10 - 1 subsets)
 MAX_FM_ROWS = 20_000           # inequalities one Fourier-Motzkin step may hold
+MAX_EXPONENT = 64              # powers of a right-hand side the log-weight elimination may take
 CERTIFICATE_STARTS = 6         # numerical starts of the certificate search (seeded: reproducible)
 CERTIFICATE_DENOMINATORS = (1, 2, 3, 4, 6, 8, 12, 16, 100, 10**4, 10**6)
 
@@ -308,6 +309,8 @@ def _log_linear(items: Sequence[tuple[Group, tuple[int, ...]]], exact: bool, tol
                 ineqs.append(([-v for v in e], 1 / Fraction(hi) if exact else -math.log(hi)))
     if exact:
         def combine(bp: Fraction, cp: int, bn: Fraction, cn: int) -> Fraction:
+            if cp > MAX_EXPONENT or cn > MAX_EXPONENT:
+                raise _OverBudget          # rational powers this high would not stay small
             return bp ** cn * bn ** cp
         stages = _eliminate(ineqs, len(acts), 0, combine)
         if stages is None:
@@ -418,9 +421,9 @@ def decide(groups: Sequence[Group], *, exact: bool, tol: Any) -> Decision:
         try:
             status, why, exact_here, cert = _component([groups[i] for i in comp], exact, tol)
         except _OverBudget:
-            status, why, exact_here, cert = ("undecided", f"consistency ties the beliefs at "
-                                             f"{_names([groups[i] for i in comp])}; deciding it exceeds the "
-                                             f"elimination budget ({MAX_FM_ROWS:,} inequalities)", frozenset(), None)
+            why = (f"consistency ties the beliefs at {_names([groups[i] for i in comp])}; deciding it exceeds "
+                   f"the elimination budget ({MAX_FM_ROWS:,} inequalities, powers up to {MAX_EXPONENT})")
+            status, exact_here, cert = "undecided", frozenset(), None
         if status == "refuted":
             return Decision("refuted", why, frozenset(exact_groups), coupled)
         if status == "undecided":
@@ -485,7 +488,10 @@ def _component(gs: Sequence[Group], exact: bool, tol: Any) -> tuple[str, str, fr
             continue
         if proven:
             continue
-        got = _log_linear(items, exact, tol)
+        try:
+            got = _log_linear(items, exact, tol)
+        except _OverBudget:
+            got = None                          # this pattern alone is too big to eliminate: search instead
         if got is False:
             continue                            # refuted exactly, even through the pairwise bounds
         if got and all(len(s) == 2 for _, s in items):
