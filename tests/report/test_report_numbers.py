@@ -101,7 +101,8 @@ def test_findings_match_the_solver(default_report) -> None:
     (variant,) = [ln for ln in lines if "escalate-to-deescalate-no-low-yield" in ln]
     assert variant.startswith(
         "Escalate to de-escalate, without the US low-yield option (escalate-to-deescalate-no-low-yield, variant) "
-        "removes the move us_decides.answer_in_kind and with it United States / NATO's ladder action 'Limited "
+        "removes the move 'Answer with a low-yield weapon' at 'The US President after Russian limited use' "
+        "(us_decides.answer_in_kind) and with it United States / NATO's ladder action 'Limited "
         "nuclear use' (its other ladder actions remain, so the ladder crisis can still differ from the tree): the "
         "equilibrium outcome changes from resolute: limited_exchange; irresolute: us_stops to us_stops; ")
     assert "the ladder crisis is the same" not in variant

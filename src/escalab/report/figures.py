@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 
 from ..scenario import Scenario  # noqa: E402
 from .colours import ending_colours  # noqa: E402
+from .findings import ending_name  # noqa: E402
 from .game_tree import plot_game_tree  # noqa: E402
 from .ladder_figure import plot_ladder  # noqa: E402
 from .phase_diagram import plot_phase_diagram  # noqa: E402
@@ -66,7 +67,7 @@ def phase(s: Scenario, rec: dict[str, Any], colours: dict[str, str], where: Path
     return name
 
 
-def endings(sim: dict[str, Any], where: Path) -> str | None:
+def endings(s: Scenario, sim: dict[str, Any], where: Path) -> str | None:
     if "rows" not in sim:
         return None
     rows, names = sim["rows"], sim["endings"]
@@ -76,7 +77,7 @@ def endings(sim: dict[str, Any], where: Path) -> str | None:
     left = np.zeros(len(rows))
     for e in names:
         widths = np.array([r["endings"][e]["p"] for r in rows])
-        ax.barh(labels, widths, left=left, label=e.replace("_", " "), color=colours[e])
+        ax.barh(labels, widths, left=left, label=ending_name(s, e), color=colours[e])
         left += widths
     ax.invert_yaxis()
     ax.set_xlim(0, 1)

@@ -170,8 +170,10 @@ def plot_game_tree(game: ExtensiveGame, path: str | Path, equilibrium: Equilibri
 
 
 def _wrap(label: str, width: int = 14) -> str:
-    """'expanded_war_after_answer' on two lines, so neighbouring leaves' labels do not overlap."""
-    return textwrap.fill(label.replace("_", " "), width, break_long_words=False) if len(label) > width else label
+    """'expanded_war_after_answer' on two lines, so neighbouring leaves' labels do not overlap; ids
+    read with spaces whatever their length ('us_stops' as 'us stops', like its longer neighbours)."""
+    label = label.replace("_", " ")
+    return textwrap.fill(label, width, break_long_words=False) if len(label) > width else label
 
 
 def _plain(text: str) -> str:

@@ -209,15 +209,16 @@ def scenario_html(s: Scenario, r: dict[str, Any], page: Page, figs: dict[str, An
     return "".join(out)
 
 
-def equilibrium_html(r: dict[str, Any], colours: dict[str, str]) -> str:
+def equilibrium_html(s: Scenario, r: dict[str, Any], colours: dict[str, str]) -> str:
     solve = r.get("solve")
     skip = skipped(solve, "the move tree was not solved")
     if skip:
         return skip
     eq = solve["equilibrium"]
-    out = [f"<p><b>{e(solve['title'])}.</b> Outcome: {swatch(colours.get(eq['label']))}<b>{e(eq['label'])}</b>; "
+    names = {a["id"]: a["name"] for a in r["scenario"]["actors"]}
+    out = [f"<p><b>{e(solve['title'])}.</b> Outcome: <b>{_outcome_html(s, eq['label'], colours)}</b>; "
            f"path: <code>{e(eq['path'])}</code>; expected payoffs: "
-           f"{e(', '.join(f'{a} {fmt(v)}' for a, v in eq['payoffs'].items()))}.</p>"]
+           f"{e(', '.join(f'{names.get(a, a)} {fmt(v)}' for a, v in eq['payoffs'].items()))}.</p>"]
     alt = solve.get("alternatives")
     if alt and alt.get("count", 1) > 1:
         out.append(f"<p>This is one of {alt['count']} pure sequential equilibria; it comes first because "
@@ -378,7 +379,7 @@ def robustness_html(s: Scenario, r: dict[str, Any], colours: dict[str, str]) -> 
     return "".join(out)
 
 
-def phase_html(r: dict[str, Any], page: Page, figs: dict[str, Any], colours: dict[str, str]) -> str:
+def phase_html(s: Scenario, r: dict[str, Any], page: Page, figs: dict[str, Any], colours: dict[str, str]) -> str:
     solve = r.get("solve")
     skip = skipped(solve, "the move tree was not solved")
     if skip:
@@ -392,7 +393,7 @@ def phase_html(r: dict[str, Any], page: Page, figs: dict[str, Any], colours: dic
            f"marks the scenario's values. Each outcome has one colour throughout the report.</p>",
            page.figure(figs.get("phase"), f"Equilibrium outcome over {' × '.join(names)}")]
     out.append(rates_table(["outcome", "path", "share of the grid"], [
-        ([swatch(colours.get(lbl)) + e(lbl), f"<code>{e(path)}</code>"], [ph["shares"].get(lbl, 0.0)])
+        ([_outcome_html(s, lbl, colours), f"<code>{e(path)}</code>"], [ph["shares"].get(lbl, 0.0)])
         for lbl, path in zip(ph["labels"], ph["paths"])]))
     return "".join(out)
 
@@ -481,14 +482,16 @@ def crisis_html(s: Scenario, r: dict[str, Any], page: Page, figs: dict[str, Any]
     return "".join(out)
 
 
-def readiness_html(r: dict[str, Any], page: Page, figs: dict[str, Any]) -> str:
+def readiness_html(s: Scenario, r: dict[str, Any], page: Page, figs: dict[str, Any]) -> str:
     rd = r.get("readiness")
     skip = skipped(rd, "readiness was not assessed")
     if skip:
         return skip
     out = []
     for a in rd["actors"]:
-        out.append(f"<h3>{e(a['name'])} (scale {e(a['scale'])})</h3>")
+        scale = s.scales.get(a["actor"])
+        out.append(f"<h3>{e(a['name'])} (scale: {e(scale.name if scale is not None else a['scale'])} "
+                   f"<code class=\"id\">{e(a['scale'])}</code>)</h3>")
         head = ["look", *[e(n) for n in a["level_names"]]]
         rows = [(["<i>prior</i>"], a["prior"])] + [([e(x["look"])], x["posterior"]) for x in a["rows"]]
         out.append(rates_table(head, rows))
@@ -607,14 +610,14 @@ def render(s: Scenario, results: dict[str, Any], figs: dict[str, Any], folder: P
     body = {
         "summary": summary_html(s, results),
         "scenario": scenario_html(s, results, page, figs),
-        "equilibrium": equilibrium_html(results, colours),
+        "equilibrium": equilibrium_html(s, results, colours),
         "why": why_html(results),
         "threats": threats_html(results),
         "robustness": robustness_html(s, results, colours),
-        "phase": phase_html(results, page, figs, colours),
+        "phase": phase_html(s, results, page, figs, colours),
         "variants": variants_html(results, page, figs, colours),
         "crisis": crisis_html(s, results, page, figs),
-        "readiness": readiness_html(results, page, figs),
+        "readiness": readiness_html(s, results, page, figs),
         "plays": plays_html(results),
         "caveats": caveats_html(s, results),
         "sources": sources_html(results),

@@ -48,7 +48,9 @@ def plot_ladder(ladder: LadderSpec, path: str | Path, marks: dict[str, str] | No
     ax.legend(handles=[Patch(facecolor=BAND_COLOURS[b], edgecolor="#555555", label=b.replace("_", " "))
                        for b in present], loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=3, fontsize=7.5,
               frameon=False, title="band", title_fontsize=8)
-    ax.set_title(f"{ladder.name or ladder.id} ({n} rungs, lowest first)", fontsize=10)
+    name = ladder.name or ladder.id
+    # names often give the count already ("Compact Kahn Game ladder (9 rungs)")
+    ax.set_title(name if f"{n} rungs" in name else f"{name} ({n} rungs)", fontsize=10)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path

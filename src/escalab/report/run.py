@@ -111,7 +111,7 @@ def write(s: Scenario, results: dict[str, Any], out: Path | str, progress: Progr
                                  f"{row['title']}: equilibrium outcome")
             if name:
                 figs["variant_phase"][row["scenario"]] = name
-        figs["endings"] = figures.endings(results.get("simulate", {}), where)
+        figs["endings"] = figures.endings(s, results.get("simulate", {}), where)
         figs["readiness"] = figures.readiness(results.get("readiness", {}), where)
         progress("writing the report")
         cite = reproducibility.citation(s, results["reproducibility"])

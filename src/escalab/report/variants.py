@@ -50,12 +50,24 @@ def find_variants(s: Scenario) -> list[tuple[str, str]]:
     return out
 
 
+def _move_words(s: Scenario, ref: str) -> str:
+    """'us_decides.answer_in_kind' as the scenario names it: 'Answer with a low-yield weapon' at
+    'The US President after Russian limited use' (us_decides.answer_in_kind)."""
+    node_id, _, move = ref.partition(".")
+    node = s.spec.sequential.nodes.get(node_id) if s.spec.sequential is not None else None
+    mv = (node.moves or {}).get(move) if node is not None else None
+    if mv is None:
+        return ref
+    return f"'{mv.label or move}' at '{node.label or node_id}' ({ref})"
+
+
 def _changes(s: Scenario, v: Scenario) -> list[str]:
     parts = []
     removed = sorted(set(v.spec.remove_moves) - set(s.spec.remove_moves))
     restored = sorted(set(s.spec.remove_moves) - set(v.spec.remove_moves))
     if removed:
-        parts.append("removes the move" + ("s " if len(removed) > 1 else " ") + ", ".join(removed))
+        parts.append("removes the move" + ("s " if len(removed) > 1 else " ")
+                     + ", ".join(_move_words(s, m) for m in removed))
         gone = _removed_actions(v)
         if v.spec.ladder_crisis is not None and any(gone) and gone != _removed_actions(s):
             names = {r.id: r.name for r in v.crisis_ladder.rungs} if v.crisis_ladder else {}
@@ -66,7 +78,8 @@ def _changes(s: Scenario, v: Scenario) -> list[str]:
                 # why the ladder crisis need not follow the tree: the actor still has every other rung
                 + " (its other ladder actions remain, so the ladder crisis can still differ from the tree)")
     if restored:
-        parts.append("restores the move" + ("s " if len(restored) > 1 else " ") + ", ".join(restored))
+        parts.append("restores the move" + ("s " if len(restored) > 1 else " ")
+                     + ", ".join(_move_words(v, m) for m in restored))
     for name, p in v.parameters.items():
         if name in s.parameters and p.default != s.parameters[name].default:
             parts.append(f"sets {name} = {p.default:g} (here {s.parameters[name].default:g})")
