@@ -39,8 +39,9 @@ def _solve_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
     rows = [r for r in rec.get("robustness", {}).get("rows", []) if r.get("nearest_outcome")]
     for r in rows[:2]:
         o = r["nearest_outcome"]
-        lines.append(f"The outcome changes to {outcome_words(s, o['outcome_after'])} when {parameter_words(s, r['parameter'])} "
-                     f"reaches {o['exact'] or format(o['at'], '.6g')} (it is {r['value']:g}).")
+        lines.append(f"The outcome changes to {outcome_words(s, o['outcome_after'])} when "
+                     f"{parameter_words(s, r['parameter'])} reaches {o['exact'] or format(o['at'], '.6g')} "
+                     f"(it is {r['value']:g}).")
     return lines
 
 

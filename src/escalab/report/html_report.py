@@ -16,6 +16,7 @@ from typing import Any
 from ..scenario import Scenario
 from .explain import fmt
 from .findings import ending_name, outcome_words, who_plays
+from .summary import crisis_settings
 
 SECTIONS = (("summary", "In short"), ("scenario", "The scenario"), ("equilibrium", "Equilibrium"),
             ("why", "Why: the arithmetic of each choice"), ("threats", "Threats and their credibility"),
@@ -154,25 +155,6 @@ def tree_outline(s: Scenario) -> str:
     return head + node(seq.root, 0)
 
 
-def crisis_settings(s: Scenario) -> dict[str, str]:
-    lc = s.spec.ladder_crisis
-    assert lc is not None and s.crisis_ladder is not None
-    names = {r.id: r.name for r in s.crisis_ladder.rungs}
-    actor = {a: s.spec.actors[a].name if a in s.spec.actors else a for a in lc.actors}
-    b = lc.balance
-    acc = "; ".join(f"an action in the {band.replace('_', ' ')} band lands 1 to {a.max_rungs} rungs higher with "
-                    f"probability {fmt(s.evaluate('ladder_crisis', 'accidents', band, 'up'))}"
-                    for band, a in lc.accidents.items()) or "none"
-    return {"ladder": f"{s.crisis_ladder.id} ({len(s.crisis_ladder.rungs)} rungs)",
-            "actors": " vs ".join(actor.values()),
-            "start": ", ".join(f"{actor.get(a, a)} at {names.get(r, r)}" for a, r in lc.start.items()),
-            "conventional balance": f"starts {b.initial:+d} in [{b.range[0]}, {b.range[1]}], drift {b.drift:+d} per turn",
-            "accidents": acc,
-            "misreading": f"each side sees the other's rung one step off (up or down) with probability "
-                          f"{fmt(s.evaluate('ladder_crisis', 'misperception'))}",
-            "turn limit": str(lc.turn_limit), "doctrines": ", ".join(s.spec.doctrines) or "–"}
-
-
 # ----------------------------------------------------------------------------- sections
 def summary_html(s: Scenario, r: dict[str, Any]) -> str:
     items = "".join(f"<li>{e(x)}</li>" for x in r.get("findings", [])) or "<li>No finding: see the sections below.</li>"
@@ -234,7 +216,8 @@ def equilibrium_html(s: Scenario, r: dict[str, Any], colours: dict[str, str]) ->
     for x in solve["explanations"]:
         beliefs = "–" if len(x["beliefs"]) == 1 else e(", ".join(f"{k}: {v}" for k, v in x["beliefs"].items()))
         label = next((o["label"] for o in x["options"] if o["action"] == x["chosen"]), x["chosen"])
-        rows.append([e(x["actor_name"]), _where_html(x), f"<b>{e(label)}</b> <code class=\"id\">{e(x['chosen'])}</code>",
+        plays = f"<b>{e(label)}</b> <code class=\"id\">{e(x['chosen'])}</code>"
+        rows.append([e(x["actor_name"]), _where_html(x), plays,
                      "on path" if x["on_path"] else "off path", beliefs, e(", ".join(x["ties"]) if len(x["ties"]) > 1
                                                                            else "")])
     out.append("<h3>Every information set</h3>" + table(
@@ -440,10 +423,11 @@ def private_type_sentences(s: Scenario, sim: dict[str, Any]) -> str:
         text += (" The equilibrium rows play a perfect Bayesian equilibrium of the crisis without misreadings, "
                  "solved on that belief grid")
         n = eq["stage_games_without_pure_pbe"]
-        text += (f". It is approximate: {n:,} of its stage games (one per turn and state of the crisis, belief included) "
-                 "have no pure perfect Bayesian equilibrium; there the profile whose largest gain from "
-                 f"deviating is smallest is played, and the largest such gain is {eq['largest_gain_from_deviating']:.3g} "
-                 "in payoff units." if n else "; every stage game has a pure one.")
+        gain = eq["largest_gain_from_deviating"]
+        text += (f". It is approximate: {n:,} of its stage games (one per turn and state of the crisis, belief "
+                 "included) have no pure perfect Bayesian equilibrium; there the profile whose largest gain from "
+                 f"deviating is smallest is played, and the largest such gain is {gain:.3g} in payoff units."
+                 if n else "; every stage game has a pure one.")
     return text
 
 

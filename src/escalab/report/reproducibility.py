@@ -91,11 +91,18 @@ def methods(results: dict[str, Any]) -> str:
     out = []
     solve = results.get("solve", {})
     if "equilibrium" in solve:
-        out.append(f"The move tree was compiled to an extensive-form game ({solve['facts']['nodes']} nodes, "
-                   f"{solve['facts']['information_sets']} information sets; private types by the Harsanyi "
-                   "transformation) and solved for a pure sequential equilibrium by backward induction with "
-                   "beliefs (Kreps and Wilson 1982) in exact rational arithmetic; beliefs off the path come "
-                   "from uniform trembles.")
+        game = (f"The move tree was compiled to an extensive-form game ({solve['facts']['nodes']} nodes, "
+                f"{solve['facts']['information_sets']} information sets; private types by the Harsanyi "
+                "transformation)")
+        if "alternatives" in solve:     # the exact enumeration ran (else the vectorised solver alone)
+            out.append(game + "; every pure-strategy sequential equilibrium (Kreps and Wilson 1982) was enumerated "
+                       "in exact rational arithmetic and ranked, a refinement first where one applies (Cho and "
+                       "Kreps's intuitive criterion); off the path the arithmetic uses the belief nearest uniform "
+                       "trembles that keeps the first equilibrium.")
+        else:
+            out.append(game + " and solved for a pure sequential equilibrium by backward induction with beliefs "
+                       "(Kreps and Wilson 1982) in exact rational arithmetic; beliefs off the path come from "
+                       "uniform trembles.")
         if solve.get("threats") is not None:
             out.append("Threats are the off-path commitments of the sequential equilibrium and of every pure "
                        "Nash equilibrium (enumerated with Gambit); a threat is credible when carrying it out is a "

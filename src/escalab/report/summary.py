@@ -147,24 +147,33 @@ def game_facts(game: ExtensiveGame) -> Table:
     return t
 
 
-def ladder_crisis_table(s: Scenario) -> Table:
+def crisis_settings(s: Scenario) -> dict[str, str]:
+    """The ladder crisis's settings in words (actors by name, accidents and misreading as chances),
+    for the terminal and the report page alike."""
     lc = s.spec.ladder_crisis
     assert lc is not None and s.crisis_ladder is not None
+    names = {r.id: r.name for r in s.crisis_ladder.rungs}
+    actor = {a: s.spec.actors[a].name if a in s.spec.actors else a for a in lc.actors}
+    b = lc.balance
+    acc = "; ".join(f"an action in the {band.replace('_', ' ')} band lands 1 to {a.max_rungs} rungs higher with "
+                    f"probability {_fmt(s.evaluate('ladder_crisis', 'accidents', band, 'up'))}"
+                    for band, a in lc.accidents.items()) or "none"
+    return {"ladder": f"{s.crisis_ladder.id} ({len(s.crisis_ladder.rungs)} rungs)",
+            "actors": " vs ".join(actor.values()),
+            "start": ", ".join(f"{actor.get(a, a)} at {names.get(r, r)}" for a, r in lc.start.items()),
+            "conventional balance": f"starts {b.initial:+d} in [{b.range[0]}, {b.range[1]}], drift {b.drift:+d} per turn",
+            "accidents": acc,
+            "misreading": f"each side sees the other's rung one step off (up or down) with probability "
+                          f"{_fmt(s.evaluate('ladder_crisis', 'misperception'))}",
+            "turn limit": str(lc.turn_limit), "doctrines": ", ".join(s.spec.doctrines) or "–"}
+
+
+def ladder_crisis_table(s: Scenario) -> Table:
     t = Table(title="Ladder crisis (simultaneous turns)", title_justify="left", show_header=False)
     t.add_column("setting")
     t.add_column("value")
-    names = {r.id: r.name for r in s.crisis_ladder.rungs}
-    t.add_row("ladder", f"{s.crisis_ladder.id} ({len(s.crisis_ladder.rungs)} rungs)")
-    t.add_row("actors", " vs ".join(lc.actors))
-    t.add_row("start", ", ".join(f"{a} at {names[r]}" for a, r in lc.start.items()))
-    b = lc.balance
-    t.add_row("conventional balance", f"starts {b.initial:+d} in [{b.range[0]}, {b.range[1]}], drift {b.drift:+d}/turn")
-    acc = ", ".join(f"{band}: up {_fmt(s.evaluate('ladder_crisis', 'accidents', band, 'up'))}"
-                    f" by 1-{a.max_rungs}" for band, a in lc.accidents.items()) or "none"
-    t.add_row("accidents", acc)
-    t.add_row("misperception", _fmt(s.evaluate("ladder_crisis", "misperception")))
-    t.add_row("turn limit", str(lc.turn_limit))
-    t.add_row("doctrines", ", ".join(s.spec.doctrines) or "-")
+    for k, v in crisis_settings(s).items():
+        t.add_row(k, v)
     return t
 
 
