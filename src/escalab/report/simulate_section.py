@@ -1,6 +1,7 @@
 """The ladder crisis's part of the report: how the crisis ends under different leaders.
 
-Rows compare the fog-free equilibrium, a logit (boundedly rational) response, and the scenario's
+Rows compare the equilibrium (of the crisis without misreadings; perfect Bayesian where a side has a
+private type), a logit (boundedly rational) response, and the scenario's
 doctrines, each with and without accidents, so a reader sees at once how much of the risk of
 strategic war comes from choices and how much from chance: the rows without accidents play the
 very same policies (those of the crisis with accidents) with chance switched off. Doctrines are
