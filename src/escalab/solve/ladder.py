@@ -288,6 +288,17 @@ def _after_turn(arrays: LadderArrays, t: int, future: np.ndarray | None, actor: 
 
     ``future[p0, p1, b, k]`` is the value at turn t + 1 (None when t + 1 is the turn limit).
     """
+    return after_turn(arrays, t, future, arrays.payoff[actor])
+
+
+def after_turn(arrays: LadderArrays, t: int, future: np.ndarray | None, payoff: np.ndarray,
+               extra: tuple[int, ...] = ()) -> np.ndarray:
+    """W[b, k, x0, x1, ...]: the value once x0, x1 are executed at turn t from (b, k): an ending pays
+    ``payoff[e, turns, b, k]``, a crisis that goes on is worth ``future[x0, x1, b', k', ...]``.
+
+    Trailing axes of ``future`` (``extra`` when it is None; with private types, the next belief) are
+    carried along; endings pay the same on all of them.
+    """
     R = arrays.num_rungs
     b = np.arange(arrays.lo, arrays.hi + 1)[:, None, None, None]
     k = np.arange(R)[None, :, None, None]
@@ -296,8 +307,9 @@ def _after_turn(arrays: LadderArrays, t: int, future: np.ndarray | None, actor: 
     nb, nk, code = arrays.advance(b, k, x0, x1, t + 1)
     nb, nk, code, xs0, xs1 = np.broadcast_arrays(nb - arrays.lo, nk, code, x0, x1)
     ended = code >= 0
-    out = np.empty(code.shape)
-    out[ended] = arrays.payoff[actor][code[ended], t + 1, nb[ended], nk[ended]]
+    extra = tuple(future.shape[4:]) if future is not None else tuple(extra)
+    out = np.empty(code.shape + extra)
+    out[ended] = payoff[code[ended], t + 1, nb[ended], nk[ended]].reshape((-1,) + (1,) * len(extra))
     if future is not None:
         live = ~ended
         out[live] = future[xs0[live], xs1[live], nb[live], nk[live]]

@@ -80,33 +80,9 @@ def perceived_likelihood(arrays, player: int) -> np.ndarray:  # noqa: ANN001 (La
 
 
 # ----------------------------------------------------------------------------- the solver
-def _after_turn(a, t: int, future: np.ndarray | None, payoff: np.ndarray, beliefs: int) -> np.ndarray:  # noqa: ANN001
-    """W[b, k, x0, x1, g']: value once x0, x1 are executed at turn t from (b, k), with next belief g'.
-
-    ``future[p0, p1, b, k, g]`` is the value at turn t + 1 (None at the turn limit); endings pay
-    ``payoff[e, turns, b, k]`` whatever the belief.
-    """
-    R = a.num_rungs
-    b = np.arange(a.lo, a.hi + 1)[:, None, None, None]
-    k = np.arange(R)[None, :, None, None]
-    x0 = np.arange(R)[None, None, :, None]
-    x1 = np.arange(R)[None, None, None, :]
-    nb, nk, code = a.advance(b, k, x0, x1, t + 1)
-    nb, nk, code, xs0, xs1 = np.broadcast_arrays(nb - a.lo, nk, code, x0, x1)
-    ended = code >= 0
-    out = np.empty(code.shape + (beliefs,))
-    out[ended] = payoff[code[ended], t + 1, nb[ended], nk[ended]][:, None]
-    if future is not None:
-        live = ~ended
-        out[live] = future[xs0[live], xs1[live], nb[live], nk[live]]
-    elif not ended.all():
-        raise ModelError("internal: a state at the turn limit has not ended")
-    return out
-
-
 def solve_typed(a, progress: Progress | None = None):  # noqa: ANN001, ANN201 (LadderArrays -> LadderEquilibrium)
     """The perfect Bayesian equilibrium of a crisis with private types (see the module notes)."""
-    from .ladder import LadderEquilibrium, _own_view
+    from .ladder import LadderEquilibrium, _own_view, after_turn
 
     tau = a.typed
     ups = 1 - tau
@@ -137,7 +113,7 @@ def solve_typed(a, progress: Progress | None = None):  # noqa: ANN001, ANN201 (L
     q_t = np.zeros_like(sig_t)
     values = np.zeros((2, T, n, R, R, B, R, Gp))                # value to actor i when the type is θ
     future: list[list[np.ndarray | None]] = [[None] * n, [None] * n]
-    unsettled, epsilon = 0, 0.0
+    unsettled, mixed, epsilon = 0, 0, 0.0
     cls = [a.legal_class[0], a.legal_class[1]]
     xs = np.arange(R)[None, None, :]
     gg = np.arange(Gp)[None, None, None, :]
@@ -147,10 +123,11 @@ def solve_typed(a, progress: Progress | None = None):  # noqa: ANN001, ANN201 (L
         Y = [[None] * n, [None] * n]
         for i in (0, 1):
             for th in range(n):
-                W = _after_turn(a, t, future[i][th], payoff[i][th], Gp)        # (B, K, X0, X1, Gp)
+                W = after_turn(a, t, future[i][th], payoff[i][th], (Gp,))      # (B, K, X0, X1, Gp)
                 W = W.transpose(0, 1, 4, 2, 3) if ups == 0 else W.transpose(0, 1, 4, 3, 2)
                 Y[i][th] = np.einsum("ux,bkgxy->bkgyu", acc_u, W, optimize=True)   # (B, K, Gp', X_t, Au)
         out_v = np.zeros((2, n, Cu, Ct, B, R, Gp))
+        failing: list[tuple[np.ndarray, ...]] = []
         for bi in range(B):
             # Z[...][k, g, p, x, a_u]: the continuation with the posterior that profile p implies at x.
             Zu = [Y[ups][th][bi][:, gnext, xs, :] for th in range(n)]            # (K, Gp, P, X, Au)
@@ -177,8 +154,15 @@ def solve_typed(a, progress: Progress | None = None):  # noqa: ANN001, ANN201 (L
             top = score.max(axis=-1, keepdims=True)
             has = np.isfinite(top[..., 0])
             flat = np.argmax(score >= top - tol, axis=-1)
+            # The largest gain from deviating at the profile chosen, measured (at most tol where pure).
+            ci, ti, ki, gi = (x.ravel() for x in np.meshgrid(np.arange(Cu), np.arange(Ct), np.arange(R),
+                                                              np.arange(Gp), indexing="ij"))
+            fl = flat.ravel()
+            pure_gain = np.maximum(order(gain_u)[ci, ki, gi, fl], order(gain_t)[ti, ki, gi, fl])
+            epsilon = max(epsilon, float(pure_gain[has.ravel()].max(initial=0.0)))
             if not has.all():
-                # No pure perfect Bayesian equilibrium: the profile whose largest gain from deviating is smallest.
+                # No pure perfect Bayesian equilibrium: for now the profile whose largest gain from
+                # deviating is smallest; the mixed equilibrium replaces it after this turn's balances.
                 cu_i, ct_i, k_i, g_i = np.nonzero(~has)
                 eps = np.maximum(order(gain_u)[cu_i, k_i, g_i], order(gain_t)[ct_i, k_i, g_i])
                 allowed = (order(np.broadcast_to(Lu[:, None, :], (Cu, P, Au)))[cu_i]
@@ -186,8 +170,8 @@ def solve_typed(a, progress: Progress | None = None):  # noqa: ANN001, ANN201 (L
                 eps = np.where(allowed, eps, np.inf)
                 fallback = np.argmin(eps, axis=-1)
                 flat[cu_i, ct_i, k_i, g_i] = fallback
-                unsettled += len(cu_i)
-                epsilon = max(epsilon, float(np.take_along_axis(eps, fallback[:, None], -1).max()))
+                failing.append((np.full(len(cu_i), bi), cu_i, ct_i, k_i, g_i, fallback % P,
+                                np.take_along_axis(eps, fallback[:, None], -1)[:, 0]))
             au, p = flat // P, flat % P                                               # (Cu, Ct, K, Gp)
             kix = np.broadcast_to(kk, au.shape)
             gix = np.broadcast_to(gg, au.shape)
@@ -198,6 +182,11 @@ def solve_typed(a, progress: Progress | None = None):  # noqa: ANN001, ANN201 (L
                 q_t[th, :, t, :, :, bi] = np.moveaxis(Ut[th][kix, gix, p, au], 3, 0)
                 out_v[ups, th, :, :, bi] = Uu_th[th][kix, gix, p, au]
                 out_v[tau, th, :, :, bi] = Vt[th][kix, gix, p, au]
+        if failing:
+            fixed, worst = _settle_mixed(a, t, Y, failing, gnext, tol, (sig_u, sig_t, q_u, q_t, out_v))
+            mixed += fixed
+            unsettled += sum(len(f[0]) for f in failing) - fixed
+            epsilon = max(epsilon, worst)
         # Back to positions: (c_u, c_t) -> (p0, p1).
         for i in (0, 1):
             for th in range(n):
@@ -222,8 +211,233 @@ def solve_typed(a, progress: Progress | None = None):  # noqa: ANN001, ANN201 (L
     strategy[ups], action_values[ups] = table(sig_u, ups, Gp), table(q_u, ups, Gp)
     strategy[tau], action_values[tau] = table(sig_t, tau, n * Gp), table(q_t, tau, n * Gp)
     return LadderEquilibrium(arrays=a, strategy=tuple(strategy), action_values=tuple(action_values),  # type: ignore
-                             values=(values[0], values[1]), mixed_stage_games=0, unsettled=unsettled,
+                             values=(values[0], values[1]), mixed_stage_games=mixed, unsettled=unsettled,
                              epsilon=epsilon)
+
+
+def _settle_mixed(a, t: int, Y: list, failing: list, gnext: np.ndarray, tol: float, out: tuple) -> tuple[int, float]:  # noqa: ANN001
+    """Replace this turn's ε-profiles by mixed equilibria where one is found (see
+    :func:`_mixed_stage_games`), writing strategies, action values and values into ``out``; returns
+    how many stage games now hold an equilibrium and the largest gain from deviating left."""
+    sig_u, sig_t, q_u, q_t, out_v = out
+    tau, ups = a.typed, 1 - a.typed
+    G = a.grid
+    acc_t = a.accident[tau][a.allowed[tau]]
+    bi, cu, ct, k, g, p0, eps = (np.concatenate(x) for x in zip(*failing))
+    fixed, worst = 0, 0.0
+    groups = np.unique(np.stack([cu, ct], 1), axis=0)
+    for c_u, c_t in groups:
+        ru, rt = np.nonzero(a.class_legal[ups][c_u])[0], np.nonzero(a.class_legal[tau][c_t])[0]
+        sel = np.nonzero((cu == c_u) & (ct == c_t))[0]
+        for j in range(0, len(sel), _CHUNK):
+            ix = sel[j:j + _CHUNK]
+            Yu = [Y[ups][th][bi[ix], k[ix]] for th in (0, 1)]            # (n, Gp, X, Au)
+            Yt = [Y[tau][th][bi[ix], k[ix]] for th in (0, 1)]
+            m0 = gnext[g[ix], p0[ix]]                                      # the nearest pure profile's posteriors
+            best, su, s0, s1 = _mixed_stage_games([y[..., ru] for y in Yu], [y[..., ru] for y in Yt], acc_t[rt],
+                                                  g[ix], G, m0, tol)
+            better = best["gain"] < eps[ix]
+            fixed += int((best["gain"] <= tol).sum())
+            worst = max(worst, float(np.where(better, best["gain"], eps[ix]).max()))
+            if not better.any():
+                continue
+            w_ix = ix[better]
+            full_u = np.zeros((len(w_ix), Yu[0].shape[-1]))
+            full_u[:, ru] = su[better]
+            full_t = []
+            for s_ in (s0, s1):
+                f = np.zeros((len(w_ix), len(acc_t)))
+                f[:, rt] = s_[better]
+                full_t.append(f)
+            legal = (np.broadcast_to(a.class_legal[ups][c_u], full_u.shape),
+                     np.broadcast_to(a.class_legal[tau][c_t], full_t[0].shape))
+            res = _play([y[better] for y in Yu], [y[better] for y in Yt], acc_t, g[w_ix], G, full_u, full_t,
+                        legal)
+            at = (g[w_ix], t, cu[w_ix], ct[w_ix], bi[w_ix], k[w_ix])
+            sig_u[at], q_u[at] = full_u, res["qu"]
+            at_v = (cu[w_ix], ct[w_ix], bi[w_ix], k[w_ix], g[w_ix])
+            for th in (0, 1):
+                sig_t[(th,) + at], q_t[(th,) + at] = full_t[th], res[f"qt{th}"]
+                out_v[(ups, th) + at_v] = res[f"vu{th}"]
+                out_v[(tau, th) + at_v] = res[f"vt{th}"]
+    return fixed, worst
+
+
+# ----------------------------------------------------------------------------- mixed stage games
+MIXED_ROUNDS = 3          # rounds of "solve with the posteriors fixed, then recompute them" per stage game
+_CHUNK = 1024             # stage games per vectorised batch (bounds the candidate arrays)
+
+
+def _likelihood(sig: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    """L[n, x] = Σ_a sig[n, a] acc[a, x], summed over a in order one product at a time, as
+    :class:`escalab.simulate.private_types.TypeTrack` sums: a posterior rounds alike everywhere."""
+    L = sig[:, :1] * acc[0]
+    for c in range(1, acc.shape[0]):
+        L = L + sig[:, c:c + 1] * acc[c]
+    return L
+
+
+def _given_posteriors(Y: np.ndarray, acc: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """T[n, a, u] = Σ_x acc[a, x] Y[n, m[n, x], x, u]: the value of typed action a against the
+    uninformed actor's u when the belief after executed rung x is m[n, x]."""
+    n, _, X, _ = Y.shape
+    Z = Y[np.arange(n)[:, None], m, np.arange(X)[None, :]]                    # (n, X, Au)
+    return np.einsum("ax,nxu->nau", acc, Z, optimize=True)
+
+
+def _pairs(k: int) -> np.ndarray:
+    return np.array([(i, j) for i in range(k) for j in range(i + 1, k)], dtype=np.int64).reshape(-1, 2)
+
+
+def _two_by_two_typed(A: list[np.ndarray], B: list[np.ndarray], acc: np.ndarray, g: np.ndarray, grid: int,
+                      m: np.ndarray, tol: float):  # noqa: ANN202
+    """With the posteriors fixed, the equilibrium of highest expected sum of payoffs in which the
+    uninformed actor mixes two actions, one type mixes two actions and the other type plays a best
+    reply (or, where it is indifferent between the same two, mixes them alike), preferring one
+    whose mix implies the posteriors ``m[n, x]`` assumed (from belief ``g`` through the accidents
+    ``acc[a, x]``): that one is an equilibrium as it stands.
+
+    ``A[θ][n, a, u]`` and ``B[θ][n, a, u]`` are the uninformed actor's and type θ's values of
+    (typed action a, uninformed action u); every action is legal. Returns (found, σ_u, σ_0, σ_1).
+    The indifference conditions are linear: type θ's between a and a' fixes the uninformed mix s,
+    the uninformed actor's between u and u' fixes type θ's mix r.
+    """
+    n, At, Au = A[0].shape
+    mu = g / grid
+    w = np.stack([mu, 1.0 - mu], axis=1)
+    big = 1e6 * (1.0 + max(float(np.abs(x).max(initial=0.0)) for x in A + B))   # ranks fitting ones first
+    up, ap = _pairs(Au), _pairs(At)
+    su, st = np.zeros((n, Au)), [np.zeros((n, At)), np.zeros((n, At))]
+    best = np.full(n, -np.inf)
+    if len(up) == 0 or len(ap) == 0:
+        return np.zeros(n, dtype=bool), su, st[0], st[1]
+    u, v, a, a2 = up[:, 0], up[:, 1], ap[:, 0], ap[:, 1]
+    ja = np.arange(len(ap))
+    for th in (0, 1):
+        o = 1 - th
+        Bv = B[th][:, :, v].transpose(0, 2, 1)                                  # (n, U, At)
+        d = B[th][:, :, u].transpose(0, 2, 1) - Bv
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = (Bv[:, :, a2] - Bv[:, :, a]) / (d[:, :, a] - d[:, :, a2])      # P(u): θ indifferent between a, a'
+        ok = np.isfinite(s) & (s >= 0) & (s <= 1)
+        s = np.where(ok, s, 0.5)
+        lines = Bv[:, :, None, :] + s[..., None] * d[:, :, None, :]             # (n, U, Ap, At)
+        ok &= lines[:, :, ja, a] >= lines.max(-1) - tol
+        # Few candidates pass (the kinks of θ's upper envelope): go on with those alone.
+        nn, iu, ia = np.nonzero(ok)
+        if len(nn) == 0:
+            continue
+        sc = s[nn, iu, ia]
+        va = lines[nn, iu, ia, a[ia]]
+        other = B[o][nn, :, v[iu]] + sc[:, None] * (B[o][nn, :, u[iu]] - B[o][nn, :, v[iu]])   # (c, At)
+        vo = other.max(-1)
+        near = other >= vo[:, None] - tol
+        b = np.argmax(near, axis=-1)                                             # least escalatory best reply
+        c = np.arange(len(nn))
+        pooled = (near[c, a[ia]] & near[c, a2[ia]])[:, None]
+        # The uninformed actor's value of each action, affine in r = P(type θ plays a): c0 + r c1.
+        wt, wo = w[nn, th, None], w[nn, o, None]
+        At_a, At_a2 = A[th][nn, a[ia]], A[th][nn, a2[ia]]                        # (c, Au)
+        Ao_a, Ao_a2, Ao_b = A[o][nn, a[ia]], A[o][nn, a2[ia]], A[o][nn, b]
+        c0 = wt * At_a2 + np.where(pooled, wo * Ao_a2, wo * Ao_b)
+        c1 = wt * (At_a - At_a2) + np.where(pooled, wo * (Ao_a - Ao_a2), 0.0)
+        D0, D1 = c0[c, u[iu]] - c0[c, v[iu]], c1[c, u[iu]] - c1[c, v[iu]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = -D0 / D1
+        good = np.isfinite(r) & (r >= 0) & (r <= 1)
+        r = np.where(good, r, 0.5)
+        P = c0 + r[:, None] * c1
+        pu = P[c, u[iu]]
+        good &= pu >= P.max(-1) - tol
+        if not good.any():
+            continue
+        # A candidate whose mix implies the posteriors assumed is an equilibrium as it stands: those first.
+        mix_th = np.zeros((len(c), At))
+        mix_th[c, a[ia]] = r
+        mix_th[c, a2[ia]] += 1 - r
+        mix_o = np.where(pooled, mix_th, np.eye(At)[b])
+        mixes = (mix_th, mix_o) if th == 0 else (mix_o, mix_th)
+        post = posterior_index(g[nn, None], _likelihood(mixes[0], acc), _likelihood(mixes[1], acc), grid)
+        fits = (post == m[nn]).all(axis=1)
+        welfare = np.where(good, pu + wt[:, 0] * va + wo[:, 0] * vo, -np.inf) + np.where(fits & good, big, 0.0)
+        # The best candidate of each stage game: sort by (game, -welfare), take each game's first.
+        order = np.lexsort((-welfare, nn))
+        first = order[np.r_[True, nn[order][1:] != nn[order][:-1]]]
+        first = first[np.isfinite(welfare[first])]
+        take = first[welfare[first] > best[nn[first]]]
+        if len(take) == 0:
+            continue
+        g_ = nn[take]
+        best[g_] = welfare[take]
+        su[g_] = 0.0
+        su[g_, u[iu[take]]] = sc[take]
+        su[g_, v[iu[take]]] += 1 - sc[take]
+        st[th][g_], st[o][g_] = mix_th[take], mix_o[take]
+    return np.isfinite(best), su, st[0], st[1]
+
+
+def _play(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarray, g: np.ndarray, grid: int,
+          su: np.ndarray, st: list[np.ndarray], legal: tuple[np.ndarray, np.ndarray] | None = None
+          ) -> dict[str, np.ndarray]:
+    """What a mixed profile is worth in each stage game, with the posteriors it implies by Bayes'
+    rule on the grid: the largest gain from a deviation, the action values and each agent's value
+    given the type (the check every mixed stage game passes). ``legal`` masks (uninformed, typed)
+    the actions a deviation may take (None: all)."""
+    m = posterior_index(g[:, None], _likelihood(st[0], acc), _likelihood(st[1], acc), grid)
+    mu = g / grid
+    w = (mu, 1.0 - mu)
+    A = [_given_posteriors(Yu[th], acc, m) for th in (0, 1)]
+    B = [_given_posteriors(Yt[th], acc, m) for th in (0, 1)]
+    qu = sum(w[th][:, None] * np.einsum("na,nau->nu", st[th], A[th]) for th in (0, 1))
+    qt = [np.einsum("nau,nu->na", B[th], su) for th in (0, 1)]
+    lu, lt = legal if legal is not None else (np.ones(qu.shape, dtype=bool), np.ones(qt[0].shape, dtype=bool))
+    gain = np.where(lu, qu, -np.inf).max(1) - (su * qu).sum(1)
+    for th in (0, 1):
+        gain = np.maximum(gain, np.where(lt, qt[th], -np.inf).max(1) - (st[th] * qt[th]).sum(1))
+    return {"m": m, "gain": gain, "qu": qu, "qt0": qt[0], "qt1": qt[1],
+            "vu0": np.einsum("na,nau,nu->n", st[0], A[0], su), "vu1": np.einsum("na,nau,nu->n", st[1], A[1], su),
+            "vt0": (st[0] * qt[0]).sum(1), "vt1": (st[1] * qt[1]).sum(1)}
+
+
+def _mixed_stage_games(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarray, g: np.ndarray, grid: int,
+                       m0: np.ndarray, tol: float) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray,
+                                                             list[np.ndarray]]:
+    """Mixed perfect Bayesian equilibria of stage games without a pure one (all actions legal).
+
+    A mix moves the posteriors, and the posteriors move the payoffs, so: fix the posteriors (first
+    those of the nearest pure profile, ``m0``), solve the indifference conditions
+    (:func:`_two_by_two_typed`), recompute the posteriors the solution implies and repeat until they
+    stop moving. Every round's solution is checked with its own posteriors (:func:`_play`); the one
+    with the smallest largest gain is kept. Returns (its check, σ_u, σ_0, σ_1).
+    """
+    n, Au, At = len(g), Yu[0].shape[-1], acc.shape[0]
+    su, st = np.zeros((n, Au)), [np.zeros((n, At)), np.zeros((n, At))]
+    best: dict[str, np.ndarray] = {}
+    todo, m = np.arange(n), m0.copy()
+    for _ in range(MIXED_ROUNDS):
+        A = [_given_posteriors(Yu[th][todo], acc, m[todo]) for th in (0, 1)]
+        B = [_given_posteriors(Yt[th][todo], acc, m[todo]) for th in (0, 1)]
+        found, s_u, s_0, s_1 = _two_by_two_typed(A, B, acc, g[todo], grid, m[todo], tol)
+        todo, s_u, s_0, s_1 = todo[found], s_u[found], s_0[found], s_1[found]
+        if len(todo) == 0:
+            break
+        check = _play([y[todo] for y in Yu], [y[todo] for y in Yt], acc, g[todo], grid, s_u, [s_0, s_1])
+        better = check["gain"] < (best["gain"][todo] if best else np.inf)
+        if not best:
+            best = {k: np.zeros((n,) + x.shape[1:]) for k, x in check.items()}
+            best["gain"][:] = np.inf
+        idx = todo[better]
+        for k, x in check.items():
+            best[k][idx] = x[better]
+        su[idx], st[0][idx], st[1][idx] = s_u[better], s_0[better], s_1[better]
+        moved = (check["m"] != m[todo]).any(axis=1) & (best["gain"][todo] > tol)
+        m[todo] = check["m"]
+        todo = todo[moved]
+        if len(todo) == 0:
+            break
+    if not best:
+        best = {"gain": np.full(n, np.inf)}
+    return best, su, st[0], st[1]
 
 
 # ----------------------------------------------------------------------------- tables on beliefs
@@ -267,7 +481,7 @@ def best_response_typed(a, player: int, opponent, belief=None, progress: Progres
     the uninformed actor weighs the typed actor's types by its belief. Returns an ObsTable in
     ``player``'s own view with the variants of :mod:`escalab.solve.ladder_types`.
     """
-    from .ladder import _own_view
+    from .ladder import _own_view, after_turn
 
     tau, n, G, Gp = a.typed, a.num_types, a.grid, a.num_beliefs
     T, R, B = a.turn_limit, a.num_rungs, a.num_balances
@@ -297,7 +511,7 @@ def best_response_typed(a, player: int, opponent, belief=None, progress: Progres
             gnext = np.broadcast_to(gg[:, None], (len(gg), R))
         Q = []
         for th in range(n):
-            W = _after_turn(a, t, future[th], payoff[th], Gp)                  # (B, K, X0, X1, Gp)
+            W = after_turn(a, t, future[th], payoff[th], (Gp,))                # (B, K, X0, X1, Gp)
             variant = th * Gp + gg if other == tau else gg
             e_op = opponent.rows(t, pos[other], pos[player], side[other], kk, variant) @ acc_op   # (S, X_other)
             if tau == 0:
