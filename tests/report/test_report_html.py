@@ -249,10 +249,12 @@ def test_ladder_crisis_caveats_and_methods_are_the_solvers(default_report) -> No
     grid = crisis.game.belief_grid
     assert f"rounds it to the nearest 1/{grid}" in section
     assert (f"It is approximate: {eq.unsettled:,} of its stage games" in section
-            and f"the largest such gain is {eq.epsilon:.3g} in payoff units" in section)
+            and f"the largest such gain is {eq.epsilon:.3g} in payoff units" in section
+            and f"{eq.mixed_stage_games:,} stage games" in section)
     finding = (f"The ladder crisis's equilibrium is approximate: {eq.unsettled:,} of its stage games have no pure "
-               "perfect Bayesian equilibrium; there the profile with the smallest gain from deviating is played, "
-               f"a gain of at most {eq.epsilon:.3g}.")
+               "perfect Bayesian equilibrium and no mixed one was found; there the profile with the smallest gain "
+               f"from deviating is played, a gain of at most {eq.epsilon:.3g}. Another {eq.mixed_stage_games:,} have "
+               "only mixed equilibria and are solved in mixed strategies.")
     assert finding in results["findings"]
     caveats = html.unescape(_section(text, "caveats", "sources"))
     assert "without misperception" not in caveats and "perfect Bayesian on a grid of beliefs" in caveats

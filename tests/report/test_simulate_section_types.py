@@ -17,7 +17,9 @@ def test_the_report_records_the_bayesian_equilibrium_approximation() -> None:
     rows = simulate_section.simulate_rows(s, simulate_section.configurations(s)[:1], lambda msg: None, (True,),
                                           runs=2000)
     eq = Crisis.of(s).factory.equilibrium
-    assert rows[0]["bayesian_equilibrium"] == {"stage_games_without_pure_pbe": eq.unsettled,
+    assert rows[0]["bayesian_equilibrium"] == {"stage_games_without_pure_pbe": eq.mixed_stage_games + eq.unsettled,
+                                               "solved_in_mixed_strategies": eq.mixed_stage_games,
+                                               "left_approximate": eq.unsettled,
                                                "largest_gain_from_deviating": eq.epsilon}
     assert set(rows[0]["by_type"]) == {"tough", "soft"}
     assert simulate_section.private_types(s) == {"actor": "d", "observer": "a", "prior": {"tough": 0.4, "soft": 0.6},

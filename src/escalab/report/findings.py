@@ -117,10 +117,17 @@ def _simulate_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
                      "outcomes are also given for each type (compare each type's reply in the move tree).")
         eq = next((r["bayesian_equilibrium"] for r in rec.get("rows", []) if "bayesian_equilibrium" in r), None)
         if eq and eq["stage_games_without_pure_pbe"]:
-            lines.append(f"The ladder crisis's equilibrium is approximate: {eq['stage_games_without_pure_pbe']:,} "
-                         "of its stage games have no pure perfect Bayesian equilibrium; there the profile with the "
-                         "smallest gain from deviating is played, a gain of at most "
-                         f"{eq['largest_gain_from_deviating']:.3g}.")
+            # records written before mixed stage games were solved count every such stage game as left
+            left = eq.get("left_approximate", eq["stage_games_without_pure_pbe"])
+            mixed = eq.get("solved_in_mixed_strategies", 0)
+            gain = eq["largest_gain_from_deviating"]
+            also = f" Another {mixed:,} have only mixed equilibria and are solved in mixed strategies." if mixed else ""
+            lines.append(f"The ladder crisis's equilibrium is approximate: {left:,} of its stage games have no pure "
+                         "perfect Bayesian equilibrium and no mixed one was found; there the profile with the "
+                         f"smallest gain from deviating is played, a gain of at most {gain:.3g}.{also}" if left else
+                         f"The ladder crisis's equilibrium mixes where it must: {mixed:,} of its stage games have no "
+                         "pure perfect Bayesian equilibrium and are solved in mixed strategies (largest gain from "
+                         f"deviating {gain:.3g}).")
     # One line per pair of policies, with and without accidents side by side (a handout's "In short"
     # must stay short; the table in the report has every row).
     groups: dict[str, list[str]] = {}

@@ -423,11 +423,19 @@ def private_type_sentences(s: Scenario, sim: dict[str, Any]) -> str:
         text += (" The equilibrium rows play a perfect Bayesian equilibrium of the crisis without misreadings, "
                  "solved on that belief grid")
         n = eq["stage_games_without_pure_pbe"]
+        left = eq.get("left_approximate", n)          # older records: every such stage game was left approximate
+        mixed = eq.get("solved_in_mixed_strategies", 0)
         gain = eq["largest_gain_from_deviating"]
-        text += (f". It is approximate: {n:,} of its stage games (one per turn and state of the crisis, belief "
-                 "included) have no pure perfect Bayesian equilibrium; there the profile whose largest gain from "
-                 f"deviating is smallest is played, and the largest such gain is {gain:.3g} in payoff units."
-                 if n else "; every stage game has a pure one.")
+        solved = (f" {mixed:,} stage games (one per turn and state of the crisis, belief included) have no pure "
+                  "perfect Bayesian equilibrium and are solved in mixed strategies" if mixed else "")
+        if left:
+            text += (f". It is approximate: {left:,} of its stage games (one per turn and state of the crisis, belief "
+                     "included) have no pure perfect Bayesian equilibrium and no mixed one was found; there the "
+                     "profile whose largest gain from deviating is smallest is played, and the largest such gain is "
+                     f"{gain:.3g} in payoff units." + (f"{solved}." if mixed else ""))
+        else:
+            text += (f".{solved} (largest gain from deviating {gain:.3g})." if mixed
+                     else "; every stage game has a pure one.")
     return text
 
 

@@ -66,9 +66,12 @@ def simulate_rows(s: Scenario, configs: list[tuple[str, dict[str, str]]], progre
                 row["by_type"] = {t: {k: v.to_dict() for k, v in rates.items()} for t, rates in r.by_type.items()}
             if crisis.arrays.typed >= 0 and "equilibrium" in specs.values():
                 # The Bayesian equilibrium's approximation, measured: stage games without a pure perfect
-                # Bayesian equilibrium and the largest gain from deviating in the profile chosen there.
+                # Bayesian equilibrium, how many of them were solved in mixed strategies and how many
+                # were left approximate, and the largest gain from deviating over all stage games.
                 eq = crisis.factory.equilibrium
-                row["bayesian_equilibrium"] = {"stage_games_without_pure_pbe": eq.unsettled,
+                row["bayesian_equilibrium"] = {"stage_games_without_pure_pbe": eq.mixed_stage_games + eq.unsettled,
+                                               "solved_in_mixed_strategies": eq.mixed_stage_games,
+                                               "left_approximate": eq.unsettled,
                                                "largest_gain_from_deviating": eq.epsilon}
             rows.append(row)
     return rows

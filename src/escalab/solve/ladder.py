@@ -452,9 +452,10 @@ class LadderEquilibrium:
     strategy: tuple[ObsTable, ObsTable]
     action_values: tuple[ObsTable, ObsTable]
     values: tuple[np.ndarray, np.ndarray]   # (T, R, R, B, R); with types (T, n, R, R, B, R, beliefs)
-    mixed_stage_games: int
-    unsettled: int = 0          # with types: stage games without a pure perfect Bayesian equilibrium
-    epsilon: float = 0.0        # the largest gain from a deviation in those (their ε-equilibrium)
+    mixed_stage_games: int      # stage games without a pure equilibrium, solved in mixed strategies
+    unsettled: int = 0          # with types: stage games without a pure perfect Bayesian equilibrium where
+                                # no mixed one was found (an ε-equilibrium is kept there)
+    epsilon: float = 0.0        # with types: the largest gain from a deviation, measured over all stage games
 
     def value(self) -> tuple[float, float]:
         """Each actor's expected payoff from the start of the crisis (over the prior of types)."""

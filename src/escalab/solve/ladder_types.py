@@ -26,9 +26,25 @@ the two types the posterior after each executed action is fixed (off the path, t
 where it was), so each profile's continuation payoffs are known and a pure profile is an
 equilibrium when no agent gains by deviating. Selection follows :mod:`escalab.solve.ladder`: the
 highest expected sum of payoffs, ties to the least escalatory action of the uninformed actor,
-then of the first type, then of the second. A stage game without a pure perfect Bayesian
-equilibrium gets the profile with the smallest largest gain from a deviation (an ε-equilibrium);
-how many stage games needed that and the largest ε are reported with the equilibrium.
+then of the first type, then of the second.
+
+**Stage games without a pure equilibrium are solved in mixed strategies.** A type's mix moves the
+posterior (Bayes' rule on the grid, rounded by :func:`posterior_index` exactly as the simulation
+rounds it), and the posterior moves every payoff, so the stage game's payoffs depend on the mix.
+With the posteriors held fixed, the stage game is linear in each agent's mix: the search
+(:func:`_mixed_stage_games`) takes the posteriors of the nearest pure profile, solves the
+indifference conditions for supports of two actions for the uninformed actor and one type (the
+other type plays a best reply, or the same mix where it is indifferent between the same two
+actions), vectorised over all such stage games of a turn at once, recomputes the posteriors the
+solution implies and repeats while they move (``MIXED_ROUNDS``). Every candidate is checked with
+its own posteriors: the largest gain any agent has from deviating is computed, and a stage game
+counts as solved when that gain is within floating tolerance. Because posteriors are rounded to
+the grid, a type's payoffs jump as its mix carries a posterior across a rounding boundary, and an
+exact equilibrium need not exist (nor does the search try every support); where none is found the
+profile, pure or mixed, with the smallest largest gain is kept. ``LadderEquilibrium`` reports how
+many stage games were solved in mixed strategies (``mixed_stage_games``), how many are left
+approximate (``unsettled``) and the largest gain from deviating measured over every stage game
+(``epsilon``).
 """
 
 from __future__ import annotations
