@@ -96,9 +96,9 @@ def methods(results: dict[str, Any]) -> str:
                 "transformation)")
         if "alternatives" in solve:     # the exact enumeration ran (else the vectorised solver alone)
             out.append(game + "; every pure-strategy sequential equilibrium (Kreps and Wilson 1982) was enumerated "
-                       "in exact rational arithmetic and ranked, a refinement first where one applies (Cho and "
-                       "Kreps's intuitive criterion); off the path the arithmetic uses the belief nearest uniform "
-                       "trembles that keeps the first equilibrium.")
+                       "in exact rational arithmetic and ranked: one that passes Cho and Kreps's intuitive "
+                       "criterion first where the criterion tells them apart, else the solver's order; off the path "
+                       "the arithmetic uses the belief nearest uniform trembles that keeps the first equilibrium.")
         else:
             out.append(game + " and solved for a pure sequential equilibrium by backward induction with beliefs "
                        "(Kreps and Wilson 1982) in exact rational arithmetic; beliefs off the path come from "
