@@ -55,4 +55,5 @@ def safe_console(**kwargs: Any) -> "Console":
             return super()._render_buffer(
                 seg if seg.control else Segment(shown(seg.text), seg.style, seg.control) for seg in buffer)
 
+    kwargs.setdefault("emoji", False)      # a file named 'z:smile:.yaml' prints as typed, not as an emoji
     return _SafeConsole(**kwargs)

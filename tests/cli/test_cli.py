@@ -189,3 +189,23 @@ def test_game_tree_needs_a_figure_suffix(tmp_path: Path, invoke) -> None:
     result = invoke("solve", "deterrence-game", "--tree", str(tmp_path / "tree.txt"))
     assert result.exit_code == 2
     assert "expected a file name ending in .png, .svg, .pdf" in result.output
+
+
+def test_list_names_each_ladder_size_once(invoke) -> None:
+    flat = " ".join(invoke("list").stdout.replace("│", " ").split())
+    assert "(44 rungs)" in flat and "(44 rungs) (44 rungs)" not in flat, flat
+
+
+def test_file_names_print_as_typed(invoke, tmp_path) -> None:
+    """A file name is user text: Rich markup and emoji codes in it are shown, never interpreted."""
+    tutorial = Path(__file__).parents[2] / "docs" / "tutorial"
+    for f in tutorial.glob("*.yaml"):
+        (tmp_path / f.name).write_text(f.read_text())
+    odd = tmp_path / "x[red]y:smile:.yaml"
+    odd.write_text((tutorial / "blockade.yaml").read_text())
+    r = invoke("validate", str(odd))
+    assert r.exit_code == 0 and "x[red]y:smile:.yaml" in r.stdout.replace("\n", "")
+    bad = tmp_path / "z:smile:[b].yaml"
+    bad.write_text("a: [\n")
+    r = invoke("validate", str(bad))
+    assert r.exit_code == 2 and "z:smile:[b].yaml" in (r.stdout + r.stderr).replace("\n", "")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from .. import DEFAULT_SCENARIO, __version__, limits
@@ -65,7 +66,8 @@ def list_cmd() -> None:
     lt = Table("name", "kind", "description", title="Built-in ladders and readiness scales", title_justify="left")
     for name in library.builtin_names("ladder"):
         ladder_name, rungs = catalog.ladder_entry(name)
-        lt.add_row(name, "ladder", f"{ladder_name} ({rungs} rungs)")
+        count = f"{rungs} rungs"           # a ladder's own name may already give its size
+        lt.add_row(name, "ladder", ladder_name if count in ladder_name else f"{ladder_name} ({count})")
     for name in library.builtin_names("readiness_scale"):
         scale_name, levels = catalog.scale_entry(name)
         lt.add_row(name, "readiness scale", f"{scale_name} ({levels} levels)")
@@ -132,7 +134,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Scenario, ladder 
             continue
         kind = "ladder" if isinstance(obj, LadderSpec) else \
             "readiness scale" if isinstance(obj, ReadinessScaleSpec) else "scenario"
-        console.print(f"[green]ok[/] {f} ({kind} '{obj.id}')")
+        console.print(f"[green]ok[/] {escape(str(f))} ({kind} '{escape(obj.id)}')")
     if failed:
         raise typer.Exit(2)
 
