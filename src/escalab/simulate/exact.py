@@ -8,7 +8,9 @@ matrix per turn: the mass on the live states of turn t moves through ``P_t`` (to
 of turn t + 1) and ``R_t`` (to the endings).
 
 :func:`exact_analysis` builds those matrices on arrays (:class:`~escalab.solve.ladder.LadderArrays`)
-so it scales to thousands of states per turn. :func:`reference_analysis` enumerates the reachable
+so it scales to thousands of states per turn; two shortcuts replace the enumeration by dense
+arrays where what one actor perceives factorises out of the state (:func:`_factorised` without
+moving beliefs, :func:`_with_beliefs` with them). :func:`reference_analysis` enumerates the reachable
 states one by one through ``LadderGame.transition`` and solves ``(I - Q)ᵀ x = e0`` with SciPy's
 sparse solver; it is slow and exists so that tests can check the fast path against the model's
 own dynamics.
@@ -17,7 +19,6 @@ own dynamics.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 import numpy as np
 
@@ -36,12 +37,13 @@ def exact_analysis(arrays: LadderArrays, policies: tuple[Policy, Policy], *, sce
                    progress: Progress | None = None, method: str = "auto") -> SimulationResult:
     """Absorption probabilities of the crisis under two policies. ``method``: "sparse" enumerates the
     reachable states turn by turn; "auto" takes the factorised shortcut (:func:`_factorised`)
-    where it is exact - no signals, no moving beliefs - and the sparse path elsewhere."""
+    where it is exact - no signals, no moving beliefs -, dense arrays over the belief-augmented
+    state (:func:`_with_beliefs`) where a belief moves and no policy signals, and the sparse path
+    elsewhere. All three give the same probabilities (to rounding; tests check 1e-12)."""
     import scipy.sparse as sp          # here, not at the top: Monte Carlo workers and `escalab --help` skip SciPy
 
     a = arrays
     R, T, B = a.num_rungs, a.turn_limit, a.num_balances
-    policies = _contiguous(policies)
     track = TypeTrack.of(a, policies)
     # budget before allocating, on either path: types x endings x peaks x turns x balances (a huge turn
     # limit or balance range in a small file once asked for gigabytes); Monte Carlo needs none of this
@@ -51,7 +53,10 @@ def exact_analysis(arrays: LadderArrays, policies: tuple[Policy, Policy], *, sce
                          + "; or simulate it by Monte Carlo (--runs N), which needs no such arrays")
     if method == "auto" and all(isinstance(p, TablePolicy) for p in policies) and track.table is None:
         return _factorised(a, policies, track, scenario, progress)
-    if method == "auto" and track.table is not None and all(_silent(p, a) for p in policies):
+    # moving beliefs and no signals: dense arrays per turn where they fit the budget (its sparse scatter
+    # holds up to 3 entries per cell of the array), else the enumeration
+    if (method == "auto" and track.table is not None and all(_silent(p, a) for p in policies)
+            and 3 * B * R ** 4 * track.beliefs * a.num_types <= limits.STATE_SPACE.value()):
         return _with_beliefs(a, policies, track, scenario, progress)
     n, Gp = a.num_types, track.beliefs
     # p0 p1 q0 q1 s0+1 s1+1 b k, then the typed actor's type and the belief index
@@ -169,17 +174,6 @@ def _factorised(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeTra
     return _absorbed_result(a, policies, absorbed, scenario, states)
 
 
-def _contiguous(policies: tuple[Policy, Policy]) -> tuple[Policy, Policy]:
-    """The policies with their tables in C order: a logit table built by fancy indexing is not, and
-    every ``ObsTable.rows`` lookup would copy the whole table (150 MB for the typed default scenario)."""
-    out = []
-    for p in policies:
-        if isinstance(p, TablePolicy) and not p.table.data.flags.c_contiguous:
-            p = replace(p, table=replace(p.table, data=np.ascontiguousarray(p.table.data)))
-        out.append(p)
-    return out[0], out[1]
-
-
 def _silent(policy: Policy, a: LadderArrays) -> bool:
     """Does the policy never send a signal? (Tables never do; a doctrine does only by a rule that says so.)"""
     if isinstance(policy, TablePolicy) or not a.signals:
@@ -221,9 +215,6 @@ def _with_beliefs(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeT
     u = 1 - tau
     shape = (B, R, Gp, R, R, n, R)
     cells = int(np.prod(shape))
-    if cells > limits.STATE_SPACE.value():
-        raise UsageError(limits.STATE_SPACE.refusal(cells, f"{scenario}: the exact analysis with beliefs")
-                         + "; or simulate it by Monte Carlo (--runs N), which needs no such arrays")
     m = a.misperception
     shifts = [(d, w) for d, w in ((-1, m / 2), (0, 1.0 - m), (1, m / 2)) if w > 0]
     D = len(shifts)
@@ -243,24 +234,34 @@ def _with_beliefs(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeT
     # per (b, k, x_τ, x_u): where the executed pair leads
     xt, xu = rungs[None, None, :, None], rungs[None, None, None, :]
     x0, x1 = (xu, xt) if u == 0 else (xt, xu)
-    bk = (bal[:, None, None, None], rungs[None, :, None, None])
+    nb, nk, _ = a.advance(bal[:, None, None, None], rungs[None, :, None, None], x0, x1, 1)
+    nb, nk = np.broadcast_arrays(nb, nk)
     theta = np.arange(n)
+    # the place in N' of every cell of a turn's scatter (b, k, x_τ, j, g', θ, x_u), kept where the crisis goes on
+    dest = ((((nb - a.lo) * R + nk)[:, :, :, None, None, None, :] * Gp + np.arange(Gp)[:, None, None]) * R
+            + rungs) * R + nu[:, :, None, None, None]
+    dest = (dest * n + theta[:, None]) * R + rungs[:, None, None, None, None]
+    weights = np.array([w for _, w in shifts])[None, None, None, :, None, None, None]
     states = 0
     for t in range(T):
-        if not N.any():
-            break
-        seen_u = P if t else np.eye(R)          # what the typed actor perceives of p_u (exactly, at the start)
-        states += int(((N > 0).sum(axis=(0, 1, 2, 4, 5, 6)) * (seen_u > 0).sum(axis=1)).sum())
         # the active (b, k, g, p_u), and the typed actor's executed rung from every observation it can
         # have at their (b, k, g): over (q_τ, b k g, θ, p_τ)
         zu = np.flatnonzero(N.reshape(B * R * Gp * R, -1).any(axis=1))
+        if len(zu) == 0:
+            break
+        seen_u = P if t else np.eye(R)          # what the typed actor perceives of p_u (exactly, at the start)
+        states += int(((N > 0).sum(axis=(0, 1, 2, 4, 5, 6)) * (seen_u > 0).sum(axis=1)).sum())
         zc, zi = np.unique(zu // R, return_inverse=True)
-        b_z, k_z, g_z = np.unravel_index(zc, (B, R, Gp))
-        tq, tz, tth, tp = (v.ravel() for v in np.meshgrid(rungs, np.arange(len(zc)), theta, rungs, indexing="ij"))
-        obs_t = Observations(t, tp, tq, np.full(len(tp), NO_SIGNAL), sign[tau] * bal[b_z[tz]], k_z[tz],
-                             track.variant(tau, tth, g_z[tz]))
-        Et = (policies[tau].action_probs(obs_t) @ acc[tau]).reshape(R, -1)
-        F = (seen_u @ Et).reshape(R, len(zc), n, R, R)[zu % R, zi]                # (zu, θ, p_τ, x_τ)
+        # ... at the (θ, p_τ) that hold mass there
+        zp = np.flatnonzero(N.reshape(B * R * Gp, R * R, n * R)[zc].any(axis=1))
+        b_z, k_z, g_z = np.unravel_index(zc[zp // (n * R)], (B, R, Gp))
+        th_z, p_z = np.divmod(zp % (n * R), R)
+        tq, tz = (v.ravel() for v in np.meshgrid(rungs, np.arange(len(zp)), indexing="ij"))
+        obs_t = Observations(t, p_z[tz], tq, np.full(len(tz), NO_SIGNAL), sign[tau] * bal[b_z[tz]], k_z[tz],
+                             track.variant(tau, th_z[tz], g_z[tz]))
+        Et = np.zeros((R, len(zc) * n * R, R))
+        Et[:, zp] = (policies[tau].action_probs(obs_t) @ acc[tau]).reshape(R, len(zp), R)
+        F = (seen_u @ Et.reshape(R, -1)).reshape(R, len(zc), n, R, R)[zu % R, zi]  # (zu, θ, p_τ, x_τ)
         A = np.matmul(N.reshape(-1, R, n, R)[zu].transpose(0, 2, 1, 3), F)       # (zu, θ, q_u, x_τ)
         A = A.transpose(0, 2, 1, 3).reshape(-1, n, R)                             # (s, θ, x_τ)
         act = np.flatnonzero(A.any(axis=(1, 2)))
@@ -270,27 +271,22 @@ def _with_beliefs(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeT
         qu_s = act % R
         obs_u = Observations(t, pu_s, qu_s, np.full(S, NO_SIGNAL), sign[u] * bal[b_s], k_s, track.variant(u, g_s, g_s))
         Eu = policies[u].action_probs(obs_u) @ acc[u]                                # (S, x_u)
-        rep = (np.repeat(v, R) for v in (pu_s, qu_s, bal[b_s], k_s, g_s))
-        after = track.update(t, *rep, np.tile(rungs, S)).reshape(S, R)             # g'(s, n_u)
+        after = track.update(t, pu_s, qu_s, bal[b_s], k_s, g_s, None)                # g'(s, n_u)
         row = (((b_s * R + k_s)[:, None, None] * R + rungs[None, :, None]) * D + np.arange(D)) * Gp
         row = (row + after[:, nu])[:, None] * n + theta[None, :, None, None]       # (S, θ, x_τ, j)
         H = sp.csc_matrix((np.broadcast_to(As[..., None], row.shape).ravel(), row.ravel(),
                            np.arange(S + 1) * (n * R * D)), shape=(B * R * R * D * Gp * n, S))
         out = np.asarray(H @ Eu).reshape(B, R, R, D, Gp, n, R)                     # (b, k, x_τ, j, g', θ, x_u)
-        nb, nk, code = a.advance(bk[0], bk[1], x0, x1, t + 1)
-        nb, nk, code = np.broadcast_arrays(nb - a.lo, nk, code)                   # (b, k, x_τ, x_u)
+        code = a.ending_code(x0, x1, nb, t + 1)                                   # (b, k, x_τ, x_u)
         # Each (s, x_τ, j) lands on one belief, so one misreading summed over g' is the mass before it.
         ends = out[:, :, :, 0].sum(axis=3)                                         # (b, k, x_τ, θ, x_u)
         ended = np.broadcast_to((code >= 0)[:, :, :, None, :], ends.shape)
         at = lambda v: np.broadcast_to(v[:, :, :, None, :], ends.shape)[ended]    # noqa: E731
         cols = ((np.broadcast_to(theta[None, None, None, :, None], ends.shape)[ended] * E + at(code)) * R
-                + at(nk)) * B + at(nb)
+                + at(nk)) * B + at(nb - a.lo)
         absorbed[:, :, :, t + 1, :] += np.bincount(cols, ends[ended], minlength=n * E * R * B).reshape(n, E, R, B)
-        out *= np.array([w for _, w in shifts])[None, None, None, :, None, None, None]
-        base = np.where(code >= 0, -1, nb * R + nk)[:, :, :, None, None, None, :]
-        dest = (((base * Gp + np.arange(Gp)[:, None, None]) * R + rungs) * R + nu[:, :, None, None, None]) * n
-        dest = (dest + theta[:, None]) * R + rungs[:, None, None, None, None]
-        keep = (base >= 0) & (out > 0)
+        out *= weights
+        keep = (code < 0)[:, :, :, None, None, None, :] & (out > 0)
         N = np.bincount(dest[keep], out[keep], minlength=cells).reshape(shape)
         if progress is not None:
             progress(t + 1, T)

@@ -61,21 +61,25 @@ class TypeTrack:
         return np.searchsorted(np.cumsum(self.prior)[:-1], u, side="right").astype(np.int32)
 
     def update(self, t: int, p_u: np.ndarray, q_u: np.ndarray, balance: np.ndarray, peak: np.ndarray,
-               g: np.ndarray, seen: np.ndarray) -> np.ndarray:
+               g: np.ndarray, seen: np.ndarray | None) -> np.ndarray:
         """The uninformed actor's next belief index, from what it saw of the typed actor's action.
 
         ``p_u`` is the uninformed actor's own rung, ``q_u`` the typed actor's rung as it perceived it,
-        ``balance`` in the first actor's terms - all before this turn.
+        ``balance`` in the first actor's terms - all before this turn. ``seen=None``: the next index
+        for every rung it may see, (n, R), with the same operations element by element (the exact
+        analysis reads each state's table row once instead of once per seen rung).
         """
         if self.table is None:
-            return g
+            return g if seen is not None else np.repeat(g[:, None], self.likelihood.shape[1], axis=1)
         bal = balance if self.typed == 0 else -balance
-        M = self.likelihood
+        M = self.likelihood if seen is None else self.likelihood[:, seen]
         like = []
         for th in range(2):
             rows = self.table.rows(t, q_u, p_u, bal, peak, th * self.beliefs + g)
-            L = rows[:, 0] * M[0, seen]
+            if seen is None:
+                rows = rows[:, :, None]
+            L = rows[:, 0] * M[0]
             for col in range(1, rows.shape[1]):
-                L = L + rows[:, col] * M[col, seen]
+                L = L + rows[:, col] * M[col]
             like.append(L)
-        return posterior_index(g, like[0], like[1], self.grid).astype(g.dtype)
+        return posterior_index(g if seen is not None else g[:, None], like[0], like[1], self.grid).astype(g.dtype)
