@@ -258,6 +258,6 @@ def test_ladder_crisis_caveats_and_methods_are_the_solvers(default_report) -> No
     assert finding in results["findings"]
     caveats = html.unescape(_section(text, "caveats", "sources"))
     assert "without misperception" not in caveats and "perfect Bayesian on a grid of beliefs" in caveats
-    assert "expect accidents but not misreadings" in caveats
+    assert "expect accidents but not misreadings" in caveats and "a mixed one is sought" in caveats
     assert f"perfect Bayesian equilibrium over the belief about the private type, on a grid of 1/{grid}" in \
         results["methods"] and "fog-free" not in results["methods"]

@@ -540,8 +540,9 @@ CAVEATS = {
         "", "With a private type the equilibrium is perfect Bayesian on a grid of beliefs: the uninformed side's "
         "belief is rounded to the grid after every update and both sides are taken to know it; in play it updates "
         "from the rung it perceives, and neither side reasons about what the other may have misread. Where a "
-        "stage game has no pure perfect Bayesian equilibrium, the profile closest to one is played: the "
-        "ladder-crisis section says how often and how far from an equilibrium."),
+        "stage game has no pure perfect Bayesian equilibrium a mixed one is sought, and where none is found the "
+        "profile closest to one is played: the ladder-crisis section says how often and how far from an "
+        "equilibrium."),
     "readiness": (
         "Readiness", "Indicators are taken as independent given the level, and the likelihoods are assumptions "
         "unless a source is given; the posterior can be no better than the prior and these numbers. Declarations "
