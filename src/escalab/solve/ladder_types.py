@@ -280,7 +280,7 @@ def _settle_mixed(a, t: int, Y: list, failing: list, gnext: np.ndarray, tol: flo
 
 
 # ----------------------------------------------------------------------------- mixed stage games
-MIXED_ROUNDS = 3          # rounds of "solve with the posteriors fixed, then recompute them" per stage game
+MIXED_ROUNDS = 2          # rounds of "solve with the posteriors fixed, then recompute them" per stage game
 _CHUNK = 1024             # stage games per vectorised batch (bounds the candidate arrays)
 
 
@@ -311,10 +311,10 @@ def _two_by_two_typed(A: list[np.ndarray], B: list[np.ndarray], acc: np.ndarray,
     uninformed actor mixes two actions, one type mixes two actions and the other type plays a best
     reply (or, where it is indifferent between the same two, mixes them alike), preferring one
     whose mix implies the posteriors ``m[n, x]`` assumed (from belief ``g`` through the accidents
-    ``acc[a, x]``): that one is an equilibrium as it stands.
+    ``acc[a, x]``): that one is an equilibrium as it stands. Also returns each one's support.
 
     ``A[θ][n, a, u]`` and ``B[θ][n, a, u]`` are the uninformed actor's and type θ's values of
-    (typed action a, uninformed action u); every action is legal. Returns (found, σ_u, σ_0, σ_1).
+    (typed action a, uninformed action u); every action is legal. Returns (found, σ_u, σ_0, σ_1, support).
     The indifference conditions are linear: type θ's between a and a' fixes the uninformed mix s,
     the uninformed actor's between u and u' fixes type θ's mix r.
     """
@@ -324,9 +324,10 @@ def _two_by_two_typed(A: list[np.ndarray], B: list[np.ndarray], acc: np.ndarray,
     big = 1e6 * (1.0 + max(float(np.abs(x).max(initial=0.0)) for x in A + B))   # ranks fitting ones first
     up, ap = _pairs(Au), _pairs(At)
     su, st = np.zeros((n, Au)), [np.zeros((n, At)), np.zeros((n, At))]
+    sup = np.full((n, 7), -1, dtype=np.int64)       # the support: u, u', θ, a, a', other's b, pooled
     best = np.full(n, -np.inf)
     if len(up) == 0 or len(ap) == 0:
-        return np.zeros(n, dtype=bool), su, st[0], st[1]
+        return np.zeros(n, dtype=bool), su, st[0], st[1], sup
     u, v, a, a2 = up[:, 0], up[:, 1], ap[:, 0], ap[:, 1]
     ja = np.arange(len(ap))
     for th in (0, 1):
@@ -389,7 +390,9 @@ def _two_by_two_typed(A: list[np.ndarray], B: list[np.ndarray], acc: np.ndarray,
         su[g_, u[iu[take]]] = sc[take]
         su[g_, v[iu[take]]] += 1 - sc[take]
         st[th][g_], st[o][g_] = mix_th[take], mix_o[take]
-    return np.isfinite(best), su, st[0], st[1]
+        sup[g_] = np.stack([u[iu[take]], v[iu[take]], np.full(len(take), th), a[ia[take]], a2[ia[take]], b[take],
+                            pooled[take, 0]], axis=1)
+    return np.isfinite(best), su, st[0], st[1], sup
 
 
 def _play(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarray, g: np.ndarray, grid: int,
@@ -429,14 +432,16 @@ def _mixed_stage_games(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarr
     n, Au, At = len(g), Yu[0].shape[-1], acc.shape[0]
     su, st = np.zeros((n, Au)), [np.zeros((n, At)), np.zeros((n, At))]
     best: dict[str, np.ndarray] = {}
+    support = np.full((n, 7), -1, dtype=np.int64)
     todo, m = np.arange(n), m0.copy()
     for _ in range(MIXED_ROUNDS):
         A = [_given_posteriors(Yu[th][todo], acc, m[todo]) for th in (0, 1)]
         B = [_given_posteriors(Yt[th][todo], acc, m[todo]) for th in (0, 1)]
-        found, s_u, s_0, s_1 = _two_by_two_typed(A, B, acc, g[todo], grid, m[todo], tol)
+        found, s_u, s_0, s_1, sup = _two_by_two_typed(A, B, acc, g[todo], grid, m[todo], tol)
         todo, s_u, s_0, s_1 = todo[found], s_u[found], s_0[found], s_1[found]
         if len(todo) == 0:
             break
+        support[todo] = sup[found]
         check = _play([y[todo] for y in Yu], [y[todo] for y in Yt], acc, g[todo], grid, s_u, [s_0, s_1])
         better = check["gain"] < (best["gain"][todo] if best else np.inf)
         if not best:
@@ -452,8 +457,86 @@ def _mixed_stage_games(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarr
         if len(todo) == 0:
             break
     if not best:
-        best = {"gain": np.full(n, np.inf)}
+        return {"gain": np.full(n, np.inf)}, su, st[0], st[1]
+    # Where the rounds went round in circles, the support last tried along every posterior its mix can set.
+    left = np.nonzero((best["gain"] > tol) & (support[:, 0] >= 0))[0]
+    if len(left):
+        check, s_u, s_0, s_1 = _scan_support([y[left] for y in Yu], [y[left] for y in Yt], acc, g[left], grid,
+                                             support[left])
+        better = check["gain"] < best["gain"][left]
+        idx = left[better]
+        for k, x in check.items():
+            best[k][idx] = x[better]
+        su[idx], st[0][idx], st[1][idx] = s_u[better], s_0[better], s_1[better]
     return best, su, st[0], st[1]
+
+
+SCAN_POINTS = 32          # mixes tried per support to list the posteriors it can set
+
+
+def _scan_support(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarray, g: np.ndarray, grid: int,
+                  sup: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """For one support per stage game (u, u', θ, a, a', b, pooled as :func:`_two_by_two_typed` gives
+    it), every posterior map its mix r = P(θ plays a) sets (found on ``SCAN_POINTS`` values of r),
+    the indifference conditions solved with that map held fixed, each solution checked with its
+    own posteriors (:func:`_play`); the best one per stage game."""
+    n, At = len(g), acc.shape[0]
+    Au = Yu[0].shape[-1]
+    u, v, th, a, a2, b, pooled = sup.T
+    pooled = pooled.astype(bool)
+    rows = np.arange(n)
+
+    def mixes(r: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k = np.arange(len(idx))
+        mix = np.zeros((len(idx), At))
+        mix[k, a[idx]] = r
+        mix[k, a2[idx]] += 1 - r
+        other = np.where(pooled[idx, None], mix, np.eye(At)[b[idx]])
+        first = th[idx, None] == 0
+        return np.where(first, mix, other), np.where(first, other, mix)
+
+    rs = (np.arange(SCAN_POINTS) + 0.5) / SCAN_POINTS
+    idx = np.repeat(rows, SCAN_POINTS)
+    s0, s1 = mixes(np.tile(rs, n), idx)
+    maps = posterior_index(g[idx, None], _likelihood(s0, acc), _likelihood(s1, acc), grid).reshape(n, SCAN_POINTS, -1)
+    new = np.ones((n, SCAN_POINTS), dtype=bool)
+    new[:, 1:] = (maps[:, 1:] != maps[:, :-1]).any(axis=2)
+    ii, jj = np.nonzero(new)
+    m = maps[ii, jj]
+    A = [_given_posteriors(Yu[t][ii], acc, m) for t in (0, 1)]
+    B = [_given_posteriors(Yt[t][ii], acc, m) for t in (0, 1)]
+    first = (th[ii] == 0)[:, None, None]
+    Ath, Ao = np.where(first, A[0], A[1]), np.where(first, A[1], A[0])
+    Bth = np.where(first, B[0], B[1])
+    k = np.arange(len(ii))
+    ui, vi, ai, a2i, bi = u[ii], v[ii], a[ii], a2[ii], b[ii]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = (Bth[k, a2i, vi] - Bth[k, ai, vi]) / ((Bth[k, ai, ui] - Bth[k, ai, vi]) - (Bth[k, a2i, ui] - Bth[k, a2i, vi]))
+        mu = g[ii] / grid
+        wt = np.where(th[ii] == 0, mu, 1.0 - mu)[:, None]
+        wo = np.where(th[ii] == 0, 1.0 - mu, mu)[:, None]
+        pool = pooled[ii, None]
+        c0 = wt * Ath[k, a2i] + np.where(pool, wo * Ao[k, a2i], wo * Ao[k, bi])
+        c1 = wt * (Ath[k, ai] - Ath[k, a2i]) + np.where(pool, wo * (Ao[k, ai] - Ao[k, a2i]), 0.0)
+        r = -(c0[k, ui] - c0[k, vi]) / (c1[k, ui] - c1[k, vi])
+    ok = np.isfinite(s) & (s >= 0) & (s <= 1) & np.isfinite(r) & (r >= 0) & (r <= 1)
+    ii, s, r, ui, vi = ii[ok], s[ok], r[ok], ui[ok], vi[ok]
+    su = np.zeros((len(ii), Au))
+    su[np.arange(len(ii)), ui] = s
+    su[np.arange(len(ii)), vi] += 1 - s
+    s0, s1 = mixes(r, ii)
+    check = _play([y[ii] for y in Yu], [y[ii] for y in Yt], acc, g[ii], grid, su, [s0, s1])
+    # the best candidate of each stage game
+    order = np.lexsort((check["gain"], ii))
+    pick = order[np.r_[True, ii[order][1:] != ii[order][:-1]]] if len(ii) else order
+    best = {key: np.zeros((n,) + x.shape[1:]) for key, x in check.items()}
+    best["gain"][:] = np.inf
+    out_u, out_0, out_1 = np.zeros((n, Au)), np.zeros((n, At)), np.zeros((n, At))
+    at = ii[pick]
+    for key, x in check.items():
+        best[key][at] = x[pick]
+    out_u[at], out_0[at], out_1[at] = su[pick], s0[pick], s1[pick]
+    return best, out_u, out_0, out_1
 
 
 # ----------------------------------------------------------------------------- tables on beliefs
