@@ -174,13 +174,14 @@ def solve_typed(a, progress: Progress | None = None):  # noqa: ANN001, ANN201 (L
             ci, ti, ki, gi = (x.ravel() for x in np.meshgrid(np.arange(Cu), np.arange(Ct), np.arange(R),
                                                               np.arange(Gp), indexing="ij"))
             fl = flat.ravel()
-            pure_gain = np.maximum(order(gain_u)[ci, ki, gi, fl], order(gain_t)[ti, ki, gi, fl])
+            gain_u, gain_t = order(gain_u), order(gain_t)                            # (C, K, Gp, Au*P)
+            pure_gain = np.maximum(gain_u[ci, ki, gi, fl], gain_t[ti, ki, gi, fl])
             epsilon = max(epsilon, float(pure_gain[has.ravel()].max(initial=0.0)))
             if not has.all():
                 # No pure perfect Bayesian equilibrium: for now the profile whose largest gain from
                 # deviating is smallest; the mixed equilibrium replaces it after this turn's balances.
                 cu_i, ct_i, k_i, g_i = np.nonzero(~has)
-                eps = np.maximum(order(gain_u)[cu_i, k_i, g_i], order(gain_t)[ct_i, k_i, g_i])
+                eps = np.maximum(gain_u[cu_i, k_i, g_i], gain_t[ct_i, k_i, g_i])
                 allowed = (order(np.broadcast_to(Lu[:, None, :], (Cu, P, Au)))[cu_i]
                            & order(np.broadcast_to(prof_legal[:, :, None], (Ct, P, Au)))[ct_i])
                 eps = np.where(allowed, eps, np.inf)
