@@ -214,6 +214,20 @@ def belief_range_sentence(game: ExtensiveGame, br: BeliefRange) -> str:
         sure = [f"{fmt(v)} on {being(named.get(n, n))}" for n, v in br.pinned.items() if v != 0]
         return (f"{who}'s belief at '{where}' is fixed by consistency (the limit of small mistakes): "
                 f"probability {', '.join(sure)}")
+    return _with_basis(_range_clause(br, who, where, being), br)
+
+
+def _with_basis(clause: str, br: BeliefRange) -> str:
+    """An outer-bound range is a necessary condition only: say so beside it, never "every one"."""
+    if br.basis == "exact":
+        return clause
+    tied = ", ".join(f"'{s.replace('_', ' ')}'" for s in br.coupled_with) or "other information sets"
+    clause = clause.replace(": the equilibrium holds for every one", "")
+    return (f"{clause} (an outer bound: every consistent belief that keeps the equilibrium lies in it, but "
+            f"consistency with the beliefs at {tied} can rule out parts of it)")
+
+
+def _range_clause(br: BeliefRange, who: str, where: str, being: Any) -> str:
     if br.interval is None or not br.group:
         return f"{who}'s beliefs at '{where}' satisfy " + "; ".join(br.texts)
     picked = br.names[br.nodes.index(br.group[0])] if br.group[0] in br.nodes else br.group[0]
