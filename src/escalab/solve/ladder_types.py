@@ -36,9 +36,10 @@ With the posteriors held fixed, the stage game is linear in each agent's mix: th
 indifference conditions for supports of two actions for the uninformed actor and one type (the
 other type plays a best reply, or the same mix where it is indifferent between the same two
 actions), vectorised over all such stage games of a turn at once, recomputes the posteriors the
-solution implies and repeats while they move (``MIXED_ROUNDS``). Every candidate is checked with
-its own posteriors: the largest gain any agent has from deviating is computed, and a stage game
-counts as solved when that gain is within floating tolerance. Because posteriors are rounded to
+solution implies and repeats while they move (``MIXED_ROUNDS``); where they go round in circles,
+every posterior map the last support's mix can set is tried in turn (:func:`_scan_support`).
+Every candidate is checked with its own posteriors: the largest gain any agent has from deviating
+is computed, and a stage game counts as solved when that gain is within floating tolerance. Because posteriors are rounded to
 the grid, a type's payoffs jump as its mix carries a posterior across a rounding boundary, and an
 exact equilibrium need not exist (nor does the search try every support); where none is found the
 profile, pure or mixed, with the smallest largest gain is kept. ``LadderEquilibrium`` reports how
