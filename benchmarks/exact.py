@@ -16,10 +16,11 @@ the only path before the factorised shortcut) on the untyped crisis: slow (minut
 ratio. In the typed crises beliefs move with what each side sees; under policies that send no
 signals the exact analysis propagates one dense array per turn over (balance, peak, belief,
 positions, what the uninformed side perceived, type) - the typed side's own perception factorises
-out - so ``escalate-to-deescalate`` under logit play, whose enumeration reaches over a million
-states per turn, takes seconds. With ``--baseline`` a typed crisis is also timed by enumeration
-of states (``method="sparse"``) where that takes less than a few minutes (the tiny one). The belief
-grid's own error is measured by solving on a grid twice as fine.
+out - so ``escalate-to-deescalate`` under logit play, whose enumeration meets about a million
+states with hundreds of successors each, takes well under a second once its policies are built.
+With ``--baseline`` the tiny typed crisis is also timed by enumeration of states (on
+``escalate-to-deescalate`` under logit play that would take gigabytes). The belief grid's own
+error is measured by solving on a grid twice as fine.
 Wall-clock numbers on a shared machine are noisy: read them as measured under load.
 """
 
