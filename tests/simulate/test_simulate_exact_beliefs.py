@@ -22,8 +22,8 @@ DEFENDER_TYPED = FILES / "typed-tiny.yaml"              # the second actor has t
 CHALLENGER_TYPED = FILES / "typed-tiny-challenger.yaml"  # the first one does
 CASES = [(DEFENDER_TYPED, {"a": "logit:1", "d": "logit:1"}), (DEFENDER_TYPED, {"a": "equilibrium", "d": "logit:0.5"}),
          (DEFENDER_TYPED, {"a": "level:2", "d": "level:1"}), (DEFENDER_TYPED, {"a": "uniform", "d": "logit:2:myopic"}),
-         (CHALLENGER_TYPED, {"a": "logit:1", "d": "logit:1"}), (CHALLENGER_TYPED, {"a": "logit:0.5", "d": "equilibrium"}),
-         (CHALLENGER_TYPED, {"a": "level:1", "d": "level:2"})]
+         (CHALLENGER_TYPED, {"a": "logit:1", "d": "logit:1"}),
+         (CHALLENGER_TYPED, {"a": "logit:0.5", "d": "equilibrium"}), (CHALLENGER_TYPED, {"a": "level:1", "d": "level:2"})]
 
 
 @pytest.fixture(scope="module")
