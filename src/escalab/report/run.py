@@ -27,6 +27,7 @@ from . import (figures, plays_section, readiness_section, reproducibility, simul
                variants)
 from .colours import OutcomeColours
 from .findings import findings
+from .presolve import Presolve
 from .html_report import render
 from .reproducibility import self_contained
 
@@ -75,9 +76,16 @@ def compute(s: Scenario, progress: Progress = lambda msg: None, sizes: dict[str,
     runs, seed = sizes["monte_carlo_runs"], sizes["monte_carlo_seed"]
     colours = OutcomeColours()
     results: dict[str, Any] = {"format": FORMAT, "scenario": scenario_record(s)}
-    results["solve"] = solve_section.compute(s, colours, progress)
-    progress("simulating the ladder crisis")
-    results["simulate"] = simulate_section.compute(s, progress, runs=runs, seed=seed)
+    ahead = Presolve(s)             # the variants' ladder crises, solved meanwhile in a second process
+    try:
+        results["solve"] = solve_section.compute(s, colours, progress)
+        progress("simulating the ladder crisis")
+        results["simulate"] = simulate_section.compute(s, progress, runs=runs, seed=seed)
+        if ahead.started:
+            progress("variants: waiting for the ladder crises solved alongside")
+        ahead.collect()
+    finally:
+        ahead.close()
     progress("variants")
     results["variants"] = variants.compare(s, results, colours, progress, runs=runs, seed=seed)
     progress("readiness")

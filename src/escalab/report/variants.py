@@ -125,22 +125,37 @@ def _equilibrium_war(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
             "strategic_war": endings.get("strategic_war", {}).get("p", 0.0)}
 
 
+def variant_scenarios(s: Scenario, found: list[tuple[str, str]] | None = None
+                      ) -> list[tuple[str, str, Scenario, dict[str, Any]]]:
+    """(name, relation, scenario, carried values) of each variant, with the values the user set on
+    ``s`` carried over where the variant has the parameter."""
+    overrides = {k: v for k, v in s.values.items() if v != s.parameters[k].default}
+    out = []
+    for name, relation in find_variants(s) if found is None else found:
+        v = load(name)
+        carried = {k: x for k, x in overrides.items() if k in v.parameters}
+        out.append((name, relation, v.with_params(carried) if carried else v, carried))
+    return out
+
+
+def separate_crises(s: Scenario) -> list[Scenario]:
+    """The variants whose ladder crisis differs from ``s``'s: each needs its own equilibrium."""
+    return [v for _, _, v, _ in variant_scenarios(s)
+            if "ladder" in v.forms and not ("ladder" in s.forms and _crisis_key(v) == _crisis_key(s))]
+
+
 def compare(s: Scenario, record: dict[str, Any], colours: OutcomeColours, progress: Progress,
             runs: int | None = None, seed: int | None = None) -> dict[str, Any]:
     found = find_variants(s)
     if not found:
         return {"skipped": "no built-in scenario extends this one, and it extends none, so there is no variant "
                            "to compare (a variant is a scenario file with 'extends')"}
-    overrides = {k: v for k, v in s.values.items() if v != s.parameters[k].default}
     solve_rec, sim_rec = record.get("solve", {}), record.get("simulate", {})
     base_label = solve_rec.get("equilibrium", {}).get("label")
     base_war = _equilibrium_war(sim_rec.get("rows", []))
     rows = []
-    for name, relation in found:
+    for name, relation, v, carried in variant_scenarios(s, found):
         progress(f"variant {name}")
-        v = load(name)
-        carried = {k: x for k, x in overrides.items() if k in v.parameters}
-        v = v.with_params(carried) if carried else v
         row: dict[str, Any] = {"scenario": name, "title": v.title, "relation": relation, "changes": _changes(s, v),
                                "carried": carried}
         # the move tree

@@ -509,6 +509,15 @@ def clear_memo() -> None:
         _memo.clear()
 
 
+def remember(eq: LadderEquilibrium) -> None:
+    """Put an equilibrium solved elsewhere (another process, same code) in this process's memo: a
+    later solve of the same crisis content returns it instead of solving again."""
+    with _memo_lock:
+        _memo[arrays_key(eq.arrays)] = eq
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
+
+
 def solve_equilibrium(arrays: LadderArrays, progress: Progress | None = None) -> LadderEquilibrium:
     """Backward induction over turns; one batch of stage games per turn (with private types, the
     perfect Bayesian equilibrium of :mod:`escalab.solve.ladder_types`). Solved once per crisis
