@@ -12,7 +12,9 @@ One run prints ratios against baselines measured in the same run:
    cluster is), for the same sweep and Monte Carlo through the Python API; target >= 1.6x;
 3. solve time vs output-writing time (CSV + columnar file) for the sweep; target: writing <= solving;
 4. CLI start-up (``--help``, ``list``, ``validate``) vs ``python -c "import numpy"``; target <= 4x;
-5. time per grid point from 10^4 to 10^7 points and per run from 10^5 to 10^8 runs; target: flat.
+5. time per grid point from 10^4 to 10^7 points and per run from 10^5 to 10^8 runs; target: flat;
+6. first, the machine's own ceiling: the sweep and Monte Carlo kernels alone vs two copies at once
+   (no escalab machinery), which bounds what any two-process split can reach on this machine.
 
 Wall-clock ratios need a quiet machine. Next to every wall time the script prints the CPU time
 (this process plus its children): on a loaded machine the CPU ratios still show whether the
@@ -175,6 +177,49 @@ def growth(points: list[int], runs: list[int], scenario: str, specs: dict[str, s
               f"({per / base:.2f}x the smallest)")
 
 
+def _alone_and_together(work: Callable[[], Any]) -> tuple[float, float]:
+    """Seconds for ``work`` in one process alone, and (the slower of) two copies run at once in two
+    forked processes: no escalab worker machinery, just the kernel twice."""
+    import multiprocessing
+
+    global _WORK
+    _WORK = work                                        # forked children see it (a lambda does not pickle)
+    work()                                              # warm: imports, compiled kernel
+    alone = timed(work)[0]
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(2) as p:
+        p.map(_timed_work, [0, 1])                      # children warm too
+        both = max(p.map(_timed_work, [0, 1], chunksize=1))
+    return alone, both
+
+
+_WORK: Callable[[], Any] | None = None
+
+
+def _timed_work(_: int) -> float:
+    assert _WORK is not None
+    return timed(_WORK)[0]
+
+
+def ceiling(side: int, scenario: str, runs: int, specs: dict[str, str]) -> None:
+    """What two cores can give at best for this work on this machine: two copies of the same kernel
+    at once slow each other down (shared caches and memory bandwidth), so 2 x alone / together is
+    the most any split of one job into two can reach."""
+    import escalab
+    from escalab.simulate import Crisis
+    from escalab.solve.sweep import parse_axis, sweep
+
+    print("the machine's ceiling: the same kernel alone vs two copies at once (2 x alone / together)")
+    s = escalab.load("escalate-to-deescalate")
+    axes = [parse_axis(f"p_resolute=0:1:{side // 2}"), parse_axis(f"c_limited=0:20:{side}")]
+    crisis = Crisis.of(escalab.load(scenario))
+    for what, work in ((f"sweep solve of {side * side // 2:,} points", lambda: sweep(s, axes)),
+                       (f"Monte Carlo of {runs // 2:,} runs",
+                        lambda: crisis.monte_carlo(specs, runs=runs // 2, seed=1))):
+        alone, both = _alone_and_together(work)
+        print(f"  {what}: alone {alone:.2f} s, two at once {both:.2f} s each -> at most {2 * alone / both:.2f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes: the whole run takes a few minutes")
@@ -183,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="actor=POLICY for the Monte Carlo parts (default for kahn-game: logit:0.5 for both, "
                          "crises of about five turns)")
     ap.add_argument("--skip", action="append", default=[],
-                    help="skip a part: startup, sweep, simulate, dask, write, growth (repeatable)")
+                    help="skip a part: ceiling, startup, sweep, simulate, dask, write, growth (repeatable)")
     args = ap.parse_args(argv)
     side = 1000 if args.quick else 2000
     runs = 4_000_000 if args.quick else 40_000_000
@@ -196,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
           f"load average {os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory(prefix="escalab-scale-") as tmp:
         out = Path(tmp)
+        if "ceiling" not in args.skip:
+            ceiling(side, args.scenario, runs, specs)
         if "startup" not in args.skip:
             startup(5)
         if "sweep" not in args.skip:
