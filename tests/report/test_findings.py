@@ -127,3 +127,14 @@ def test_endings_are_named_by_their_actor() -> None:
     assert "state_a" in s.spec.actors
     assert ending_name(s, "state_a_capitulates") == f"{s.spec.actors['state_a'].name} capitulates"
     assert ending_name(s, "strategic_war") == "strategic war"
+
+
+def test_terminal_summary_puts_the_path_in_one_line() -> None:
+    from escalab.report.run import _path_in_one_line
+
+    lines = ["Equilibrium: a > b.", "On the equilibrium path X plays 'a' at 'one'.",
+             "On the equilibrium path Y plays 'b' at 'two'.", "The outcome changes when p reaches 1."]
+    assert _path_in_one_line(lines) == [
+        "Equilibrium: a > b.", "On the equilibrium path: X plays 'a' at 'one'; then Y plays 'b' at 'two'.",
+        "The outcome changes when p reaches 1."]
+    assert _path_in_one_line(lines[:2]) == lines[:2]          # one step stays as it is
