@@ -85,7 +85,9 @@ def startup(repeat: int) -> None:
 def sweep_workers(side: int, out: Path) -> None:
     print(f"escalab sweep, {side} x {side} = {side * side:,} points, end to end from the command line")
     args = ["sweep", "escalate-to-deescalate", "--grid", f"p_resolute=0:1:{side}", "--grid", f"c_limited=0:20:{side}"]
+    os.sync()                       # each run starts with no other run's writes still in flight
     one = timed(lambda: run_cli(args + ["--workers", "1", "--out", str(out / "w1")]))
+    os.sync()
     two = timed(lambda: run_cli(args + ["--workers", "2", "--out", str(out / "w2")]))
     same = (out / "w1" / "sweep.csv").read_bytes() == (out / "w2" / "sweep.csv").read_bytes()
     ratio_line("--workers 1 vs 2", one[:2], two[:2], ">= 1.7x")
@@ -139,6 +141,7 @@ def solve_vs_write(side: int, out: Path) -> None:
     axes = [parse_axis(f"p_resolute=0:1:{side}"), parse_axis(f"c_limited=0:20:{side}")]
     solve = timed(lambda: sweep(s, axes))
     result = solve[2]
+    os.sync()       # the earlier parts' files (hundreds of MB) flushed first: their writeback is not this write's
     csv_t = timed(lambda: write_csv(result, out / "s.csv"))
     col_t = timed(lambda: write_columnar(result, out / f"s{columnar_suffix()}"))
     write = (csv_t[0] + col_t[0], csv_t[1] + col_t[1])
