@@ -35,7 +35,7 @@ import tempfile
 import types
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -161,8 +161,7 @@ class WorkerPool:
         if start not in ("auto", "fork", "spawn"):
             raise ValueError(f"start must be auto, fork or spawn, got {start!r}")
         self.workers = workers
-        self.start = fork_is_safe() and "fork" if start == "auto" else start
-        self.start = self.start or "spawn"
+        self.start = start if start != "auto" else "fork" if fork_is_safe() else "spawn"
         self._shared: list[Shared] = []
         self._executor: ProcessPoolExecutor | None = None
         if workers > 1:

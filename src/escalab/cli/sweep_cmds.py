@@ -117,4 +117,3 @@ def register(app: typer.Typer) -> None:
             console.print(f"[dim]wrote {escape(str(outs.final(n)))} ({human_size(sizes[n])})[/]", soft_wrap=True)
         if figure and len(axes) > 2:
             console.print("[dim]no phase diagram: it shows one or two swept parameters[/]")
-

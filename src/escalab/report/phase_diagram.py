@@ -85,7 +85,8 @@ def plot_phase_diagram(result: SweepResult, path: str | Path, title: str | None 
             # the same cells as pcolormesh(shading="nearest"), drawn as one image: a 2000 x 2000 grid
             # takes a fraction of a second instead of several (issue 11)
             hx, hy = (xa.values[1] - xa.values[0]) / 2, (ya.values[1] - ya.values[0]) / 2
-            ax.imshow(_at_most(result.codes, MAX_CELLS).T, origin="lower", aspect="auto", cmap=cmap, norm=norm, interpolation="nearest",
+            ax.imshow(_at_most(result.codes, MAX_CELLS).T, origin="lower", aspect="auto", cmap=cmap, norm=norm,
+                      interpolation="nearest",
                       extent=(xa.values[0] - hx, xa.values[-1] + hx, ya.values[0] - hy, ya.values[-1] + hy))
         else:
             ax.pcolormesh(xa.values, ya.values, result.codes.T, cmap=cmap, norm=norm, shading="nearest")

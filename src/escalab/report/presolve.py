@@ -19,7 +19,8 @@ from typing import Any
 
 from ..scenario import Scenario
 
-# below this many belief-augmented states (turn, both positions, balance, peak, belief) a solve takes about as long as starting a process
+# below this many belief-augmented states (turn, both positions, balance, peak, belief), a solve
+# takes about as long as starting a process
 MIN_STATES = 200_000
 
 

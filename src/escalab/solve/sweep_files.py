@@ -169,7 +169,7 @@ class CsvWrite:
         layout = layout_of(result)
         codes = result.codes.reshape(-1)
         blocks = _blocks(codes.size, rows)
-        self._futures: list[Any] = []
+        self._jobs: list[tuple[Any, tuple[Any, ...], int]] = []     # (future, task, bytes reserved) per block
         with open(self.path, "wb") as fh:
             fh.write(layout.header)
             if pool is None or pool.spawned == 0 or len(blocks) < 2:
@@ -183,11 +183,9 @@ class CsvWrite:
             fh.truncate(len(layout.header) + sum(sizes))
         shared = pool.share(layout)
         offset = len(layout.header)
-        self._tasks = []
         for (s, e), size in zip(blocks, sizes):
             task = (str(self.path), shared, codes[s:e], s, e, offset)
-            self._tasks.append((task, size))
-            self._futures.append(pool.submit(_write_shared_block, *task))
+            self._jobs.append((pool.submit(_write_shared_block, *task), task, size))
             offset += size
 
     def finish(self) -> Path:
@@ -196,13 +194,13 @@ class CsvWrite:
         meet in the middle, and nobody waits for a queue of blocks behind a busy worker."""
         from ..workers import result_of
 
-        jobs = list(zip(self._futures, getattr(self, "_tasks", [])))
+        jobs = list(self._jobs)
         while jobs and jobs[-1][0].cancel():
-            _, (task, size) = jobs.pop()
+            _, task, size = jobs.pop()
             self._check(_write_shared_block(*task), size)
-        for fut, (_, size) in jobs:
+        for fut, _, size in jobs:
             self._check(result_of(fut), size)
-        if self._futures:
+        if self._jobs:
             fd = os.open(self.path, os.O_WRONLY)
             try:
                 os.fsync(fd)
