@@ -183,12 +183,7 @@ def test_tied_sets_ranges_are_exact_or_labelled_outer_bounds(invoke, tmp_path):
     belief at I is 1, and I's linear range [1/2, 1] is an outer bound; J's [1/2, 1] is exact.
     (R, l): R needs xbc in I's support, k_b < k_a, so J sits on yb: J's range is an outer bound
     (only belief(ya) = 0), I's exact."""
-    src = tmp_path / "tied.yaml"
-    src.write_text(TIED)
-    out = tmp_path / "tied.json"
-    r = invoke("solve", str(src), "--method", "sequential", "--json", str(out))
-    assert r.exit_code == 0, r.stderr
-    eqs = json.loads(out.read_text())["equilibria"]
+    eqs, r = _solved(invoke, tmp_path, TIED)
     assert len(eqs) == 3 and all(e["refinements"]["sequential"] is True for e in eqs)
     got = {}
     for e in eqs:
@@ -261,12 +256,7 @@ def test_without_a_certificate_the_profile_is_labelled_undecided_never_claimed(m
     assert v.sequential is None and "multiplicatively" in v.reason
     assert {r.infoset: r.basis for r in v.ranges.values() if len(r.nodes) > 1} == {"I": "outer bound",
                                                                                   "J": "outer bound"}
-    src = tmp_path / "three.yaml"
-    src.write_text(THREE)
-    out = tmp_path / "three.json"
-    r = invoke("solve", str(src), "--method", "sequential", "--json", str(out))
-    assert r.exit_code == 0, r.stderr
-    eqs = json.loads(out.read_text())["equilibria"]
+    eqs, r = _solved(invoke, tmp_path, THREE)
     (open_,) = [e for e in eqs if e["behaviour"]["I"]["X"] == 1 and e["behaviour"]["J"]["X"] == 1]
     assert open_["refinements"]["sequential"] is None
     assert open_["refinements"]["sequential_basis"].startswith("undecided: consistency ties")
@@ -287,3 +277,12 @@ def test_over_the_pattern_budget_the_verdict_is_undecided_and_says_why(monkeypat
     assert v.sequential is None and "8 order patterns exceed the budget of 4" in v.reason
     eq = next(e for e in pure_sequential_equilibria(game) if all(e.choice(s) == "X" for s in "IJL"))
     assert label_refinements(game, eq).refinements["sequential"] is None
+
+
+def _solved(invoke, tmp_path, text: str):  # noqa: ANN001, ANN202
+    """``escalab solve FILE --method sequential --json``: the equilibria written, and the command's result."""
+    src, out = tmp_path / "game.yaml", tmp_path / "game.json"
+    src.write_text(text)
+    r = invoke("solve", str(src), "--method", "sequential", "--json", str(out))
+    assert r.exit_code == 0, r.stderr
+    return json.loads(out.read_text())["equilibria"], r

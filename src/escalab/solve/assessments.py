@@ -59,7 +59,7 @@ from typing import Any
 from ..errors import ModelError
 from ..model import ExtensiveGame
 from .assessment import Equilibrium, outcome_label, path_label
-from .consistency import Group, decide, structure
+from .consistency import Group, decide, eliminate, row_inequalities, structure
 
 Number = Any                       # Fraction (exact games) or float
 MAX_PROFILES = 65_536              # pure profiles enumerated by default (--max-profiles raises it)
@@ -339,44 +339,15 @@ def _feasible(order: Sequence[frozenset], rows: Sequence[tuple[Mapping[frozenset
     if n > MAX_KEYS:
         raise ModelError(f"an off-path information set has {n} groups of nodes with different deviations; "
                          f"deciding its beliefs exactly is limited to {MAX_KEYS}")
-    ineqs: list[tuple[list[Any], Any]] = []          # sum(a * t) >= b
-    for coef, op in rows:
-        a = [coef.get(k, 0) for k in order]
-        ineqs.append((a, 0))
-        if op == "=":
-            ineqs.append(([-v for v in a], 0))
-    for i in range(n):
-        ineqs.append(([1 if j == i else 0 for j in range(n)], 0))
+    ineqs = row_inequalities(rows, order, 0)
     # eliminate the last variable with sum t = 1 (t_last = 1 - sum of the others)
     reduced = []
     for a, b in ineqs:
         last = a[-1]
         reduced.append(([a[j] - last for j in range(n - 1)], b - last))
-    return _fourier_motzkin(reduced, n - 1, tol)
-
-
-def _fourier_motzkin(ineqs: list[tuple[list[Any], Any]], n: int, tol: float) -> bool:
-    for var in range(n - 1, -1, -1):
-        pos, neg, rest = [], [], []
-        for a, b in ineqs:
-            (pos if a[var] > tol else neg if a[var] < -tol else rest).append((a, b))
-        new = [(a[:var], b) for a, b in rest]
-        for ap, bp in pos:
-            for an, bn in neg:
-                cp, cn = ap[var], -an[var]
-                new.append(([cn * ap[j] + cp * an[j] for j in range(var)], cn * bp + cp * bn))
-        ineqs = _dedup(new)
-    return all(0 >= b - tol for _, b in ineqs)
-
-
-def _dedup(ineqs: list[tuple[list[Any], Any]]) -> list[tuple[list[Any], Any]]:
-    seen, out = set(), []
-    for a, b in ineqs:
-        key = (tuple(a), b)
-        if key not in seen:
-            seen.add(key)
-            out.append((a, b))
-    return out
+    stages = eliminate(reduced, n - 1, tol, budget=None)     # MAX_KEYS bounds it
+    assert stages is not None
+    return all(b <= tol for _, b in stages[0])
 
 
 def _short_names(game: ExtensiveGame, nodes: Sequence[int]) -> list[str]:

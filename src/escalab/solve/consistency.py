@@ -142,16 +142,17 @@ def _directions(keys: Sequence[Key], support: Sequence[int]) -> list[dict[Any, i
 
 
 # ----------------------------------------------------------------------------------- Fourier-Motzkin
-def _eliminate(ineqs: list[tuple[list[Any], Any]], n: int, tol: Any,
-               combine: Any = None) -> list[list[tuple[list[Any], Any]]] | None:
+def eliminate(ineqs: list[tuple[list[Any], Any]], n: int, tol: Any, combine: Any = None,
+              budget: int | None = MAX_FM_ROWS) -> list[list[tuple[list[Any], Any]]] | None:
     """Systems a.x >= b after eliminating x_{n-1}, ..., x_0 (index j: variables 0..j-1), or None
-    past ``MAX_FM_ROWS``. ``combine(bp, cp, bn, cn)`` joins right-hand sides (default cn*bp + cp*bn)."""
+    past ``budget`` rows in one step (None: no budget). ``combine(bp, cp, bn, cn)`` joins right-hand
+    sides (default cn*bp + cp*bn). The system a.x >= b is feasible iff no b of ``stages[0]`` is > tol."""
     stages = [ineqs]
     for var in range(n - 1, -1, -1):
         pos, neg, rest = [], [], []
         for a, b in ineqs:
             (pos if a[var] > tol else neg if a[var] < -tol else rest).append((a, b))
-        if len(pos) * len(neg) + len(rest) > MAX_FM_ROWS:
+        if budget is not None and len(pos) * len(neg) + len(rest) > budget:
             return None
         new = [(a[:var], b) for a, b in rest]
         for ap, bp in pos:
@@ -170,7 +171,7 @@ def _eliminate(ineqs: list[tuple[list[Any], Any]], n: int, tol: Any,
 
 def _solve_linear(ineqs: list[tuple[list[Any], Any]], n: int, tol: Any = 0) -> list[Any] | None | bool:
     """A point with a.x >= b for all rows (back-substitution), False if there is none, None past budget."""
-    stages = _eliminate(ineqs, n, tol)
+    stages = eliminate(ineqs, n, tol)
     if stages is None:
         return None
     if any(b > tol for _, b in stages[0]):
@@ -231,19 +232,25 @@ def realising_orders(pattern: tuple[tuple[tuple[Key, ...], tuple[int, ...]], ...
 
 
 # ----------------------------------------------------------------------------------- local checks
-def _locally_feasible(group: Group, support: Sequence[int], tol: Any) -> bool:
-    """Some t > 0 on the support (0 elsewhere) satisfies the group's rows (homogeneous: t >= 1)."""
-    keys = [group.keys[i] for i in support]
-    n = len(keys)
+def row_inequalities(rows: Sequence[Row], keys: Sequence[Key], lower: Any) -> list[tuple[list[Any], Any]]:
+    """Best-reply rows over the weights of ``keys`` as a.t >= b (an equality as two rows), plus
+    t_K >= ``lower`` for every key."""
     ineqs: list[tuple[list[Any], Any]] = []
-    for coef, op in group.rows:
+    for coef, op in rows:
         a = [coef.get(k, 0) for k in keys]
         ineqs.append((a, 0))
         if op == "=":
             ineqs.append(([-v for v in a], 0))
-    for i in range(n):
-        ineqs.append(([1 if j == i else 0 for j in range(n)], 1))
-    got = _solve_linear(ineqs, n, tol)
+    n = len(keys)
+    ineqs += [([1 if j == i else 0 for j in range(n)], lower) for i in range(n)]
+    return ineqs
+
+
+def _locally_feasible(group: Group, support: Sequence[int], tol: Any) -> bool:
+    """Some t > 0 on the support (0 elsewhere) satisfies the group's rows (homogeneous: t >= 1)."""
+    keys = [group.keys[i] for i in support]
+    n = len(keys)
+    got = _solve_linear(row_inequalities(group.rows, keys, 1), n, tol)
     if got is None:
         raise _OverBudget
     return got is not False
@@ -265,7 +272,7 @@ def _ratio_bounds(group: Group, support: Sequence[int], i: int, j: int, tol: Any
             ineqs.append(([-v for v in a], coef.get(kj, 0)))
     for x in range(n):
         ineqs.append(([1 if y == x else 0 for y in range(n)], 0))
-    stages = _eliminate(ineqs, n, tol)
+    stages = eliminate(ineqs, n, tol)
     if stages is None:
         raise _OverBudget
     if any(b > tol for _, b in stages[0]):
@@ -312,11 +319,11 @@ def _log_linear(items: Sequence[tuple[Group, tuple[int, ...]]], exact: bool, tol
             if cp > MAX_EXPONENT or cn > MAX_EXPONENT:
                 raise _OverBudget          # rational powers this high would not stay small
             return bp ** cn * bn ** cp
-        stages = _eliminate(ineqs, len(acts), 0, combine)
+        stages = eliminate(ineqs, len(acts), 0, combine)
         if stages is None:
             return None
         return all(q <= 1 for _, q in stages[0])
-    stages = _eliminate(ineqs, len(acts), 1e-12)
+    stages = eliminate(ineqs, len(acts), 1e-12)
     if stages is None:
         return None
     return all(b <= 1e-7 for _, b in stages[0])
