@@ -509,11 +509,11 @@ def clear_memo() -> None:
         _memo.clear()
 
 
-def remember(eq: LadderEquilibrium) -> None:
-    """Put an equilibrium solved elsewhere (another process, same code) in this process's memo: a
+def remember(eq: LadderEquilibrium, key: str | None = None) -> None:
+    """Put an equilibrium in this process's memo (one solved here, or elsewhere by the same code): a
     later solve of the same crisis content returns it instead of solving again."""
     with _memo_lock:
-        _memo[arrays_key(eq.arrays)] = eq
+        _memo[key or arrays_key(eq.arrays)] = eq
         while len(_memo) > MEMO_SIZE:
             _memo.popitem(last=False)
 
@@ -531,9 +531,7 @@ def solve_equilibrium(arrays: LadderArrays, progress: Progress | None = None) ->
         eq = _solve_equilibrium(arrays, progress)
         with _memo_lock:
             SOLVES["typed" if arrays.typed >= 0 else "untyped"] += 1
-            _memo[key] = eq
-            while len(_memo) > MEMO_SIZE:
-                _memo.popitem(last=False)
+        remember(eq, key)
     elif progress is not None:
         progress(1, 1)              # nothing left to solve
     return eq if eq.arrays is arrays else replace(eq, arrays=arrays)
