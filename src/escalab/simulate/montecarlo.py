@@ -514,8 +514,8 @@ def _run_dask(plan: Plan, tasks: Sequence[Sequence[tuple[int, int]]], seed: int,
               finished: Callable[[Sequence[tuple[int, int]], Sequence[ChunkTotals]], None]) -> None:
     """The chunks of ``tasks``, regrouped into a few Dask tasks sized to the cluster; the plan is
     scattered to every worker once, each chunk's totals come back apart (added in chunk order)."""
-    from ..solve.dask_client import cluster_threads, run_tasks, task_spans
-    from ..solve.sweep import check_scheduler_address, scheduler_client
+    from ..solve.dask_client import cluster_threads, run_tasks, scheduler_client, task_spans
+    from ..solve.sweep import check_scheduler_address
 
     if isinstance(scheduler, str) and not scheduler.startswith("inproc://"):
         check_scheduler_address(scheduler)

@@ -42,8 +42,8 @@ from typing import Any
 from .. import limits
 from ..errors import UsageError
 
-__all__ = ["cluster_threads", "connect", "parse_tcp_address", "probe", "release_heap", "run_tasks", "steady_heap",
-           "task_spans"]
+__all__ = ["cluster_threads", "connect", "parse_tcp_address", "probe", "release_heap", "run_tasks", "scheduler_client",
+           "steady_heap", "task_spans"]
 
 _HINT = "expected the address of a running Dask scheduler such as tcp://127.0.0.1:8786"
 
@@ -139,6 +139,25 @@ def connect(address: str, timeout: float | None = None) -> Any:
                                  f"{text}") from None
     finally:
         quiet.setLevel(level)
+
+
+@contextlib.contextmanager
+def scheduler_client(scheduler: Any, connect_timeout: float | None = None) -> Iterator[Any]:
+    """A ``distributed.Client`` for ``scheduler``: an address (checked and probed by
+    :func:`connect`; an ``inproc://`` one only reaches a LocalCluster(processes=False)
+    of this very process) or a Client, used as is. A Client made here is closed on the way out."""
+    if not isinstance(scheduler, str):
+        yield scheduler
+        return
+    if scheduler.startswith("inproc://"):
+        from distributed import Client
+        client = Client(scheduler, set_as_default=False)
+    else:
+        client = connect(scheduler, connect_timeout)
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 # ----------------------------------------------------------------------------- running tasks

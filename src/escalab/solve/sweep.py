@@ -13,7 +13,6 @@ values), not the Scenario itself: compiled expressions are closures and do not p
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import math
@@ -389,7 +388,7 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
     step = task_points(total, chunk, parallel) if (scheduler is not None or parallel > 1) else chunk
     ranges = [(s, min(s + step, total)) for s in range(0, total, step)]
     if scheduler is not None:
-        _sweep_on_dask(job, ranges, scheduler, connect_timeout, record)
+        _sweep_on_dask(job, total, scheduler, connect_timeout, record)
     elif parallel > 1 and len(ranges) > 1:
         from ..workers import WorkerPool, run_unordered
 
@@ -457,37 +456,16 @@ def _exact_sweep(scenario: Scenario, axes: Sequence[Axis], progress: Progress | 
                        [k[1] for k in labels], method, 0, fixed, units)
 
 
-@contextlib.contextmanager
-def scheduler_client(scheduler: Any, connect_timeout: float | None = None) -> Iterator[Any]:
-    """A ``distributed.Client`` for ``scheduler``: an address (checked and probed by
-    :func:`.dask_client.connect`; an ``inproc://`` one only reaches a LocalCluster(processes=False)
-    of this very process) or a Client, used as is. A Client made here is closed on the way out."""
-    if not isinstance(scheduler, str):
-        yield scheduler
-        return
-    if scheduler.startswith("inproc://"):
-        from distributed import Client
-        client = Client(scheduler, set_as_default=False)
-    else:
-        from .dask_client import connect
-        client = connect(scheduler, connect_timeout)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-def _sweep_on_dask(job: GridJob, ranges: Sequence[tuple[int, int]], scheduler: Any, connect_timeout: float | None,
+def _sweep_on_dask(job: GridJob, total: int, scheduler: Any, connect_timeout: float | None,
                    record: Callable[[ChunkResult], None]) -> None:
-    """The grid as a few Dask tasks sized to the cluster (``ranges`` gives only its extent), cut at
-    whole chunks as one process cuts it; the job goes to every worker once, results are integer codes."""
+    """The ``total`` points of the grid as a few Dask tasks sized to the cluster, cut at whole chunks
+    as one process cuts it; the job goes to every worker once, results are integer codes."""
     try:
         import distributed  # noqa: F401
     except ImportError:  # pragma: no cover - pinned dependency
         raise UsageError("--scheduler needs dask.distributed installed") from None
-    from .dask_client import cluster_threads, run_tasks, task_spans
+    from .dask_client import cluster_threads, run_tasks, scheduler_client, task_spans
 
-    total = ranges[-1][1] if ranges else 0
     with scheduler_client(scheduler, connect_timeout) as client, client.as_current():
         spans = [(a * job.chunk, min(b * job.chunk, total))
                  for a, b in task_spans(math.ceil(total / job.chunk), cluster_threads(client))]
@@ -495,4 +473,4 @@ def _sweep_on_dask(job: GridJob, ranges: Sequence[tuple[int, int]], scheduler: A
 
 
 __all__ = ["Axis", "ChunkResult", "GridJob", "ScenarioRecipe", "SweepResult", "check_axes", "check_scheduler_address",
-           "dask_client", "merge_chunks", "parse_axis", "scheduler_client", "solve_chunk", "solve_range", "sweep"]
+           "dask_client", "merge_chunks", "parse_axis", "solve_chunk", "solve_range", "sweep"]
