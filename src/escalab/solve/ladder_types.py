@@ -449,10 +449,7 @@ def _mixed_stage_games(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarr
         if not best:
             best = {k: np.zeros((n,) + x.shape[1:]) for k, x in check.items()}
             best["gain"][:] = np.inf
-        idx = todo[better]
-        for k, x in check.items():
-            best[k][idx] = x[better]
-        su[idx], st[0][idx], st[1][idx] = s_u[better], s_0[better], s_1[better]
+        _keep(best, (su, st[0], st[1]), todo[better], check, (s_u, s_0, s_1), better)
         moved = (check["m"] != m[todo]).any(axis=1) & (best["gain"][todo] > tol)
         m[todo] = check["m"]
         todo = todo[moved]
@@ -466,11 +463,17 @@ def _mixed_stage_games(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarr
         check, s_u, s_0, s_1 = _scan_support([y[left] for y in Yu], [y[left] for y in Yt], acc, g[left], grid,
                                              support[left])
         better = check["gain"] < best["gain"][left]
-        idx = left[better]
-        for k, x in check.items():
-            best[k][idx] = x[better]
-        su[idx], st[0][idx], st[1][idx] = s_u[better], s_0[better], s_1[better]
+        _keep(best, (su, st[0], st[1]), left[better], check, (s_u, s_0, s_1), better)
     return best, su, st[0], st[1]
+
+
+def _keep(best: dict[str, np.ndarray], mixes: tuple[np.ndarray, ...], idx: np.ndarray, check: dict[str, np.ndarray],
+          found: tuple[np.ndarray, ...], better: np.ndarray) -> None:
+    """Stage games ``idx`` take the candidates ``better`` picks: their check and their mixes."""
+    for k, x in check.items():
+        best[k][idx] = x[better]
+    for out, x in zip(mixes, found):
+        out[idx] = x[better]
 
 
 SCAN_POINTS = 32          # mixes tried per support to list the posteriors it can set
