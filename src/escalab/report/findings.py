@@ -105,6 +105,18 @@ def who_plays(s: Scenario, policies: dict[str, str]) -> str:
     return " vs ".join(f"{_name(s, a)} in {_policy(p)}" for a, p in policies.items())
 
 
+def bayesian_equilibrium(rec: dict[str, Any]) -> dict[str, Any] | None:
+    """The simulate record's note on its perfect Bayesian equilibrium (a crisis with private types)."""
+    return next((r["bayesian_equilibrium"] for r in rec.get("rows", []) if "bayesian_equilibrium" in r), None)
+
+
+def approximation(eq: dict[str, Any]) -> tuple[int, int, float]:
+    """(stage games left approximate, solved in mixed strategies, largest gain from deviating); records
+    written before mixed stage games were solved count every stage game without a pure one as left."""
+    return (eq.get("left_approximate", eq["stage_games_without_pure_pbe"]), eq.get("solved_in_mixed_strategies", 0),
+            eq["largest_gain_from_deviating"])
+
+
 def _simulate_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     types = rec.get("types")
@@ -115,12 +127,9 @@ def _simulate_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
                      f"belief moves by Bayes' rule from the rung it perceives {who} on, rounded to the nearest "
                      f"1/{types['belief_grid']}. Except under a doctrine each type plays its own policy, so those "
                      "outcomes are also given for each type (compare each type's reply in the move tree).")
-        eq = next((r["bayesian_equilibrium"] for r in rec.get("rows", []) if "bayesian_equilibrium" in r), None)
+        eq = bayesian_equilibrium(rec)
         if eq and eq["stage_games_without_pure_pbe"]:
-            # records written before mixed stage games were solved count every such stage game as left
-            left = eq.get("left_approximate", eq["stage_games_without_pure_pbe"])
-            mixed = eq.get("solved_in_mixed_strategies", 0)
-            gain = eq["largest_gain_from_deviating"]
+            left, mixed, gain = approximation(eq)
             also = f" Another {mixed:,} have only mixed equilibria and are solved in mixed strategies." if mixed else ""
             lines.append(f"The ladder crisis's equilibrium is approximate: {left:,} of its stage games have no pure "
                          "perfect Bayesian equilibrium and no mixed one was found; there the profile with the "

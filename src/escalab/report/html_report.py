@@ -15,7 +15,7 @@ from typing import Any
 
 from ..scenario import Scenario
 from .explain import fmt
-from .findings import ending_name, outcome_words, who_plays
+from .findings import approximation, bayesian_equilibrium, ending_name, outcome_words, who_plays
 from .summary import crisis_settings
 
 SECTIONS = (("summary", "In short"), ("scenario", "The scenario"), ("equilibrium", "Equilibrium"),
@@ -418,14 +418,11 @@ def private_type_sentences(s: Scenario, sim: dict[str, Any]) -> str:
             f"likelihood) and rounds it to the nearest 1/{types['belief_grid']}; {who} is taken to know that "
             "belief, and neither side reasons about what the other may have misread. Where the "
             "typed side follows a doctrine, its type does not change its play and the belief stays at the prior.")
-    eq = next((row["bayesian_equilibrium"] for row in sim["rows"] if "bayesian_equilibrium" in row), None)
+    eq = bayesian_equilibrium(sim)
     if eq is not None:
         text += (" The equilibrium rows play a perfect Bayesian equilibrium of the crisis without misreadings, "
                  "solved on that belief grid")
-        n = eq["stage_games_without_pure_pbe"]
-        left = eq.get("left_approximate", n)          # older records: every such stage game was left approximate
-        mixed = eq.get("solved_in_mixed_strategies", 0)
-        gain = eq["largest_gain_from_deviating"]
+        left, mixed, gain = approximation(eq)
         solved = (f" {mixed:,} stage games (one per turn and state of the crisis, belief included) have no pure "
                   "perfect Bayesian equilibrium and are solved in mixed strategies" if mixed else "")
         if left:
