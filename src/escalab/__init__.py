@@ -9,9 +9,10 @@ True
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import EscalabError, ExpressionError, ModelError, ScenarioError, UsageError
+from .lazy import lazy_names
 from .scenario import compilers
 
 if TYPE_CHECKING:
@@ -22,21 +23,8 @@ if TYPE_CHECKING:
 # model layer (issue 11). The model package fills the compiler registry when Scenario.compile()
 # first asks for a compiler.
 compilers.provided_by(lambda: importlib.import_module(".model", __name__))
-_LAZY = {"Scenario": ".scenario", "load": ".scenario", "loads": ".scenario"}
-
-
-def __getattr__(name: str) -> Any:
-    if name == "model":
-        return importlib.import_module(".model", __name__)
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:   # notebooks complete the names before their first use
-    return sorted(set(globals()) | set(_LAZY) | {"model"})
+__getattr__, __dir__ = lazy_names(__name__, globals(), {"Scenario": ".scenario", "load": ".scenario",
+                                                        "loads": ".scenario", "model": ".model:"})
 
 
 __version__ = "0.1.0"

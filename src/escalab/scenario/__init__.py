@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..lazy import lazy_names
 from . import library
 
 if TYPE_CHECKING:
@@ -15,22 +15,11 @@ if TYPE_CHECKING:
 
 # Imported on first use: pydantic, NumPy and the schema cost more than ``escalab list`` or
 # ``--help`` may (issue 11); the modules below import them at their top.
-_LAZY = {"Expr": "expressions", "parse": "expressions", "load": "loader", "load_ladder": "loader",
-         "load_scale": "loader", "loads": "loader", "validate_file": "loader", "validate_text": "loader",
-         "Scenario": "scenario", "BANDS": "schema", "SCHEMA_VERSION": "schema", "LadderSpec": "schema",
-         "ReadinessScaleSpec": "schema", "ScenarioSpec": "schema"}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:   # notebooks complete the names before their first use
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_names(__name__, globals(), {
+    "Expr": ".expressions", "parse": ".expressions", "load": ".loader", "load_ladder": ".loader",
+    "load_scale": ".loader", "loads": ".loader", "validate_file": ".loader", "validate_text": ".loader",
+    "Scenario": ".scenario", "BANDS": ".schema", "SCHEMA_VERSION": ".schema", "LadderSpec": ".schema",
+    "ReadinessScaleSpec": ".schema", "ScenarioSpec": ".schema"})
 
 
 __all__ = ["BANDS", "SCHEMA_VERSION", "Expr", "library", "LadderSpec", "ReadinessScaleSpec", "Scenario", "ScenarioSpec",
