@@ -102,6 +102,7 @@ def assess(
 ) -> None:
     """Infer an actor's readiness level from observed indicators and declarations (Bayes; HMM over time)."""
     from ..report.simulate_tables import assessment_table
+    from ..model.indicators import type_shares
     from ..simulate import forward, indicator_model, parse_look
     scenario = load_with_sets(name, set_)
     model = indicator_model(scenario, actor)
@@ -126,8 +127,7 @@ def assess(
     tp = scenario.spec.ladder_crisis.type_prior if scenario.spec.ladder_crisis is not None else None
     if tp is not None and tp.actor == model.actor:
         types = tuple(scenario.spec.actors[tp.actor].types or {})
-        shares = [sum(float(p) for lvl, p in zip(model.levels, final) if tp.from_readiness.map[lvl] == t)
-                  for t in types]
+        shares = type_shares(model.levels, final, types, tp.from_readiness.map)
         console.print(f"As the prior over {tp.actor}'s types (the scenario's ladder_crisis.type_prior map): "
                       f"{_shares(types, shares)}.")
     if declared and best == 0:

@@ -149,7 +149,13 @@ def readiness_type_prior(scenario: Scenario) -> ReadinessPrior | None:
     spec = tp.from_readiness
     levels = forward(model, readiness_looks(spec))[-1]
     types = tuple(scenario.spec.actors[tp.actor].types or {})
-    prior = np.zeros(len(types))
-    for lvl, p in zip(model.levels, levels):
-        prior[types.index(spec.map[lvl])] += p
-    return ReadinessPrior(tp.actor, levels, types, prior)
+    return ReadinessPrior(tp.actor, levels, types, type_shares(model.levels, levels, types, spec.map))
+
+
+def type_shares(levels: Sequence[str], posterior: Sequence[float], types: Sequence[str],
+                level_type: Mapping[str, str]) -> np.ndarray:
+    """P(type): the readiness posterior summed over the levels ``level_type`` maps to each type."""
+    shares = np.zeros(len(types))
+    for lvl, p in zip(levels, posterior):
+        shares[list(types).index(level_type[lvl])] += p
+    return shares
