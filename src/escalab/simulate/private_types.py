@@ -38,7 +38,12 @@ class TypeTrack:
         if a.typed < 0:
             return cls(-1, np.ones(1), 1, 0, None, np.zeros((1, 1)))
         pol = policies[a.typed]
-        table = pol.table if isinstance(pol, TablePolicy) and pol.table.variants > 1 else None
+        return cls.with_table(a, pol.table if isinstance(pol, TablePolicy) and pol.table.variants > 1 else None)
+
+    @classmethod
+    def with_table(cls, a: LadderArrays, table: ObsTable | None) -> "TypeTrack":
+        """The track of a typed crisis whose typed actor is modelled by the policy table ``table``
+        (None: a policy that does not depend on the type, so the belief stays at the prior)."""
         return cls(a.typed, a.type_prior, a.grid, prior_index(float(a.type_prior[0]), a.grid), table,
                    perceived_likelihood(a, a.typed))
 

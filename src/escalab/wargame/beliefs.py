@@ -46,9 +46,7 @@ def belief_model(factory: Any, spec: str, player: int) -> Any:
 
 def tracker(arrays: Any, table: Any) -> Any:
     from ..simulate.private_types import TypeTrack
-    from ..solve.ladder_types import perceived_likelihood, prior_index
-    return TypeTrack(arrays.typed, arrays.type_prior, arrays.grid, prior_index(float(arrays.type_prior[0]), arrays.grid),
-                     table, perceived_likelihood(arrays, arrays.typed))
+    return TypeTrack.with_table(arrays, table)
 
 
 def belief_path(arrays: Any, table: Any, steps: Sequence[tuple[int, int, int, int, int, int]]) -> list[int]:
