@@ -31,6 +31,7 @@ import numpy as np
 from ..errors import ModelError
 from ..model import ExtensiveGame
 from .assessment import Equilibrium, node_parent, node_steps, outcome_label, path_label
+from .distinct import distinct
 
 FLOAT_TIE = 1e-9
 
@@ -122,13 +123,15 @@ class SequentialSolution:
         terms = sorted(self.reach)
         if not terms:
             return np.zeros(self.size, dtype=np.int64), [{}]
-        mat = np.stack([np.asarray(self.reach[t], dtype=float) > 1e-12 for t in terms])
+        reached = [np.asarray(self.reach[t], dtype=float) > 1e-12 for t in terms]
         if len(terms) <= 62:
-            weights = (np.int64(1) << np.arange(len(terms), dtype=np.int64))
-            raw = weights @ mat.astype(np.int64)
-            uniq, inverse = np.unique(raw, return_inverse=True)
+            raw = np.zeros(self.size, dtype=np.int64)      # bit k: terminal k is reached
+            for k, r in enumerate(reached):
+                raw += r * np.int64(1 << k)
+            uniq, _, inverse = distinct(raw)
             rows = [[terms[k] for k in range(len(terms)) if (int(u) >> k) & 1] for u in uniq]
         else:
+            mat = np.stack(reached)
             uniq_cols, inverse = np.unique(mat, axis=1, return_inverse=True)
             rows = [[terms[k] for k in range(len(terms)) if uniq_cols[k, c]] for c in range(uniq_cols.shape[1])]
         maps = []

@@ -31,6 +31,7 @@ from ..model import ExtensiveGame
 from ..scenario import Scenario, loads
 from ..scenario.scenario import exact_value
 from .assessment import node_steps
+from .distinct import distinct
 from .sequential import solve_sequential, structure
 
 Progress = Callable[[int, int], None]
@@ -182,7 +183,7 @@ def code_dtype(count: int) -> Any:
 
 def _first_seen_order(codes: np.ndarray, labels: list[tuple[str, str]]) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """Renumber codes by first appearance; labels no point uses are dropped."""
-    present, first = np.unique(codes, return_index=True)
+    present, first, _ = distinct(codes)
     order = present[np.argsort(first, kind="stable")]
     remap = np.zeros(max(len(labels), 1), dtype=np.int64)
     remap[order] = np.arange(len(order))
