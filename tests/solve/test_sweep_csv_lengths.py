@@ -23,3 +23,30 @@ def test_block_lengths_equal_formatted_blocks(shape: tuple[int, ...], rows: int)
     bounds = np.array([s for s, _ in blocks] + [total])
     want = [len(layout.block(codes[s:e], s, e)) for s, e in blocks]
     assert layout.block_lengths(codes, bounds).tolist() == want
+
+
+@pytest.mark.parametrize("shape", [(7,), (13, 5), (4, 3, 6)])
+@pytest.mark.parametrize("endings", [1, 4, 40, 1 << 16])
+def test_rows_equal_the_csv_modules_however_the_row_ends_are_prepared(shape: tuple[int, ...], endings: int,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Row endings fold the last axes in while they are few (``ENDINGS``); every folding gives the
+    rows Python's csv module writes, values in their shortest round-trip form."""
+    import csv
+    import io
+    import itertools
+
+    from escalab.solve import sweep_files
+
+    monkeypatch.setattr(sweep_files, "ENDINGS", endings)
+    rng = np.random.default_rng(len(shape) * endings)
+    values = [np.round(rng.random(n) * 10.0 ** rng.integers(0, 5, n), 4) for n in shape]
+    labels, paths = ["a", "b, with a comma", 'c "quoted"'], ["x", "y", "z -> w"]
+    layout = CsvLayout.of([f"p{i}" for i in range(len(shape))], values, labels, paths)
+    total = int(np.prod(shape))
+    codes = rng.integers(0, 3, total)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    for code, point in zip(codes, itertools.product(*values)):
+        writer.writerow([repr(float(v)).removesuffix(".0") for v in point] + [labels[code], paths[code]])
+    got = b"".join(layout.block(codes[s:s + 5], s, min(s + 5, total)) for s in range(0, total, 5))
+    assert got.decode() == buf.getvalue()

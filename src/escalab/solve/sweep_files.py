@@ -2,10 +2,12 @@
 
 Millions of rows must be written at the speed of the disk, not of a Python loop: a row is a few
 values from small tables (each axis has a few thousand distinct values; there are a handful of
-outcome labels), so every distinct value is formatted once, and a block of rows is assembled by
-gathering the padded bytes of its tokens into one array and dropping the padding in one pass.
-Each block's length is known before it is formatted, so worker processes can format blocks in
-parallel and write each at its own offset of one file.
+outcome labels), so every distinct value is formatted once. The end of a row (the last axes' values
+and the outcome) takes few distinct values too, so those endings are prepared once per process, and
+a block of rows is a gather of ready-made byte strings joined in C (four times faster than
+gathering padded bytes into one array and dropping the padding). Each block's length is known
+before it is formatted, so worker processes can format blocks in parallel and write each at its own
+offset of one file.
 
 Numbers are written in their shortest round-trip form (``0.1``, ``0.0005002501250625312``, ``20``), so
 reading the CSV back gives the same float64 values as the columnar file.
@@ -22,6 +24,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from .sweep import SweepResult
 
 BLOCK_ROWS = 131_072            # rows per formatted block: ~20 MB of padded bytes
+ENDINGS = 1 << 16               # most row endings (last axes' values x outcomes) prepared per process
 META_KEY = b"escalab.sweep"
 
 
@@ -126,16 +130,40 @@ class CsvLayout:
             stride *= n
         return sizes
 
+    @cached_property
+    def _pieces(self) -> tuple[int, list[np.ndarray], np.ndarray]:
+        """``(m, heads, endings)``: the row of point ``(i_0, ..., i_{d-1})`` with outcome code ``k`` is
+        ``heads[0][i_0] + ... + heads[m-1][i_{m-1}] + endings[j * codes + k]``, where ``j`` is the
+        point's flat index over the last ``d - m`` axes. Those axes are folded into the endings while
+        there are at most :data:`ENDINGS` of them, so a row is usually two pieces, not ``d + 1``."""
+        pieces = [_objects(tok) for tok in (*self.axes, self.outcomes)]
+        endings, m = pieces[-1], len(self.shape)
+        while m > 0 and self.shape[m - 1] * len(endings) <= ENDINGS:
+            m -= 1
+            endings = _objects_of([a + b for a in pieces[m] for b in endings])
+        return m, pieces[:m], endings
+
     def block(self, codes: np.ndarray, start: int, stop: int) -> bytes:
         """The CSV bytes of rows [start, stop)."""
-        tables = [tok.table for tok in self.axes] + [self.outcomes.table]
-        rows = np.empty((stop - start, sum(t.shape[1] for t in tables)), dtype=np.uint8)
-        at = 0
-        for table, idx in zip(tables, [*self.indices(start, stop), codes]):
-            rows[:, at:at + table.shape[1]] = table[idx]       # the padded tokens, side by side
-            at += table.shape[1]
-        flat = rows.reshape(-1)
-        return flat[flat != 0].tobytes()                      # padding dropped in one pass, rows in order
+        m, heads, endings = self._pieces
+        tail = int(np.prod(self.shape[m:], dtype=np.int64))
+        within = np.arange(start, stop, dtype=np.int64) % tail
+        columns = [tok[i] for tok, i in zip(heads, self.indices(start, stop)[:m])]
+        columns.append(endings[within * len(self.outcomes.length) + codes])
+        rows = np.empty((stop - start, len(columns)), dtype=object)
+        for k, column in enumerate(columns):
+            rows[:, k] = column                               # the pieces of each row, side by side
+        return b"".join(rows.reshape(-1).tolist())
+
+
+def _objects(tok: Tokens) -> np.ndarray:
+    return _objects_of([tok.table[i, :n].tobytes() for i, n in enumerate(tok.length.tolist())])
+
+
+def _objects_of(texts: list[bytes]) -> np.ndarray:
+    out = np.empty(len(texts), dtype=object)      # filled, not np.array(texts): that would make fixed-width bytes
+    out[:] = texts
+    return out
 
 
 def _blocks(total: int, rows: int = BLOCK_ROWS) -> list[tuple[int, int]]:
