@@ -59,9 +59,16 @@ def run_cli(args: list[str]) -> None:
         raise SystemExit(f"escalab {' '.join(args)} failed:\n{proc.stderr}")
 
 
-def ratio_line(what: str, base: tuple[float, float], other: tuple[float, float], target: str) -> None:
-    print(f"  {what}: wall {base[0]:.2f} s -> {other[0]:.2f} s = {base[0] / other[0]:.2f}x (target {target}); "
-          f"CPU {base[1]:.2f} s -> {other[1]:.2f} s")
+def pairs_line(what: str, pairs: list[tuple[tuple[float, float], tuple[float, float]]], target: str) -> None:
+    """Interleaved repeats (baseline, then the parallel run, again and again): this VM's speed drifts
+    by a fifth from one minute to the next, so one pair can land on either side of a target; the
+    median of the pairs' ratios is the figure, the range says how far one run can stray."""
+    ratios = sorted(b[0] / o[0] for b, o in pairs)
+    base = statistics.median(b[0] for b, _ in pairs), statistics.median(b[1] for b, _ in pairs)
+    other = statistics.median(o[0] for _, o in pairs), statistics.median(o[1] for _, o in pairs)
+    print(f"  {what}: median of {len(pairs)} interleaved pairs {statistics.median(ratios):.2f}x "
+          f"(range {ratios[0]:.2f}-{ratios[-1]:.2f}; target {target}); median wall {base[0]:.2f} s -> "
+          f"{other[0]:.2f} s, CPU {base[1]:.2f} s -> {other[1]:.2f} s")
 
 
 def startup(repeat: int) -> None:
@@ -82,27 +89,31 @@ def startup(repeat: int) -> None:
         print(f"  escalab {' '.join(args)}: {t:.3f} s = {t / base:.1f}x numpy (target <= 4x)")
 
 
-def sweep_workers(side: int, out: Path) -> None:
+def sweep_workers(side: int, out: Path, repeat: int) -> None:
     print(f"escalab sweep, {side} x {side} = {side * side:,} points, end to end from the command line")
     args = ["sweep", "escalate-to-deescalate", "--grid", f"p_resolute=0:1:{side}", "--grid", f"c_limited=0:20:{side}"]
-    os.sync()                       # each run starts with no other run's writes still in flight
-    one = timed(lambda: run_cli(args + ["--workers", "1", "--out", str(out / "w1")]))
-    os.sync()
-    two = timed(lambda: run_cli(args + ["--workers", "2", "--out", str(out / "w2")]))
+
+    def run(workers: int) -> tuple[float, float]:
+        os.sync()                   # each run starts with no other run's writes still in flight
+        return timed(lambda: run_cli(args + ["--workers", str(workers), "--out", str(out / f"w{workers}")]))[:2]
+
+    pairs = [(run(1), run(2)) for _ in range(repeat)]
     same = (out / "w1" / "sweep.csv").read_bytes() == (out / "w2" / "sweep.csv").read_bytes()
-    ratio_line("--workers 1 vs 2", one[:2], two[:2], ">= 1.7x")
+    pairs_line("--workers 1 vs 2", pairs, ">= 1.7x")
     print(f"  files identical: {same}; sweep.csv {(out / 'w1' / 'sweep.csv').stat().st_size / 1e6:.0f} MB")
 
 
-def simulate_workers(scenario: str, runs: int, policies: list[str]) -> None:
+def simulate_workers(scenario: str, runs: int, policies: list[str], repeat: int) -> None:
     print(f"escalab simulate {scenario} {' '.join(policies)}, {runs:,} runs, end to end from the command line")
     args = ["simulate", scenario, "--runs", str(runs)] + [x for p in policies for x in ("--policy", p)]
-    one = timed(lambda: run_cli(args + ["--workers", "1"]))
-    two = timed(lambda: run_cli(args + ["--workers", "2"]))
-    ratio_line("--workers 1 vs 2", one[:2], two[:2], ">= 1.7x")
+
+    def run(workers: int) -> tuple[float, float]:
+        return timed(lambda: run_cli(args + ["--workers", str(workers)]))[:2]
+
+    pairs_line("--workers 1 vs 2", [(run(1), run(2)) for _ in range(repeat)], ">= 1.7x")
 
 
-def dask_vs_one_process(side: int, scenario: str, runs: int, specs: dict[str, str]) -> None:
+def dask_vs_one_process(side: int, scenario: str, runs: int, specs: dict[str, str], repeat: int) -> None:
     import escalab
     from distributed import Client, LocalCluster
 
@@ -123,31 +134,57 @@ def dask_vs_one_process(side: int, scenario: str, runs: int, specs: dict[str, st
         crisis.monte_carlo(specs, runs=1000, seed=0, chunk_runs=10, scheduler=client)
         dask_sweep = timed(lambda: sweep(s, axes, scheduler=client))
         dask_mc = timed(lambda: crisis.monte_carlo(specs, runs=runs, seed=1, scheduler=client))
+        sweeps, mcs = [(one_sweep[:2], dask_sweep[:2])], [(one_mc[:2], dask_mc[:2])]
+        for _ in range(repeat - 1):
+            sweeps.append((timed(lambda: sweep(s, axes))[:2], timed(lambda: sweep(s, axes, scheduler=client))[:2]))
+        for _ in range(repeat - 1):
+            mcs.append((timed(lambda: crisis.monte_carlo(specs, runs=runs, seed=1))[:2],
+                        timed(lambda: crisis.monte_carlo(specs, runs=runs, seed=1, scheduler=client))[:2]))
     same = dask_sweep[2].codes.tobytes() == one_sweep[2].codes.tobytes() and \
         dask_mc[2].to_dict() == one_mc[2].to_dict()
-    ratio_line(f"sweep of {side * side:,} points", one_sweep[:2], dask_sweep[:2], ">= 1.6x")
-    ratio_line(f"Monte Carlo of {runs:,} runs", one_mc[:2], dask_mc[:2], ">= 1.6x")
+    pairs_line(f"sweep of {side * side:,} points", sweeps, ">= 1.6x")
+    pairs_line(f"Monte Carlo of {runs:,} runs", mcs, ">= 1.6x")
     print(f"  (CPU here counts only this process: the cluster's workers are not its children); "
           f"results identical: {same}")
 
 
-def solve_vs_write(side: int, out: Path) -> None:
+def solve_vs_write(side: int, out: Path, repeat: int) -> None:
     import escalab
     from escalab.solve.sweep import parse_axis, sweep
     from escalab.solve.sweep_files import columnar_suffix, write_columnar, write_csv
 
-    print(f"solve vs write, {side * side:,} points, one process")
+    print(f"solve vs write, {side * side:,} points, one process (median of {repeat})")
     s = escalab.load("escalate-to-deescalate")
     axes = [parse_axis(f"p_resolute=0:1:{side}"), parse_axis(f"c_limited=0:20:{side}")]
-    solve = timed(lambda: sweep(s, axes))
-    result = solve[2]
-    os.sync()       # the earlier parts' files (hundreds of MB) flushed first: their writeback is not this write's
-    csv_t = timed(lambda: write_csv(result, out / "s.csv"))
-    col_t = timed(lambda: write_columnar(result, out / f"s{columnar_suffix()}"))
-    write = (csv_t[0] + col_t[0], csv_t[1] + col_t[1])
-    print(f"  solve {solve[0]:.2f} s (CPU {solve[1]:.2f}); CSV {csv_t[0]:.2f} s "
-          f"({(out / 's.csv').stat().st_size / 1e6 / csv_t[0]:.0f} MB/s), {columnar_suffix()} {col_t[0]:.2f} s")
-    print(f"  write / solve: wall {write[0] / solve[0]:.2f}, CPU {write[1] / solve[1]:.2f} (target <= 1)")
+    rows = []
+    for k in range(repeat):
+        solve = timed(lambda: sweep(s, axes))
+        result = solve[2]
+        os.sync()   # the earlier parts' files (hundreds of MB) flushed first: their writeback is not this write's
+        csv_t = timed(lambda: write_csv(result, out / f"s{k}.csv"))
+        col_t = timed(lambda: write_columnar(result, out / f"s{k}{columnar_suffix()}"))
+        size = (out / f"s{k}.csv").stat().st_size
+        os.sync()
+        disk = timed(lambda: _write_bytes(out / f"zeros{k}", size))      # the disk's own speed for as many bytes
+        rows.append((solve[0], csv_t[0], col_t[0], disk[0], solve[1], csv_t[1] + col_t[1]))
+        for name in (f"s{k}.csv", f"zeros{k}"):
+            (out / name).unlink()
+    med = [statistics.median(r[i] for r in rows) for i in range(6)]
+    print(f"  solve {med[0]:.2f} s (CPU {med[4]:.2f}); CSV {med[1]:.2f} s ({size / 1e6 / med[1]:.0f} MB/s; "
+          f"the same {size / 1e6:.0f} MB of zeros written and synced: {med[3]:.2f} s), {columnar_suffix()} {med[2]:.2f} s")
+    ratios = sorted((r[1] + r[2]) / r[0] for r in rows)
+    print(f"  write / solve: wall {statistics.median(ratios):.2f} (range {ratios[0]:.2f}-{ratios[-1]:.2f}), "
+          f"CPU {med[5] / med[4]:.2f} (target <= 1)")
+
+
+def _write_bytes(path: Path, size: int) -> None:
+    block = bytes(1 << 22)
+    with open(path, "wb") as fh:
+        for _ in range(size // len(block)):
+            fh.write(block)
+        fh.write(bytes(size % len(block)))
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def growth(points: list[int], runs: list[int], scenario: str, specs: dict[str, str]) -> None:
@@ -223,6 +260,19 @@ def ceiling(side: int, scenario: str, runs: int, specs: dict[str, str]) -> None:
         print(f"  {what}: alone {alone:.2f} s, two at once {both:.2f} s each -> at most {2 * alone / both:.2f}x")
 
 
+def compiled_as_installed() -> None:
+    """escalab's modules compiled to bytecode first, as ``pip install`` does for an installed package:
+    in an editable checkout run with ``PYTHONDONTWRITEBYTECODE`` set, every fresh process would
+    otherwise compile escalab's sources again (a tenth of a second of every command's start)."""
+    import compileall
+
+    import escalab
+
+    compileall.compile_dir(str(Path(escalab.__file__).parent), quiet=1)
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print("  (escalab's bytecode compiled first, as an installed package's is; PYTHONDONTWRITEBYTECODE is set)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes: the whole run takes a few minutes")
@@ -230,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--policy", action="append", default=None,
                     help="actor=POLICY for the Monte Carlo parts (default for kahn-game: logit:0.5 for both, "
                          "crises of about five turns)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="interleaved pairs per workers / Dask ratio; the median is reported (default 3)")
     ap.add_argument("--skip", action="append", default=[],
                     help="skip a part: ceiling, startup, sweep, simulate, dask, write, growth (repeatable)")
     args = ap.parse_args(argv)
@@ -242,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     specs = dict(p.split("=", 1) for p in policies)
     print(f"escalab scale benchmark ({'quick' if args.quick else 'full'}); {os.cpu_count()} cores; "
           f"load average {os.getloadavg()[0]:.1f} at start")
+    compiled_as_installed()
     with tempfile.TemporaryDirectory(prefix="escalab-scale-") as tmp:
         out = Path(tmp)
         if "ceiling" not in args.skip:
@@ -249,13 +302,13 @@ def main(argv: list[str] | None = None) -> int:
         if "startup" not in args.skip:
             startup(5)
         if "sweep" not in args.skip:
-            sweep_workers(side, out)
+            sweep_workers(side, out, args.repeat)
         if "simulate" not in args.skip:
-            simulate_workers(args.scenario, runs, policies)
+            simulate_workers(args.scenario, runs, policies, args.repeat)
         if "dask" not in args.skip:
-            dask_vs_one_process(side, args.scenario, runs, specs)
+            dask_vs_one_process(side, args.scenario, runs, specs, args.repeat)
         if "write" not in args.skip:
-            solve_vs_write(side, out)
+            solve_vs_write(side, out, args.repeat)
         if "growth" not in args.skip:
             growth(points, mc_runs, args.scenario, specs)
     print(f"load average {os.getloadavg()[0]:.1f} at the end (wall ratios are meaningful only near 0 on "
