@@ -77,7 +77,7 @@ def test_alias_count_limit(tmp_path: Path, invoke) -> None:
 def test_yaml_tags_on_any_node_refused_with_location(tmp_path: Path, invoke, text: str, tag: str) -> None:
     r = invoke("validate", _write(tmp_path, "t.yaml", text))
     assert r.exit_code == 2
-    assert f"t.yaml:1:" in r.stderr and f"YAML tags such as '{tag}' are not allowed" in r.stderr
+    assert "t.yaml:1:" in r.stderr and f"YAML tags such as '{tag}' are not allowed" in r.stderr
 
 
 @pytest.mark.timeout(30)

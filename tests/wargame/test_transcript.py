@@ -10,7 +10,6 @@ import pytest
 from escalab import load
 from escalab.wargame.engine import new_game
 from escalab.wargame.store import SqliteStore
-from escalab.wargame.stored import StoredGames
 
 
 @pytest.fixture()

@@ -14,7 +14,7 @@ from ..errors import UsageError
 from . import sweep_cmds
 from .errors import handled
 from .progress import console, progress_bar
-from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets
+from .options import ScenarioArg, SetOpt, load_with_sets
 
 METHODS = ("auto", "spe", "sequential", "nash", "qre")
 AUTO_MIXED_PROFILES = 64     # auto searches mixed equilibria (enummixed) only in games this small

@@ -474,4 +474,4 @@ def _sweep_on_dask(job: GridJob, total: int, scheduler: Any, connect_timeout: fl
 
 
 __all__ = ["Axis", "ChunkResult", "GridJob", "ScenarioRecipe", "SweepResult", "check_axes", "check_scheduler_address",
-           "dask_client", "merge_chunks", "parse_axis", "solve_chunk", "solve_range", "sweep"]
+           "merge_chunks", "parse_axis", "solve_chunk", "solve_range", "sweep"]
