@@ -279,6 +279,41 @@ def test_over_the_pattern_budget_the_verdict_is_undecided_and_says_why(monkeypat
     assert label_refinements(game, eq).refinements["sequential"] is None
 
 
+def test_an_undecided_local_check_is_neither_credible_nor_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A threat whose support by a consistent belief is not decided within the solver's budget is
+    reported as not decided -- in the table of `escalab solve`, its sentence and the HTML report's
+    words -- never as "not credible": an undecided check is not a refutation."""
+    from rich.console import Console
+
+    from escalab.report.explain import explain_threat
+    from escalab.report.html_report import threats_html
+    from escalab.report.solve_tables import credibility_table
+    from escalab.solve import assessments
+    from escalab.solve.credibility import credibility
+
+    decided = {(t.infoset, t.action): t.credible for t in credibility(_game(TIED)).threats}
+    assert decided[("n2", "c")] is False and decided[("I", "L")] is True
+
+    monkeypatch.setattr(assessments, "_locally_consistent", lambda keys, rows, t: None)
+    threats = {(t.infoset, t.action): t for t in credibility(_game(TIED)).threats}
+    assert set(threats) == set(decided)
+    assert {k: t.credible for k, t in threats.items()} == dict.fromkeys(decided)     # every one undecided
+    assert threats[("n2", "c")].to_dict()["credible"] is None
+
+    console = Console(width=200, record=True)
+    console.print(credibility_table(credibility(_game(TIED))))
+    shown = console.export_text()
+    assert "not decided" in shown and " no " not in shown
+
+    threat = threats[("n2", "c")].to_dict()
+    choices = [{"infoset": "n2", "actor_name": "P2", "options": [
+        {"action": "c", "value": 0.0, "arithmetic": "0"}, {"action": "d", "value": 1.0, "arithmetic": "1"}]}]
+    sentence = explain_threat(threat, choices)
+    assert "not decided" in sentence and "not credible" not in sentence and "so it is credible" not in sentence
+    html = threats_html({"solve": {"threats": [{**threat, "explanation": sentence}], "explanations": []}})
+    assert '<span class="undecided">not decided</span>' in html and "not credible" not in html
+
+
 def _solved(invoke, tmp_path, text: str):  # noqa: ANN001, ANN202
     """``escalab solve FILE --method sequential --json``: the equilibria written, and the command's result."""
     src, out = tmp_path / "game.yaml", tmp_path / "game.json"

@@ -192,6 +192,10 @@ def explain_threat(threat: dict[str, Any], choices: list[dict[str, Any]]) -> str
     head = (f"If it came to {where}, {here['actor_name']} would get {act['arithmetic']} from "
             f"{threat['action']} against {best['arithmetic']} from {best['action']}")
     gap = act["value"] - best["value"]
+    if threat["credible"] is None:
+        return head + (" under the beliefs of small uniform mistakes; whether some consistent belief makes carrying "
+                       "it out a best reply was not decided within the solver's budget, so the threat is neither "
+                       "called credible nor empty.")
     if threat["credible"]:
         return head + f": carrying the threat out is a best reply (gap {fmt(gap) if gap else '0'}), so it is credible."
     return head + f": carrying it out would cost {fmt(-gap)}, so the threat is not credible."

@@ -37,7 +37,7 @@ figcaption{font-size:.85rem;color:#444;margin-top:.3rem}
 .note{color:#555;font-style:italic}.skip{background:#f7f7f7;border-left:4px solid #aaa;padding:.4rem .8rem}
 .arith{font-family:'DejaVu Sans Mono',Consolas,monospace;font-size:.85rem}
 .swatch{display:inline-block;width:.9em;height:.9em;border:1px solid #333;vertical-align:middle;margin-right:.3em}
-.yes{color:#006d2c;font-weight:bold}.no{color:#a50f15;font-weight:bold}
+.yes{color:#006d2c;font-weight:bold}.no{color:#a50f15;font-weight:bold}.undecided{color:#8c6d00;font-weight:bold}
 nav ol{columns:2;font-size:.9rem}code{font-size:.85rem}code.id{color:#666;font-size:.75rem}
 .cite{background:#f4f4f4;padding:.6rem .9rem;border:1px solid #ccc;font-size:.9rem}
 @media print{body{max-width:none;margin:0;font-size:11pt}nav{display:none}
@@ -284,7 +284,8 @@ def threats_html(r: dict[str, Any]) -> str:
         out.append("<p>No threat: no equilibrium commits any side to a move off its path.</p>")
     labels = {(x["infoset"], o["action"]): o["label"] for x in solve["explanations"] for o in x["options"]}
     for t in threats:
-        cls, word = ("yes", "credible") if t["credible"] else ("no", "not credible")
+        cls, word = {True: ("yes", "credible"), False: ("no", "not credible"),
+                     None: ("undecided", "not decided")}[t["credible"]]
         move = labels.get((t["infoset"], t["action"]), t["action"])
         out.append(f"<p><b>{e(t.get('actor_name', t['actor']))}</b> at {_where_html(t)} → <b>{e(move)}</b> "
                    f"<code class=\"id\">{e(t['action'])}</code>: "

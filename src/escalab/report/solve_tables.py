@@ -107,8 +107,9 @@ def credibility_table(report: CredibilityReport) -> RenderableType:
     for col in ("actor", "information set", "threat", "credible?", "gap", "best reply there", "held by"):
         t.add_column(col, overflow="fold")
     for th in report.threats:
-        verdict = ("yes" if th.credible else "no") + (f" ({'; '.join(th.support)})" if th.support else "")
-        t.add_row(th.actor, th.infoset, th.action, Text(verdict, style="green" if th.credible else "red"),
+        word, style = {True: ("yes", "green"), False: ("no", "red"), None: ("not decided", "yellow")}[th.credible]
+        verdict = word + (f" ({'; '.join(th.support)})" if th.support else "")
+        t.add_row(th.actor, th.infoset, th.action, Text(verdict, style=style),
                   f"{th.gap:+.4g}", ", ".join(th.best), "; ".join(th.equilibria))
     parts: list[RenderableType] = [t]
     parts.append(Text("credible: a best reply there for some belief consistent with the equilibrium holding it; "

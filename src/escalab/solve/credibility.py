@@ -43,7 +43,7 @@ class Threat:
     actor: str
     infoset: str
     action: str
-    credible: bool
+    credible: bool | None          # None: consistency not decided within its budget (neither claimed nor denied)
     gap: float                     # payoff of carrying it out minus the best alternative, once there
     best: tuple[str, ...]          # what the sequential equilibrium plays there (all maximisers)
     equilibria: tuple[str, ...]    # labels of the equilibria that rely on it
@@ -147,7 +147,8 @@ def credibility(game: ExtensiveGame) -> CredibilityReport:
         own = [float(v[k]) for v in evaluated.action_values[j]]
         others = [v for i, v in enumerate(own) if i != a]
         gap = own[a] - (max(others) if others else own[a])
-        credible = any(ok for _, _, ok in tags)
+        oks = [ok for _, _, ok in tags]
+        credible = True if True in oks else None if None in oks else False
         threats.append(Threat(game.players[info.player], info.label, info.actions[a],
                               credible, gap, maxi, tuple(t for t, _, _ in tags), tuple(support.get((j, a), ()))))
     return CredibilityReport(game.scenario.id, reference, tuple(nash_eqs), tuple(threats), note)
