@@ -106,3 +106,24 @@ def test_output_name_must_be_plain(tmp_path: Path) -> None:
     with output_set(tmp_path / "o") as outs:
         with pytest.raises(ValueError):
             outs.path("../escape.txt")
+
+
+def test_a_run_that_publishes_nothing_leaves_no_folder_it_made(tmp_path: Path) -> None:
+    """A command that fails after opening its output set (a sweep refused mid-way) must not leave the
+    empty folders it created; a folder that existed before, or that now holds a user's file, stays."""
+    with pytest.raises(RuntimeError):
+        with output_set(tmp_path / "new" / "deeper") as outs:
+            outs.write_text("a.txt", "partial")
+            raise RuntimeError("refused")
+    assert not (tmp_path / "new").exists()
+
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(RuntimeError):
+        with output_set(tmp_path / "kept" / "made") as outs:
+            (tmp_path / "kept" / "made" / "user.txt").write_text("mine")      # put there meanwhile
+            raise RuntimeError("refused")
+    assert (tmp_path / "kept" / "made" / "user.txt").read_text() == "mine"
+
+    with output_set(tmp_path / "fresh") as outs:
+        outs.write_text("a.txt", "whole")
+    assert (tmp_path / "fresh" / "a.txt").read_text() == "whole"

@@ -183,8 +183,10 @@ class OutputSet:
         self.folder = Path(folder)
         if self.folder.exists() and not self.folder.is_dir():
             raise NotADirectoryError(20, "exists and is not a folder", _as_given(folder))
+        made = [d for d in (self.folder, *self.folder.parents) if not d.exists()]
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            self.made = made                  # folders this run created: removed again if it publishes nothing
             self.staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.folder))
         except OSError as exc:
             raise _reraise(exc, folder) from None
@@ -255,6 +257,10 @@ class OutputSet:
 
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+        if not self.committed:
+            for d in self.made:               # innermost first; one the user filled meanwhile stays
+                with contextlib.suppress(OSError):
+                    d.rmdir()
 
 
 @contextlib.contextmanager
