@@ -41,7 +41,7 @@ from typing import Any
 
 from .errors import EscalabError
 
-__all__ = ["Shared", "WorkerError", "WorkerPool", "call_named", "result_of", "run_unordered"]
+__all__ = ["Shared", "WorkerError", "WorkerPool", "call_named", "preload", "result_of", "run_unordered"]
 
 
 class WorkerError(EscalabError):
@@ -120,6 +120,12 @@ def _warm(modules: tuple[str, ...]) -> None:
     for name in modules:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+
+
+def preload(*modules: str) -> None:
+    """Task: import ``modules`` in a worker ahead of the task that needs them, while other
+    processes do other work (a sweep's figure: matplotlib is imported while the grid is solved)."""
+    _warm(modules)
 
 
 def call_named(target: str, *args: Any) -> Any:

@@ -13,7 +13,7 @@ import pytest
 
 from escalab.solve import sweep_files
 from escalab.solve.sweep import parse_axis, sweep
-from escalab.solve.sweep_files import CsvWrite, read_sweep, write_columnar
+from escalab.solve.sweep_files import CsvStream, read_sweep, write_columnar, write_csv
 from escalab.workers import WorkerPool
 
 GRID = ("p_resolute=0:1:31", "c_limited=0:20:17")
@@ -71,17 +71,34 @@ def test_csv_blocks_equal_the_csv_module(serial, tmp_path) -> None:
         w.writerow([_shortest(serial.axes[0].values[i]), _shortest(serial.axes[1].values[j]), serial.labels[k],
                     serial.paths[k]])
     expected = buf.getvalue().encode()
-    one = CsvWrite(serial, tmp_path / "one.csv", rows=37).finish().read_bytes()   # many blocks, one process
-    assert one == expected
+    assert write_csv(serial, tmp_path / "one.csv").read_bytes() == expected
+
+
+def test_the_csv_streamed_while_solving_is_the_same_file_however_the_ranges_arrive(
+        default_scenario, axes, serial, tmp_path) -> None:
+    """Ranges handed over in any order (as workers and Dask finish them), each with its own label
+    numbering, give the file written from the whole result; so do a pool's and a cluster's sweeps."""
+    expected = write_csv(serial, tmp_path / "whole.csv").read_bytes()
+    flat = serial.codes.reshape(-1)
+    cuts = [0, 5, 6, 200, 201, flat.size - 1, flat.size]
+    ranges = [(a, b) for a, b in zip(cuts, cuts[1:])]
+    stream = CsvStream(tmp_path / "shuffled.csv", [a.name for a in axes], [a.values for a in axes])
+    for a, b in reversed(ranges):                  # the last first: nothing connects until range 0 arrives
+        local, first = np.unique(flat[a:b], return_index=True)
+        order = local[np.argsort(first)][::-1]     # a numbering of its own, unlike the merged one
+        stream.add(a, np.array([list(order).index(c) for c in flat[a:b]], dtype=np.int8),
+                   [(serial.labels[c], serial.paths[c]) for c in order])
+    assert stream.finish(flat.size).read_bytes() == expected
     with WorkerPool(2) as pool:
-        par = CsvWrite(serial, tmp_path / "par.csv", pool, rows=37).finish().read_bytes()
-    assert par == expected
+        live = CsvStream(tmp_path / "pool.csv", [a.name for a in axes], [a.values for a in axes])
+        sweep(default_scenario, axes, pool=pool, chunk=13, on_range=live.add)
+        assert live.finish(flat.size).read_bytes() == expected
 
 
 def test_labels_that_need_quoting_are_quoted_like_the_csv_module(serial, tmp_path) -> None:
     odd = type(serial)(serial.scenario, serial.title, serial.axes, serial.codes,
                        ['a, "quoted" one'] + serial.labels[1:], ["x,y"] + serial.paths[1:], serial.method)
-    rows = list(csv.reader(CsvWrite(odd, tmp_path / "q.csv").finish().open(newline="")))
+    rows = list(csv.reader(write_csv(odd, tmp_path / "q.csv").open(newline="")))
     first = int(np.argmax(odd.codes.reshape(-1) == 0)) + 1
     assert rows[first][2:] == ['a, "quoted" one', "x,y"]
 
@@ -95,7 +112,7 @@ def test_columnar_file_reads_back_equal_to_the_csv(serial, tmp_path, suffix) -> 
     _same(serial, back)
     assert all(a.values.tobytes() == b.values.tobytes() for a, b in zip(serial.axes, back.axes))
     assert back.fixed == serial.fixed and back.method == serial.method
-    rows = list(csv.DictReader(CsvWrite(serial, tmp_path / "s.csv").finish().open(newline="")))
+    rows = list(csv.DictReader(write_csv(serial, tmp_path / "s.csv").open(newline="")))
     flat = back.codes.reshape(-1)
     grid = np.meshgrid(*[a.values for a in back.axes], indexing="ij")
     for n, row in enumerate(rows):                       # exact floats: the CSV round-trips

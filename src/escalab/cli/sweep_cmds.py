@@ -1,9 +1,10 @@
 """``escalab sweep``: a scenario solved over a parameter grid, written as files (issues 3 and 11).
 
-With ``--workers N`` one pool of N processes is started first (it boots while the scenario loads)
-and does both halves of the work: solving ranges of the grid, then formatting blocks of the CSV,
-each written at its own offset of one file, while this process writes the columnar file, the
-summary and the phase diagram. Every file is staged and published together (``output_set``).
+With ``--workers N`` one pool of N processes is started first (this process is one of them). The
+CSV is written while the grid is solved: this process appends each solved range in between its own
+share of the solving, so the workers take more of it. A worker imports the figure's libraries
+meanwhile too, and draws the phase diagram once the grid is solved, while this process writes the
+columnar file. Every file is staged and published together (``output_set``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from .progress import console, progress_bar
 
 
 # named, not imported, so this process does not pay for matplotlib when a worker draws the figure
-PLOT = "escalab.report.phase_diagram:plot_phase_diagram"
+PLOT_MODULE = "escalab.report.phase_diagram"
+PLOT = f"{PLOT_MODULE}:plot_phase_diagram"
 
 
 def human_size(n: int) -> str:
@@ -61,8 +63,8 @@ def register(app: typer.Typer) -> None:
         # Imported here, not at the top: `escalab --help` must not pay for them (see S_IMPORTS.md).
         from ..atomic import output_set
         from ..report.solve_tables import sweep_table
-        from ..solve.sweep import parse_axis, sweep
-        from ..solve.sweep_files import CsvWrite, columnar_suffix, write_columnar
+        from ..solve.sweep import check_axes, parse_axis, sweep
+        from ..solve.sweep_files import CsvStream, columnar_suffix, pyarrow_available, write_columnar
         from ..workers import WorkerPool
 
         if not grid:
@@ -86,25 +88,38 @@ def register(app: typer.Typer) -> None:
         pool = WorkerPool(workers) if workers is not None and workers > 1 else None
         try:
             scenario = load_with_sets(name, set_)
-            with progress_bar(f"sweep {scenario.id}") as cb:
-                result = sweep(scenario, axes, scheduler=scheduler, chunk=chunk, progress=cb, pool=pool, exact=exact)
+            check_axes(scenario, axes)            # before the output folder is made
             out_dir = out or Path("escalab-out") / scenario.id
-            names = ["sweep" + columnar_suffix(), "sweep.json"]
+            drawn_by_pool = figure and len(axes) <= 2 and pool is not None
+            if drawn_by_pool:                     # a worker imports matplotlib while the grid is solved
+                from ..workers import call_named, result_of
+                pool.submit(call_named, "escalab.workers:preload", PLOT_MODULE)
             with output_set(out_dir) as outs:
+                stream = CsvStream(outs.path("sweep.csv"), [a.name for a in axes], [a.values for a in axes]) \
+                    if csv else None
+                try:
+                    if pool is not None and pyarrow_available():
+                        import pyarrow.parquet  # noqa: F401 - imported while the workers solve, not after
+                    with progress_bar(f"sweep {scenario.id}") as cb:
+                        result = sweep(scenario, axes, scheduler=scheduler, chunk=chunk, progress=cb, pool=pool,
+                                       exact=exact, on_range=stream.add if stream is not None else None)
+                except BaseException:
+                    if stream is not None:
+                        stream.close()
+                    raise
+                names = ["sweep" + columnar_suffix(), "sweep.json"]
                 drawing = None
                 if figure and len(axes) <= 2:
                     names.append("phase-diagram.png")
-                    if pool is not None:        # a worker draws it (first in its queue) while this process writes
-                        from ..workers import call_named, result_of
+                    if drawn_by_pool:           # a worker draws it while this process writes
                         drawing = pool.submit(call_named, PLOT, result, str(outs.path("phase-diagram.png")))
                     else:
                         from ..report.phase_diagram import plot_phase_diagram
                         plot_phase_diagram(result, outs.path("phase-diagram.png"))
-                pending = CsvWrite(result, outs.path("sweep.csv"), pool) if csv else None
                 write_columnar(result, outs.path(names[0]))      # the staging folder makes it atomic
                 outs.write_text("sweep.json", json.dumps(result.to_dict(), indent=2))
-                if pending is not None:         # blocks no worker has started are written here
-                    pending.finish()
+                if stream is not None:
+                    stream.finish(result.size)
                     names.insert(0, "sweep.csv")
                 if drawing is not None:
                     result_of(drawing)

@@ -304,9 +304,8 @@ class SweepResult:
             out[label] = out.get(label, 0) + int(n)
         return out
 
-    def write_csv(self, path: str | Path, pool: Any = None) -> Path:
-        """One row per point (swept values, outcome, path), written in vectorised blocks, atomically;
-        with a :class:`escalab.workers.WorkerPool` the blocks are formatted by its workers."""
+    def write_csv(self, path: str | Path) -> Path:
+        """One row per point (swept values, outcome, path), written in blocks, atomically."""
         from ..atomic import atomic_path
         from .sweep_files import write_csv
 
@@ -314,7 +313,7 @@ class SweepResult:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(path) as tmp:
-                write_csv(self, tmp, pool)
+                write_csv(self, tmp)
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
         return path
@@ -339,7 +338,8 @@ class SweepResult:
 
 def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = None, scheduler: Any = None,
           chunk: int = CHUNK, progress: Progress | None = None, force_gambit: bool = False,
-          connect_timeout: float | None = None, pool: Any = None, exact: bool = False) -> SweepResult:
+          connect_timeout: float | None = None, pool: Any = None, exact: bool = False,
+          on_range: Callable[[int, np.ndarray, list[tuple[str, str]]], None] | None = None) -> SweepResult:
     """The equilibrium outcome at every point of the grid spanned by ``axes``.
 
     With ``exact`` every point is solved in rational arithmetic at the grid values as typed
@@ -349,6 +349,9 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
     a :class:`escalab.workers.WorkerPool` the caller keeps for more work); ``scheduler`` is a Dask
     scheduler address ('tcp://host:port', reached within ``connect_timeout`` seconds) or a
     ``distributed.Client``. ``force_gambit`` solves every point with pygambit (for checks).
+    ``on_range(start, codes, labels)`` is called in this thread with every range as it is solved
+    (in any order; ``labels`` are the range's own), e.g. :meth:`escalab.solve.sweep_files.CsvStream.add`
+    writing the CSV meanwhile.
 
     Workers get the grid's description once and solve ranges of points, returning one small
     integer per point; the table is the same, bit for bit, whatever runs it and however it is cut.
@@ -356,7 +359,10 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
     """
     check_axes(scenario, axes)
     if exact:
-        return _exact_sweep(scenario, axes, progress)
+        result = _exact_sweep(scenario, axes, progress)
+        if on_range is not None:
+            on_range(0, result.codes.reshape(-1), list(zip(result.labels, result.paths)))
+        return result
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
     if chunk < 1:
@@ -382,6 +388,8 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
         nonlocal done
         results.append(r)
         done += r.codes.size
+        if on_range is not None:
+            on_range(r.start, r.codes, r.labels)
         if progress:
             progress(done, total)
 

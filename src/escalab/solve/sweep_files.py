@@ -3,11 +3,17 @@
 Millions of rows must be written at the speed of the disk, not of a Python loop: a row is a few
 values from small tables (each axis has a few thousand distinct values; there are a handful of
 outcome labels), so every distinct value is formatted once. The end of a row (the last axes' values
-and the outcome) takes few distinct values too, so those endings are prepared once per process, and
-a block of rows is a gather of ready-made byte strings joined in C (four times faster than
-gathering padded bytes into one array and dropping the padding). Each block's length is known
-before it is formatted, so worker processes can format blocks in parallel and write each at its own
-offset of one file.
+and the outcome) takes few distinct values too, so those endings are prepared once, and a block of
+rows is a gather of ready-made byte strings joined in C (four times faster than gathering padded
+bytes into one array and dropping the padding).
+
+The CSV is written as the grid is solved (:class:`CsvStream`): each solved range of points is
+appended as soon as every range before it has been, by the process that collects the results, in
+between its own share of the solving (with workers, the others take more of it). One process
+appends, in order, so no block's length has to be known before it is formatted; several processes
+writing one file at once, at offsets computed beforehand, was measured slower on the machine this
+was built on (the page cache takes one writer at a time per file), and the whole CSV costs about
+what the disk takes for as many bytes of zeros, so there was nothing to gain by splitting it.
 
 Numbers are written in their shortest round-trip form (``0.1``, ``0.0005002501250625312``, ``20``), so
 reading the CSV back gives the same float64 values as the columnar file.
@@ -23,7 +29,7 @@ import io
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +41,7 @@ from ..errors import UsageError
 if TYPE_CHECKING:
     from .sweep import SweepResult
 
-BLOCK_ROWS = 131_072            # rows per formatted block: ~20 MB of padded bytes
+BLOCK_ROWS = 131_072            # rows per formatted block: about 12 MB of CSV
 ENDINGS = 1 << 16               # most row endings (last axes' values x outcomes) prepared per process
 META_KEY = b"escalab.sweep"
 
@@ -87,7 +93,7 @@ def csv_row(fields: Sequence[str]) -> bytes:
 
 @dataclass(frozen=True)
 class CsvLayout:
-    """Everything needed to format any block of a sweep's CSV: small, sent to workers once."""
+    """Everything needed to format any block of a sweep's CSV: the axes' tokens, the labels'."""
 
     shape: tuple[int, ...]
     axes: tuple[Tokens, ...]          # per axis: value + ","
@@ -110,45 +116,28 @@ class CsvLayout:
             out.append(idx)
         return out[::-1]
 
-    def block_lengths(self, codes: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-        """Bytes of the rows [bounds[i], bounds[i + 1]) for every i, without formatting them.
-
-        ``codes`` are all the rows'. The outcome column is summed per block; an axis column needs
-        no per-row work at all: its token index is ``(row // stride) % n``, so the bytes of rows
-        [0, r) follow from the prefix sums of its token lengths (exact integer arithmetic).
-        """
-        per_row = self.outcomes.length[codes]
-        starts = np.asarray(bounds[:-1], dtype=np.int64)
-        sizes = np.add.reduceat(per_row, starts) if per_row.size else np.zeros(len(starts), dtype=np.int64)
-        stride = 1
-        for tok, n in zip(reversed(self.axes), reversed(self.shape)):
-            prefix = np.concatenate([[0], np.cumsum(tok.length)])
-            q, rem = np.divmod(np.asarray(bounds, dtype=np.int64), stride)
-            before = (q // n) * prefix[-1] + prefix[q % n]            # token bytes of index steps [0, q)
-            upto = stride * before + rem * tok.length[q % n]           # ... and of rows [0, r)
-            sizes = sizes + np.diff(upto)
-            stride *= n
-        return sizes
-
     @cached_property
-    def _pieces(self) -> tuple[int, list[np.ndarray], np.ndarray]:
-        """``(m, heads, endings)``: the row of point ``(i_0, ..., i_{d-1})`` with outcome code ``k`` is
-        ``heads[0][i_0] + ... + heads[m-1][i_{m-1}] + endings[j * codes + k]``, where ``j`` is the
-        point's flat index over the last ``d - m`` axes. Those axes are folded into the endings while
-        there are at most :data:`ENDINGS` of them, so a row is usually two pieces, not ``d + 1``."""
-        pieces = [_objects(tok) for tok in (*self.axes, self.outcomes)]
-        endings, m = pieces[-1], len(self.shape)
+    def _endings(self) -> tuple[int, np.ndarray]:
+        """``(m, endings)``: the row of point ``(i_0, ..., i_{d-1})`` with outcome code ``k`` is the
+        tokens of ``i_0 .. i_{m-1}`` followed by ``endings[j * codes + k]``, where ``j`` is the
+        point's flat index over the last ``d - m`` axes. Those axes are folded into the endings
+        while there are at most :data:`ENDINGS` of them, so a row is usually two pieces, not d + 1."""
+        endings, m = _objects(self.outcomes, 0, len(self.outcomes.length)), len(self.shape)
         while m > 0 and self.shape[m - 1] * len(endings) <= ENDINGS:
             m -= 1
-            endings = _objects_of([a + b for a in pieces[m] for b in endings])
-        return m, pieces[:m], endings
+            values = _objects(self.axes[m], 0, self.shape[m])
+            endings = _objects_of([a + b for a in values for b in endings])
+        return m, endings
 
     def block(self, codes: np.ndarray, start: int, stop: int) -> bytes:
         """The CSV bytes of rows [start, stop)."""
-        m, heads, endings = self._pieces
+        m, endings = self._endings
         tail = int(np.prod(self.shape[m:], dtype=np.int64))
         within = np.arange(start, stop, dtype=np.int64) % tail
-        columns = [tok[i] for tok, i in zip(heads, self.indices(start, stop)[:m])]
+        columns = []
+        for tok, idx in zip(self.axes[:m], self.indices(start, stop)[:m]):
+            lo = int(idx.min(initial=0))             # only the values this block uses become objects
+            columns.append(_objects(tok, lo, int(idx.max(initial=0)) + 1)[idx - lo])
         columns.append(endings[within * len(self.outcomes.length) + codes])
         rows = np.empty((stop - start, len(columns)), dtype=object)
         for k, column in enumerate(columns):
@@ -156,8 +145,8 @@ class CsvLayout:
         return b"".join(rows.reshape(-1).tolist())
 
 
-def _objects(tok: Tokens) -> np.ndarray:
-    return _objects_of([tok.table[i, :n].tobytes() for i, n in enumerate(tok.length.tolist())])
+def _objects(tok: Tokens, lo: int, hi: int) -> np.ndarray:
+    return _objects_of([tok.table[i, :n].tobytes() for i, n in enumerate(tok.length[lo:hi].tolist(), lo)])
 
 
 def _objects_of(texts: list[bytes]) -> np.ndarray:
@@ -166,89 +155,69 @@ def _objects_of(texts: list[bytes]) -> np.ndarray:
     return out
 
 
-def _blocks(total: int, rows: int = BLOCK_ROWS) -> list[tuple[int, int]]:
-    return [(s, min(s + rows, total)) for s in range(0, total, rows)]
+class CsvStream:
+    """A sweep's CSV written while its grid is solved (see the module docstring).
 
+    ``add(start, codes, labels)`` takes a solved range -- its first point's flat index, one code per
+    point, and the (outcome, path) label of each code -- in any order; ranges are appended in grid
+    order as soon as they connect, so the file is the same, byte for byte, however the grid was cut
+    and whoever solved it. Labels are numbered by first appearance, as :func:`merge_chunks` numbers
+    them, and the row endings are prepared again only when a new label turns up.
+    """
 
-def layout_of(result: "SweepResult") -> CsvLayout:
-    return CsvLayout.of([a.name for a in result.axes], [a.values for a in result.axes], result.labels, result.paths)
-
-
-def _write_block_at(path: str, layout: CsvLayout, codes: np.ndarray, start: int, stop: int, offset: int) -> int:
-    """Worker task: format rows [start, stop) and write them at ``offset`` of the (pre-sized) file."""
-    data = layout.block(codes, start, stop)
-    fd = os.open(path, os.O_WRONLY)
-    try:
-        view = memoryview(data)
-        while view:
-            n = os.pwrite(fd, view, offset)
-            view, offset = view[n:], offset + n
-    finally:
-        os.close(fd)
-    return len(data)
-
-
-class CsvWrite:
-    """A sweep's CSV being written: in this process, or by a pool's workers while this process
-    does other work (the columnar file, the figure). ``finish()`` waits and syncs the file."""
-
-    def __init__(self, result: "SweepResult", path: str | Path, pool: Any = None, rows: int = BLOCK_ROWS):
+    def __init__(self, path: str | Path, names: Sequence[str], values: Sequence[np.ndarray]):
         self.path = Path(path)
-        layout = layout_of(result)
-        codes = result.codes.reshape(-1)
-        blocks = _blocks(codes.size, rows)
-        self._jobs: list[tuple[Any, tuple[Any, ...], int]] = []     # (future, task, bytes reserved) per block
-        with open(self.path, "wb") as fh:
-            fh.write(layout.header)
-            if pool is None or pool.spawned == 0 or len(blocks) < 2:
-                for s, e in blocks:
-                    fh.write(layout.block(codes[s:e], s, e))
-                fh.flush()
-                os.fsync(fh.fileno())
-                return
-            bounds = np.array([s for s, _ in blocks] + [blocks[-1][1]], dtype=np.int64)
-            sizes = [int(n) for n in layout.block_lengths(codes, bounds)]
-            fh.truncate(len(layout.header) + sum(sizes))
-        shared = pool.share(layout)
-        offset = len(layout.header)
-        for (s, e), size in zip(blocks, sizes):
-            task = (str(self.path), shared, codes[s:e], s, e, offset)
-            self._jobs.append((pool.submit(_write_shared_block, *task), task, size))
-            offset += size
+        self._layout = CsvLayout(tuple(len(v) for v in values), tuple(number_tokens(v, b",") for v in values),
+                                 Tokens.of([]), csv_row([*names, "outcome", "path"]))
+        self._labels: dict[tuple[str, str], int] = {}
+        self._next = 0
+        self._waiting: dict[int, tuple[np.ndarray, list[tuple[str, str]]]] = {}
+        self._fh = open(self.path, "wb")
+        self._fh.write(self._layout.header)
 
-    def finish(self) -> Path:
-        """Wait for the blocks. This process, free by now, writes blocks from the *end* of the file
-        while the workers go on from the front, until it reaches one a worker has taken: the two
-        meet in the middle, and nobody waits for a queue of blocks behind a busy worker."""
-        from ..workers import result_of
+    def add(self, start: int, codes: np.ndarray, labels: Sequence[tuple[str, str]]) -> None:
+        self._waiting[start] = (np.asarray(codes).reshape(-1), list(labels))
+        while self._next in self._waiting:
+            codes, labels = self._waiting.pop(self._next)
+            remap = np.array([self._number(key) for key in labels], dtype=np.int64)
+            rows = remap[codes] if len(remap) else codes
+            for s in range(0, rows.size, BLOCK_ROWS):
+                part = rows[s:s + BLOCK_ROWS]
+                self._fh.write(self._layout.block(part, self._next + s, self._next + s + part.size))
+            self._next += rows.size
 
-        jobs = list(self._jobs)
-        while jobs and jobs[-1][0].cancel():
-            _, task, size = jobs.pop()
-            self._check(_write_shared_block(*task), size)
-        for fut, _, size in jobs:
-            self._check(result_of(fut), size)
-        if self._jobs:
-            fd = os.open(self.path, os.O_WRONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+    def _number(self, key: tuple[str, str]) -> int:
+        if key not in self._labels:
+            self._labels[key] = len(self._labels)
+            self._layout = replace(self._layout, outcomes=Tokens.of([csv_row(list(k)) for k in self._labels]))
+        return self._labels[key]
+
+    def finish(self, total: int) -> Path:
+        """After the last range: the file synced and closed; every one of ``total`` points written."""
+        try:
+            if self._next != total or self._waiting:  # pragma: no cover - sweep hands over every range
+                raise RuntimeError(f"CSV has {self._next} of {total} rows; ranges from "
+                                   f"{sorted(self._waiting)} never connected")
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        finally:
+            self._fh.close()
         return self.path
 
-    @staticmethod
-    def _check(written: int, size: int) -> None:
-        if written != size:          # pragma: no cover - the lengths are computed from the same tables
-            raise RuntimeError(f"CSV block of {written} bytes where {size} were reserved")
+    def close(self) -> None:
+        """Give up (the caller discards the file)."""
+        self._fh.close()
 
 
-def _write_shared_block(path: str, shared: Any, codes: np.ndarray, start: int, stop: int, offset: int) -> int:
-    return _write_block_at(path, shared.get(), codes, start, stop, offset)
-
-
-def write_csv(result: "SweepResult", path: str | Path, pool: Any = None) -> Path:
-    """Write the sweep's CSV (one row per point) at ``path``; blocks go to ``pool``'s workers if given."""
-    return CsvWrite(result, path, pool).finish()
+def write_csv(result: "SweepResult", path: str | Path) -> Path:
+    """Write the sweep's CSV (one row per point) at ``path``."""
+    stream = CsvStream(path, [a.name for a in result.axes], [a.values for a in result.axes])
+    try:
+        stream.add(0, result.codes, list(zip(result.labels, result.paths)))
+    except BaseException:
+        stream.close()
+        raise
+    return stream.finish(result.size)
 
 
 # ------------------------------------------------------------------------------ columnar
@@ -387,5 +356,5 @@ def read_sweep(path: str | Path) -> "SweepResult":
                        meta["pygambit_points"], meta["fixed"], meta["units"])
 
 
-__all__ = ["CsvLayout", "CsvWrite", "columnar_suffix", "pyarrow_available", "read_sweep", "write_columnar",
+__all__ = ["CsvLayout", "CsvStream", "columnar_suffix", "pyarrow_available", "read_sweep", "write_columnar",
            "write_csv"]
