@@ -15,7 +15,7 @@ def solve_record(s: escalab.Scenario) -> dict:
 def test_findings_follow_the_parameters() -> None:
     s = escalab.load("escalate-to-deescalate").with_params(p_resolute=0.9)
     lines = findings(s, solve_record(s))
-    assert "Equilibrium: accept (outcome conventional_defeat)." in lines
+    assert "Equilibrium: 'Russia accepts conventional defeat' (path accept)." in lines
     # the scenario's names for the move and the decision, with the id the path line uses
     assert "On the equilibrium path Russia plays 'Accept the loss' (accept) at 'Russia, losing the conventional war'." \
         in lines

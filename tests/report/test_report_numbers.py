@@ -68,7 +68,9 @@ def test_findings_match_the_solver(default_report) -> None:
     game, sol = exact_solution(s)
     eq = sol.equilibrium(0)
     lines = results["findings"]
-    assert f"Equilibrium: {eq.path} (outcome {eq.label})." in lines
+    from escalab.report.findings import outcome_words
+
+    assert f"Equilibrium: {outcome_words(s, eq.label)} (path {eq.path})." in lines
     plays = [ln for ln in lines if ln.startswith("On the equilibrium path")]
     on_path = results["solve"]["on_path"]
     assert len(plays) == len(on_path) == 4          # Russia, each US type, Russia after the answer in kind

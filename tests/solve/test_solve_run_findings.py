@@ -43,8 +43,8 @@ def test_the_headline_and_its_alternatives_are_the_solvers(name):
 
 def test_costly_signalling_run_reports_the_separating_equilibrium():
     lines = findings(escalab.load("costly-signalling"), _record("costly-signalling"))
-    assert lines[0] == ("Equilibrium: resolute: signal > back_down; irresolute: no_signal > challenge (outcome "
-                        "resolute: resolute_signalled_deterred; irresolute: irresolute_quiet_challenged).")
+    assert lines[0] == ("Equilibrium: resolute: resolute signalled deterred; irresolute: irresolute quiet "
+                        "challenged (path resolute: signal > back_down; irresolute: no_signal > challenge).")
     assert "passes Cho and Kreps's intuitive criterion" in lines[1]
 
 

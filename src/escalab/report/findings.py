@@ -21,7 +21,7 @@ def _solve_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
     eq = rec.get("equilibrium")
     if eq is None:
         return [f"Move tree: {rec['skipped']}"] if "skipped" in rec else []
-    lines = [f"Equilibrium: {eq['path']} (outcome {eq['label']})."]
+    lines = [f"Equilibrium: {outcome_words(s, eq['label'])} (path {eq['path']})."]   # the outcome as named
     alt = rec.get("alternatives")
     if alt and alt["count"] > 1:
         lines.append(f"It is one of {alt['count']} pure sequential equilibria, listed first because {alt['why_first']}; "
