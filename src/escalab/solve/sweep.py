@@ -304,8 +304,9 @@ class SweepResult:
             out[label] = out.get(label, 0) + int(n)
         return out
 
-    def write_csv(self, path: str | Path) -> Path:
-        """One row per point (swept values, outcome, path), written in blocks, atomically."""
+    def write_csv(self, path: str | Path, pool: Any = None) -> Path:
+        """One row per point (swept values, outcome, path), written in blocks, atomically; with a
+        :class:`escalab.workers.WorkerPool` the blocks are formatted and written by its workers."""
         from ..atomic import atomic_path
         from .sweep_files import write_csv
 
@@ -313,7 +314,7 @@ class SweepResult:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(path) as tmp:
-                write_csv(self, tmp)
+                write_csv(self, tmp, pool)
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
         return path
