@@ -1,7 +1,6 @@
 """A CSV block is joined from ready-made pieces (axis values, and row endings that fold the last
 axes in while they are few): for any grid shape, any folding and any cut into blocks, the rows must
-be exactly those Python's csv module writes. Workers write each block at its own offset of one
-file, so its byte length, computed before it is formatted, must equal the formatted block's."""
+be exactly those Python's csv module writes."""
 
 from __future__ import annotations
 
@@ -9,21 +8,6 @@ import numpy as np
 import pytest
 
 from escalab.solve.sweep_files import CsvLayout
-
-
-@pytest.mark.parametrize("shape", [(7,), (13, 5), (4, 3, 6), (300, 41)])
-@pytest.mark.parametrize("rows", [1, 3, 64, 10_000])
-def test_block_lengths_equal_formatted_blocks(shape: tuple[int, ...], rows: int) -> None:
-    rng = np.random.default_rng(sum(shape) * rows)
-    values = [np.round(rng.random(n) * 10.0 ** rng.integers(0, 5, n), 4) for n in shape]
-    layout = CsvLayout.of([f"p{i}" for i in range(len(shape))], values, ["a", "b, with a comma", "c"],
-                          ["x", "y", "z -> w"])
-    total = int(np.prod(shape))
-    codes = rng.integers(0, 3, total)
-    blocks = [(s, min(s + rows, total)) for s in range(0, total, rows)]
-    bounds = np.array([s for s, _ in blocks] + [total])
-    want = [len(layout.block(codes[s:e], s, e)) for s, e in blocks]
-    assert layout.block_lengths(codes, bounds).tolist() == want
 
 
 @pytest.mark.parametrize("shape", [(7,), (13, 5), (4, 3, 6), (300, 41)])

@@ -13,7 +13,7 @@ import pytest
 
 from escalab.solve import sweep_files
 from escalab.solve.sweep import parse_axis, sweep
-from escalab.solve.sweep_files import CsvStream, ParallelCsv, read_sweep, write_columnar, write_csv
+from escalab.solve.sweep_files import CsvStream, read_sweep, write_columnar, write_csv
 from escalab.workers import WorkerPool
 
 GRID = ("p_resolute=0:1:31", "c_limited=0:20:17")
@@ -72,8 +72,6 @@ def test_csv_blocks_equal_the_csv_module(serial, tmp_path) -> None:
                     serial.paths[k]])
     expected = buf.getvalue().encode()
     assert write_csv(serial, tmp_path / "one.csv").read_bytes() == expected
-    with WorkerPool(2) as pool:                    # blocks formatted by a worker at their own offsets
-        assert ParallelCsv(serial, tmp_path / "par.csv", pool, rows=37).finish().read_bytes() == expected
 
 
 def test_the_csv_streamed_while_solving_is_the_same_file_however_the_ranges_arrive(

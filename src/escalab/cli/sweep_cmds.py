@@ -1,11 +1,10 @@
 """``escalab sweep``: a scenario solved over a parameter grid, written as files (issues 3 and 11).
 
-In one process the CSV is appended while the grid is solved, range by range. With ``--workers N``
-one pool of N processes is started first (this process is one of them): a worker imports the
-figure's libraries while the grid is solved; then the workers draw the phase diagram and format
-and write the CSV's blocks, each at its own offset of one file, while this process writes the
-columnar file and then takes the CSV's last blocks. Every file is staged and published together
-(``output_set``).
+With ``--workers N`` one pool of N processes is started first (this process is one of them). The
+CSV is written while the grid is solved: this process appends each solved range in between its own
+share of the solving, so the workers take more of it. A worker imports the figure's libraries
+meanwhile too, and draws the phase diagram once the grid is solved, while this process writes the
+columnar file. Every file is staged and published together (``output_set``).
 """
 
 from __future__ import annotations
@@ -65,7 +64,7 @@ def register(app: typer.Typer) -> None:
         from ..atomic import output_set
         from ..report.solve_tables import sweep_table
         from ..solve.sweep import check_axes, parse_axis, sweep
-        from ..solve.sweep_files import CsvStream, ParallelCsv, columnar_suffix, pyarrow_available, write_columnar
+        from ..solve.sweep_files import CsvStream, columnar_suffix, pyarrow_available, write_columnar
         from ..workers import WorkerPool
 
         if not grid:
@@ -97,7 +96,7 @@ def register(app: typer.Typer) -> None:
                 pool.submit(call_named, "escalab.workers:preload", PLOT_MODULE)
             with output_set(out_dir) as outs:
                 stream = CsvStream(outs.path("sweep.csv"), [a.name for a in axes], [a.values for a in axes]) \
-                    if csv and pool is None else None
+                    if csv else None
                 try:
                     if pool is not None and pyarrow_available():
                         import pyarrow.parquet  # noqa: F401 - imported while the workers solve, not after
@@ -117,14 +116,10 @@ def register(app: typer.Typer) -> None:
                     else:
                         from ..report.phase_diagram import plot_phase_diagram
                         plot_phase_diagram(result, outs.path("phase-diagram.png"))
-                blocks = ParallelCsv(result, outs.path("sweep.csv"), pool) if csv and pool is not None else None
                 write_columnar(result, outs.path(names[0]))      # the staging folder makes it atomic
                 outs.write_text("sweep.json", json.dumps(result.to_dict(), indent=2))
                 if stream is not None:
                     stream.finish(result.size)
-                if blocks is not None:                # the blocks no worker has started are written here
-                    blocks.finish()
-                if csv:
                     names.insert(0, "sweep.csv")
                 if drawing is not None:
                     result_of(drawing)

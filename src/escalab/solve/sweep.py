@@ -304,9 +304,8 @@ class SweepResult:
             out[label] = out.get(label, 0) + int(n)
         return out
 
-    def write_csv(self, path: str | Path, pool: Any = None) -> Path:
-        """One row per point (swept values, outcome, path), written in blocks, atomically; with a
-        :class:`escalab.workers.WorkerPool` the blocks are formatted and written by its workers."""
+    def write_csv(self, path: str | Path) -> Path:
+        """One row per point (swept values, outcome, path), written in blocks, atomically."""
         from ..atomic import atomic_path
         from .sweep_files import write_csv
 
@@ -314,7 +313,7 @@ class SweepResult:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(path) as tmp:
-                write_csv(self, tmp, pool)
+                write_csv(self, tmp)
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
         return path
