@@ -13,8 +13,9 @@ between its own share of the solving (with workers, the others take more of it),
 about 1.5 MB. Measured on the machine this was built on, 4 million points with two workers, this
 took 2.15-2.31 s end to end against 2.43-2.57 s for the finished table's CSV cut into 12 MB blocks
 that the workers formatted and wrote at offsets computed beforehand, with a third less system
-time: small blocks reuse the same memory, where each 12 MB one was fresh memory the virtual
-machine had to hand out, and one process appending does not contend with another for the file.
+time (small blocks reuse memory the process already holds; each 12 MB block was probably fresh
+memory for the virtual machine to hand out), and one process appending contends with no other
+for the file.
 
 Numbers are written in their shortest round-trip form (``0.1``, ``0.0005002501250625312``, ``20``), so
 reading the CSV back gives the same float64 values as the columnar file.
@@ -162,8 +163,9 @@ class CsvStream:
     ``add(start, codes, labels)`` takes a solved range -- its first point's flat index, one code per
     point, and the (outcome, path) label of each code -- in any order; ranges are appended in grid
     order as soon as they connect, so the file is the same, byte for byte, however the grid was cut
-    and whoever solved it. Labels are numbered by first appearance, as :func:`merge_chunks` numbers
-    them, and the row endings are prepared again only when a new label turns up.
+    and whoever solved it. Labels are numbered by first appearance, as
+    :func:`escalab.solve.sweep.merge_chunks` numbers them, and the row endings are prepared again
+    only when a new label turns up.
     """
 
     def __init__(self, path: str | Path, names: Sequence[str], values: Sequence[np.ndarray]):
