@@ -303,6 +303,27 @@ def _given_posteriors(Y: np.ndarray, acc: np.ndarray, m: np.ndarray) -> np.ndarr
     return np.einsum("ax,nxu->nau", acc, Z, optimize=True)
 
 
+def _type_mixes(r: np.ndarray, a: np.ndarray, a2: np.ndarray, b: np.ndarray, pooled: np.ndarray, At: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate, the mixing type's mix (a with probability r, else a') and the other type's:
+    the same mix where it is indifferent between the same two actions (``pooled``), else b."""
+    k = np.arange(len(r))
+    mix = np.zeros((len(r), At))
+    mix[k, a] = r
+    mix[k, a2] += 1 - r
+    return mix, np.where(pooled[:, None], mix, np.eye(At)[b])
+
+
+def _uninformed_affine(wt: np.ndarray, wo: np.ndarray, Ath_a: np.ndarray, Ath_a2: np.ndarray, Ao_a: np.ndarray,
+                       Ao_a2: np.ndarray, Ao_b: np.ndarray, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The uninformed actor's value of each action, affine in r = P(the mixing type plays a):
+    c0 + r c1, weighing the mixing type by ``wt`` and the other by ``wo`` (its rows of values
+    ``A*_x`` against the typed actions a, a' and the other type's b)."""
+    c0 = wt * Ath_a2 + np.where(pooled, wo * Ao_a2, wo * Ao_b)
+    c1 = wt * (Ath_a - Ath_a2) + np.where(pooled, wo * (Ao_a - Ao_a2), 0.0)
+    return c0, c1
+
+
 def _pairs(k: int) -> np.ndarray:
     return np.array([(i, j) for i in range(k) for j in range(i + 1, k)], dtype=np.int64).reshape(-1, 2)
 
@@ -356,10 +377,8 @@ def _two_by_two_typed(A: list[np.ndarray], B: list[np.ndarray], acc: np.ndarray,
         pooled = (near[c, a[ia]] & near[c, a2[ia]])[:, None]
         # The uninformed actor's value of each action, affine in r = P(type θ plays a): c0 + r c1.
         wt, wo = w[nn, th, None], w[nn, o, None]
-        At_a, At_a2 = A[th][nn, a[ia]], A[th][nn, a2[ia]]                        # (c, Au)
-        Ao_a, Ao_a2, Ao_b = A[o][nn, a[ia]], A[o][nn, a2[ia]], A[o][nn, b]
-        c0 = wt * At_a2 + np.where(pooled, wo * Ao_a2, wo * Ao_b)
-        c1 = wt * (At_a - At_a2) + np.where(pooled, wo * (Ao_a - Ao_a2), 0.0)
+        c0, c1 = _uninformed_affine(wt, wo, A[th][nn, a[ia]], A[th][nn, a2[ia]], A[o][nn, a[ia]], A[o][nn, a2[ia]],
+                                    A[o][nn, b], pooled)
         D0, D1 = c0[c, u[iu]] - c0[c, v[iu]], c1[c, u[iu]] - c1[c, v[iu]]
         with np.errstate(divide="ignore", invalid="ignore"):
             r = -D0 / D1
@@ -371,10 +390,7 @@ def _two_by_two_typed(A: list[np.ndarray], B: list[np.ndarray], acc: np.ndarray,
         if not good.any():
             continue
         # A candidate whose mix implies the posteriors assumed is an equilibrium as it stands: those first.
-        mix_th = np.zeros((len(c), At))
-        mix_th[c, a[ia]] = r
-        mix_th[c, a2[ia]] += 1 - r
-        mix_o = np.where(pooled, mix_th, np.eye(At)[b])
+        mix_th, mix_o = _type_mixes(r, a[ia], a2[ia], b, pooled[:, 0], At)
         mixes = (mix_th, mix_o) if th == 0 else (mix_o, mix_th)
         post = posterior_index(g[nn, None], _likelihood(mixes[0], acc), _likelihood(mixes[1], acc), grid)
         fits = (post == m[nn]).all(axis=1)
@@ -492,11 +508,7 @@ def _scan_support(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarray, g
     rows = np.arange(n)
 
     def mixes(r: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        k = np.arange(len(idx))
-        mix = np.zeros((len(idx), At))
-        mix[k, a[idx]] = r
-        mix[k, a2[idx]] += 1 - r
-        other = np.where(pooled[idx, None], mix, np.eye(At)[b[idx]])
+        mix, other = _type_mixes(r, a[idx], a2[idx], b[idx], pooled[idx], At)
         first = th[idx, None] == 0
         return np.where(first, mix, other), np.where(first, other, mix)
 
@@ -520,9 +532,7 @@ def _scan_support(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarray, g
         mu = g[ii] / grid
         wt = np.where(th[ii] == 0, mu, 1.0 - mu)[:, None]
         wo = np.where(th[ii] == 0, 1.0 - mu, mu)[:, None]
-        pool = pooled[ii, None]
-        c0 = wt * Ath[k, a2i] + np.where(pool, wo * Ao[k, a2i], wo * Ao[k, bi])
-        c1 = wt * (Ath[k, ai] - Ath[k, a2i]) + np.where(pool, wo * (Ao[k, ai] - Ao[k, a2i]), 0.0)
+        c0, c1 = _uninformed_affine(wt, wo, Ath[k, ai], Ath[k, a2i], Ao[k, ai], Ao[k, a2i], Ao[k, bi], pooled[ii, None])
         r = -(c0[k, ui] - c0[k, vi]) / (c1[k, ui] - c1[k, vi])
     ok = np.isfinite(s) & (s >= 0) & (s <= 1) & np.isfinite(r) & (r >= 0) & (r <= 1)
     ii, s, r, ui, vi = ii[ok], s[ok], r[ok], ui[ok], vi[ok]
