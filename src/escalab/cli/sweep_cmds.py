@@ -92,8 +92,8 @@ def register(app: typer.Typer) -> None:
             out_dir = out or Path("escalab-out") / scenario.id
             drawn_by_pool = figure and len(axes) <= 2 and pool is not None
             if drawn_by_pool:                     # a worker imports matplotlib while the grid is solved
-                from ..workers import call_named, result_of
-                pool.submit(call_named, "escalab.workers:preload", PLOT_MODULE)
+                from ..workers import call_named, preload, result_of
+                pool.submit(preload, PLOT_MODULE)
             with output_set(out_dir) as outs:
                 stream = CsvStream(outs.path("sweep.csv"), [a.name for a in axes], [a.values for a in axes]) \
                     if csv else None
@@ -103,26 +103,25 @@ def register(app: typer.Typer) -> None:
                     with progress_bar(f"sweep {scenario.id}") as cb:
                         result = sweep(scenario, axes, scheduler=scheduler, chunk=chunk, progress=cb, pool=pool,
                                        exact=exact, on_range=stream.add if stream is not None else None)
-                except BaseException:
+                    names = ["sweep" + columnar_suffix(), "sweep.json"]
+                    drawing = None
+                    if figure and len(axes) <= 2:
+                        names.append("phase-diagram.png")
+                        if drawn_by_pool:           # a worker draws it while this process writes
+                            drawing = pool.submit(call_named, PLOT, result, str(outs.path("phase-diagram.png")))
+                        else:
+                            from ..report.phase_diagram import plot_phase_diagram
+                            plot_phase_diagram(result, outs.path("phase-diagram.png"))
+                    write_columnar(result, outs.path(names[0]))      # the staging folder makes it atomic
+                    outs.write_text("sweep.json", json.dumps(result.to_dict(), indent=2))
                     if stream is not None:
+                        stream.finish(result.size)
+                        names.insert(0, "sweep.csv")
+                    if drawing is not None:
+                        result_of(drawing)
+                finally:
+                    if stream is not None:      # closed by finish(); on a failure, closed before the discard
                         stream.close()
-                    raise
-                names = ["sweep" + columnar_suffix(), "sweep.json"]
-                drawing = None
-                if figure and len(axes) <= 2:
-                    names.append("phase-diagram.png")
-                    if drawn_by_pool:           # a worker draws it while this process writes
-                        drawing = pool.submit(call_named, PLOT, result, str(outs.path("phase-diagram.png")))
-                    else:
-                        from ..report.phase_diagram import plot_phase_diagram
-                        plot_phase_diagram(result, outs.path("phase-diagram.png"))
-                write_columnar(result, outs.path(names[0]))      # the staging folder makes it atomic
-                outs.write_text("sweep.json", json.dumps(result.to_dict(), indent=2))
-                if stream is not None:
-                    stream.finish(result.size)
-                    names.insert(0, "sweep.csv")
-                if drawing is not None:
-                    result_of(drawing)
                 sizes = {n: outs.path(n).stat().st_size for n in names}
         finally:
             if pool is not None:

@@ -170,8 +170,7 @@ class CsvStream:
 
     def __init__(self, path: str | Path, names: Sequence[str], values: Sequence[np.ndarray]):
         self.path = Path(path)
-        self._layout = CsvLayout(tuple(len(v) for v in values), tuple(number_tokens(v, b",") for v in values),
-                                 Tokens.of([]), csv_row([*names, "outcome", "path"]))
+        self._layout = CsvLayout.of(names, values, [], [])          # labels are added as they turn up
         self._labels: dict[tuple[str, str], int] = {}
         self._next = 0
         self._waiting: dict[int, tuple[np.ndarray, list[tuple[str, str]]]] = {}
@@ -208,7 +207,8 @@ class CsvStream:
         return self.path
 
     def close(self) -> None:
-        """Give up (the caller discards the file)."""
+        """Close the file: after :meth:`finish` nothing is left to do; before it, the caller gives up
+        and discards the file."""
         self._fh.close()
 
 
