@@ -111,6 +111,22 @@ def test_vectorised_equals_per_point_solution(default_scenario):
             assert info.actions[int(sol.choice[info.index][i])] == eq.choice(info.label)
 
 
+def test_every_array_of_a_solution_has_one_entry_per_point(default_scenario):
+    """Payoffs constant over the grid are kept as one entry inside the passes; what a reader gets
+    has one entry per point all the same, equal to the one-point solution at that point."""
+    p = np.linspace(0.05, 0.95, 9)
+    game = default_scenario.compile("sequential")
+    sol = solve_sequential(game, {"p_resolute": p})          # most payoffs do not depend on p_resolute
+    arrays = [*sol.choice.values(), *sol.ties.values(), *sol.beliefs.values(), *sol.reach.values(),
+              *sol.payoffs, *(q for qs in sol.action_values.values() for q in qs)]
+    assert all(np.shape(a) == (9,) for a in arrays)
+    for i in (0, 4, 8):
+        one = solve_sequential(game, {"p_resolute": p[i:i + 1]})
+        assert [float(v[0]) for v in one.payoffs] == [float(v[i]) for v in sol.payoffs]
+        assert {n: float(b[0]) for n, b in one.beliefs.items()} == {n: float(b[i]) for n, b in sol.beliefs.items()}
+        assert {t: float(r[0]) for t, r in one.reach.items()} == {t: float(r[i]) for t, r in sol.reach.items()}
+
+
 def test_vectorised_agrees_with_pygambit_on_sample_points(default_scenario):
     rng = np.random.default_rng(3)
     game = default_scenario.compile("sequential")

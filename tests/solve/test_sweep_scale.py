@@ -95,6 +95,25 @@ def test_the_csv_streamed_while_solving_is_the_same_file_however_the_ranges_arri
         assert live.finish(flat.size).read_bytes() == expected
 
 
+def test_csv_stream_syncs_in_the_background_and_closes_on_either_path(serial, axes, tmp_path) -> None:
+    flat = serial.codes.reshape(-1)
+    labels = list(zip(serial.labels, serial.paths))
+    done = CsvStream(tmp_path / "done.csv", [a.name for a in axes], [a.values for a in axes])
+    done.add(0, flat, labels)
+    done.end(flat.size)                      # the sync starts; other files would be written now
+    assert done.finish(flat.size).read_bytes() == write_csv(serial, tmp_path / "whole.csv").read_bytes()
+    given_up = CsvStream(tmp_path / "given_up.csv", [a.name for a in axes], [a.values for a in axes])
+    given_up.add(0, flat, labels)
+    given_up.end(flat.size)
+    given_up.close()                         # a later file failed: the sync ends, the file closes
+    assert given_up._fh.closed and given_up._synced.done()
+    short = CsvStream(tmp_path / "short.csv", [a.name for a in axes], [a.values for a in axes])
+    short.add(0, flat[:10], labels)
+    with pytest.raises(RuntimeError, match=f"10 of {flat.size} rows"):
+        short.finish(flat.size)
+    assert short._fh.closed
+
+
 def test_labels_that_need_quoting_are_quoted_like_the_csv_module(serial, tmp_path) -> None:
     odd = type(serial)(serial.scenario, serial.title, serial.axes, serial.codes,
                        ['a, "quoted" one'] + serial.labels[1:], ["x,y"] + serial.paths[1:], serial.method)

@@ -4,7 +4,7 @@ With ``--workers N`` one pool of N processes is started first (this process is o
 CSV is written while the grid is solved: this process appends each solved range in between its own
 share of the solving, so the workers take more of it. A worker imports the figure's libraries
 meanwhile too, and draws the phase diagram once the grid is solved, while this process writes the
-columnar file. Every file is staged and published together (``output_set``).
+columnar file and a thread syncs the CSV to disk. Every file is staged and published together (``output_set``).
 """
 
 from __future__ import annotations
@@ -103,6 +103,8 @@ def register(app: typer.Typer) -> None:
                     with progress_bar(f"sweep {scenario.id}") as cb:
                         result = sweep(scenario, axes, scheduler=scheduler, chunk=chunk, progress=cb, pool=pool,
                                        exact=exact, on_range=stream.add if stream is not None else None)
+                    if stream is not None:
+                        stream.end(result.size)     # synced to disk while the other files are written
                     names = ["sweep" + columnar_suffix(), "sweep.json"]
                     drawing = None
                     if figure and len(axes) <= 2:

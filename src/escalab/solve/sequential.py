@@ -117,6 +117,18 @@ class SequentialSolution:
     iterations: int
     tol: np.ndarray | None = None          # per point: the tie tolerance the choices were made with
 
+    def __post_init__(self) -> None:
+        # the passes keep what is constant over the points as one entry (see _arrays); readers get
+        # one entry per point, as read-only views
+        def full(a: np.ndarray) -> np.ndarray:
+            return a if np.shape(a) == (self.size,) else np.broadcast_to(a, (self.size,))
+        for d in (self.choice, self.ties, self.beliefs, self.reach):
+            for k, v in d.items():
+                d[k] = full(v)
+        for j, qs in self.action_values.items():
+            self.action_values[j] = [full(q) for q in qs]
+        self.payoffs = tuple(full(v) for v in self.payoffs)
+
     # ------------------------------------------------------------------ labels
     def outcome_codes(self) -> tuple[np.ndarray, list[dict[int, Any]]]:
         """An integer per point naming the set of reached terminals, and each code's reach map."""
@@ -215,7 +227,7 @@ def _arrays(game: ExtensiveGame, values: Mapping[str, Any] | None
     def arr(x: Any) -> np.ndarray:
         a = np.asarray(x, dtype=dtype)
         if a.ndim == 0:
-            return np.full(size, x, dtype=dtype)
+            return np.full(1, x, dtype=dtype)       # broadcast where used: no pass over a constant
         a = a.reshape(-1)
         if a.shape != (size,):
             raise ModelError(f"parameter arrays must all have one length ({size}); got shape {np.shape(x)}")
@@ -302,10 +314,10 @@ def solve_sequential(game: ExtensiveGame, values: Mapping[str, Any] | None = Non
     zero = Fraction(0) if exact else 0.0
     one = Fraction(1) if exact else 1.0
     parent = node_parent(game)
-    paystack = {i: np.stack(vs) for i, vs in pays.items()}
+    paystack = {i: np.stack(np.broadcast_arrays(*vs)) for i, vs in pays.items()}
 
     # chance weight of every node: independent of the profile
-    weight: dict[int, np.ndarray] = {0: np.full(size, one, dtype=object if exact else float)}
+    weight: dict[int, np.ndarray] = {0: np.full(1, one, dtype=object if exact else float)}
     for n in game.nodes:
         for k, ch in enumerate(n.children):
             weight[ch] = weight[n.index] * probs[n.index][k] if n.kind == "chance" else weight[n.index]

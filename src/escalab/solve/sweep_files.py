@@ -31,6 +31,7 @@ import io
 import json
 import os
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -174,6 +175,8 @@ class CsvStream:
         self._labels: dict[tuple[str, str], int] = {}
         self._next = 0
         self._waiting: dict[int, tuple[np.ndarray, list[tuple[str, str]]]] = {}
+        self._sync: ThreadPoolExecutor | None = None
+        self._synced: Future | None = None
         self._fh = open(self.path, "wb")
         self._fh.write(self._layout.header)
 
@@ -194,21 +197,33 @@ class CsvStream:
             self._layout = replace(self._layout, outcomes=Tokens.of([csv_row(list(k)) for k in self._labels]))
         return self._labels[key]
 
-    def finish(self, total: int) -> Path:
-        """After the last range: the file synced and closed; every one of ``total`` points written."""
-        try:
-            if self._next != total or self._waiting:  # pragma: no cover - sweep hands over every range
-                raise RuntimeError(f"CSV has {self._next} of {total} rows; ranges from "
-                                   f"{sorted(self._waiting)} never connected")
+    def end(self, total: int) -> None:
+        """After the last range: check that every one of ``total`` points was written and start
+        syncing the file to disk on a thread (it waits on the disk, not on the CPU), so the caller
+        writes its other files meanwhile; :meth:`finish` waits for it."""
+        if self._next != total or self._waiting:      # sweep hands over every range; a caller may not
+            raise RuntimeError(f"CSV has {self._next} of {total} rows; ranges from "
+                               f"{sorted(self._waiting)} never connected")
+        if self._sync is None:
             self._fh.flush()
-            os.fsync(self._fh.fileno())
+            self._sync = ThreadPoolExecutor(max_workers=1)
+            self._synced = self._sync.submit(os.fsync, self._fh.fileno())
+
+    def finish(self, total: int) -> Path:
+        """The file synced and closed, every one of ``total`` points written."""
+        try:
+            self.end(total)
+            assert self._synced is not None
+            self._synced.result()
         finally:
-            self._fh.close()
+            self.close()
         return self.path
 
     def close(self) -> None:
         """Close the file: after :meth:`finish` nothing is left to do; before it, the caller gives up
         and discards the file."""
+        if self._sync is not None:
+            self._sync.shutdown(wait=True)           # a sync under way ends before its file closes
         self._fh.close()
 
 
