@@ -5,7 +5,8 @@ from __future__ import annotations
 import escalab
 from escalab.report import solve_section
 from escalab.report.colours import OutcomeColours
-from escalab.report.findings import findings
+from escalab.report.findings import findings, path_line, path_steps
+from escalab.solve.sequential import solve_sequential
 
 
 def solve_record(s: escalab.Scenario) -> dict:
@@ -134,7 +135,44 @@ def test_terminal_summary_puts_the_path_in_one_line() -> None:
 
     lines = ["Equilibrium: a > b.", "On the equilibrium path X plays 'a' at 'one'.",
              "On the equilibrium path Y plays 'b' at 'two'.", "The outcome changes when p reaches 1."]
-    assert _path_in_one_line(lines) == [
-        "Equilibrium: a > b.", "On the equilibrium path: X plays 'a' at 'one'; then Y plays 'b' at 'two'.",
-        "The outcome changes when p reaches 1."]
-    assert _path_in_one_line(lines[:2]) == lines[:2]          # one step stays as it is
+    one = path_line([((), "X plays 'a' at 'one'"), ((), "Y plays 'b' at 'two'")])
+    assert one == "On the equilibrium path: X plays 'a' at 'one'; then Y plays 'b' at 'two'."
+    assert _path_in_one_line(lines, one) == [lines[0], one, lines[3]]
+    assert _path_in_one_line(lines[:2], one) == lines[:2]          # one step stays as it is
+
+
+def test_a_path_per_type_is_told_per_type() -> None:
+    """With private types, each type's moves are given under its condition, never as following the
+    other type's (the default scenario: the resolute US answers in kind and Russia stops; the
+    irresolute US stops), and each step's condition is what the solver's play reaches it under."""
+    s = escalab.load("escalate-to-deescalate")
+    rec = solve_record(s)
+    lines = [ln for ln in findings(s, rec) if ln.startswith("On the equilibrium path")]
+    assert lines == [
+        "On the equilibrium path Russia plays 'Fire a few low-yield weapons' (limited_use) at 'Russia, losing the "
+        "conventional war'.",
+        "On the equilibrium path, if United States / NATO is resolute, United States / NATO plays 'Answer with a "
+        "low-yield weapon' (answer_in_kind) at 'The US President after Russian limited use'.",
+        "On the equilibrium path, if United States / NATO is resolute, Russia plays 'Stop after the exchange' (stop) "
+        "at 'Russia after a US answer in kind'.",
+        "On the equilibrium path, if United States / NATO is irresolute, United States / NATO plays 'Stop the war' "
+        "(stop) at 'The US President after Russian limited use'."]
+    assert path_line(path_steps(s, rec["solve"])) == (
+        "On the equilibrium path: Russia plays 'Fire a few low-yield weapons' (limited_use) at 'Russia, losing the "
+        "conventional war'; if United States / NATO is resolute: United States / NATO plays 'Answer with a "
+        "low-yield weapon' (answer_in_kind) at 'The US President after Russian limited use', then Russia plays "
+        "'Stop after the exchange' (stop) at 'Russia after a US answer in kind'; if United States / NATO is "
+        "irresolute: United States / NATO plays 'Stop the war' (stop) at 'The US President after Russian limited use'.")
+    # the conditions are the solver's: each step's choice is reached exactly under its draws
+    game = s.compile("sequential", exact=True)
+    sol = solve_sequential(game)
+    for d in rec["solve"]["on_path"]:
+        info = next(i for i in game.infosets if i.label == d["infoset"])
+        reached = [n for n in info.nodes if any(float(r[0]) > 0 and game.nodes[t].id.startswith(game.nodes[n].id + "/")
+                                                for t, r in sol.reach.items())]
+        types = {game.nodes[n].id.split("/")[0] for n in reached}
+        assert types == ({"resolute", "irresolute"} if not d["given"] else {g.split(" is ")[1] for g in d["given"]})
+    # a game whose types both reach the receiver's choice: that choice is certain, each sender's is not
+    bq = escalab.load("beer-quiche")
+    givens = [d["given"] for d in solve_record(bq)["solve"]["on_path"]]
+    assert givens == [["Sender is weak"], [], ["Sender is strong"]]

@@ -76,8 +76,11 @@ def test_findings_match_the_solver(default_report) -> None:
     assert len(plays) == len(on_path) == 4          # Russia, each US type, Russia after the answer in kind
     for ln, d in zip(plays, on_path):
         assert eq.choice(d["infoset"]) == d["action"]
-        m = re.fullmatch(r"On the equilibrium path (.+) plays '(.+?)' \((\S+)\) at '(.+)'\.", ln)
-        assert m and m.groups() == (d["actor_name"], d["action_label"], d["action"], d["where"]), ln
+        m = re.fullmatch(r"On the equilibrium path(?:, if (.+?),)? (.+) plays '(.+?)' \((\S+)\) at '(.+)'\.", ln)
+        # a step reached under one type only names the type in its condition, not twice
+        who = s.spec.actors[d["actor"]].name if d["given"] and d["type"] else d["actor_name"]
+        assert m and m.groups() == (" or ".join(d["given"]) or None, who, d["action_label"], d["action"],
+                                    d["where"]), ln
     changes = [ln for ln in lines if ln.startswith("The outcome changes to")]
     assert changes
     fgame = s.compile("sequential")
@@ -101,17 +104,19 @@ def test_findings_match_the_solver(default_report) -> None:
     crisis, base = row["crisis"], results["variants"]["base"]["crisis"]
     assert crisis["same"] is False
     (variant,) = [ln for ln in lines if "escalate-to-deescalate-no-low-yield" in ln]
+    said = {o: f"'{out.label}'" for o, out in s.spec.sequential.outcomes.items()}    # as the scenario words them
     assert variant.startswith(
         "Escalate to de-escalate, without the US low-yield option (escalate-to-deescalate-no-low-yield, variant) "
         "removes the move 'Answer with a low-yield weapon' at 'The US President after Russian limited use' "
         "(us_decides.answer_in_kind) and with it United States / NATO's ladder action 'Limited "
         "nuclear use' (its other ladder actions remain, so the ladder crisis can still differ from the tree): the "
-        "equilibrium outcome changes from resolute: limited_exchange; irresolute: us_stops to us_stops; ")
+        f"equilibrium outcome changes from resolute: {said['limited_exchange']}; irresolute: {said['us_stops']} to "
+        f"{said['us_stops']}; ")
     assert "the ladder crisis is the same" not in variant
     ends = (f"most often {base['most_often'].replace('us_', 'United States / NATO ')} "
             f"({100 * base['p_most_often']:.0f}%), strategic war {100 * base['strategic_war']:.1f}%")
     assert f"strategic war {100 * crisis['strategic_war']:.1f}%" in variant
-    assert variant.endswith(f"(here {ends}).") or variant.endswith(f"read the same: {ends}.")
+    assert variant.endswith(f"(in this scenario: {ends}).") or variant.endswith(f"read the same: {ends}.")
 
 
 def test_why_is_the_solvers_arithmetic(default_report) -> None:
@@ -129,7 +134,14 @@ def test_why_is_the_solvers_arithmetic(default_report) -> None:
             assert float(eval(expr, {})) == pytest.approx(o["value"], abs=1e-12)  # noqa: S307 - our own digits
     root = by_label["russia_decides"]
     assert root["sentence"] == ("Russia compares limited_use (Fire a few low-yield weapons): 0.3 × (-16) + 0.7 × 8 "
-                                "= 0.8 with accept: -10; it plays limited_use.")
+                                "= 0.8 with accept (Accept the loss): -10; it plays limited_use.")
+    # what follows each option, in the scenario's words
+    (fire,) = [o for o in root["options"] if o["action"] == "limited_use"]
+    stories = [t["story"] for t in fire["terms"]]
+    assert stories == ["United States / NATO (resolute) plays 'Answer with a low-yield weapon', Russia plays 'Stop "
+                       "after the exchange', ends in 'A limited nuclear exchange, then Russia stops'",
+                       "United States / NATO (irresolute) plays 'Stop the war', ends in 'Escalation to de-escalate "
+                       "succeeds; the war stops on Russia's terms'"]
 
 
 def test_threats_match_credibility(default_report) -> None:

@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..model import ExtensiveGame
+from ..model.extensive import TYPES_NODE
 from ..solve.assessment import node_steps
 from ..solve.assessments import BeliefRange
 from ..solve.sequential import SequentialSolution
@@ -79,6 +80,35 @@ def chance_context(game: ExtensiveGame, idx: int) -> str:
     return ", ".join(a for p, a in node_steps(game, idx) if game.nodes[p].kind == "chance")
 
 
+def chance_weight(game: ExtensiveGame, idx: int) -> Any:
+    """The probability of chance's draws on the way to node ``idx`` (exact in an exact game)."""
+    w: Any = 1
+    for p, a in node_steps(game, idx):
+        node = game.nodes[p]
+        if node.kind == "chance":
+            w = w * node.probs[node.actions.index(a)]
+    return w
+
+
+def draw_words(game: ExtensiveGame, idx: int) -> str:
+    """What chance has drawn on the way to node ``idx``, in words: a private type as 'United States /
+    NATO is resolute', any other draw as "chance draws 'label'"; '' where nothing was drawn."""
+    actors = game.scenario.spec.actors
+    typed = [a for a, spec in actors.items() if spec.types]
+    words = []
+    for p, a in node_steps(game, idx):
+        node = game.nodes[p]
+        if node.kind != "chance":
+            continue
+        if node.source != TYPES_NODE:
+            words.append(f"chance draws '{move_label(game, node.source, a)}'")
+            continue
+        for part in a.split(","):            # the Harsanyi root draws 't', or 'actor:t,actor:t' for several
+            who, sep, t = part.partition(":")
+            words.append(f"{actors[who if sep else typed[0]].name} is {t if sep else who}")
+    return " and ".join(words)
+
+
 class _Values:
     """Continuation values of every node under the equilibrium choices of one solution point."""
 
@@ -109,14 +139,14 @@ class _Values:
         """(arithmetic for ``player``'s value from node ``idx`` on, the moves that lead there)."""
         n = self.game.nodes[idx]
         if n.kind == "terminal":
-            return fmt(n.payoffs[player]), [f"ends in {_outcome_label(self.game, n.outcome)}"]
+            return fmt(n.payoffs[player]), [f"ends in '{_outcome_label(self.game, n.outcome)}'"]
         if n.kind == "decision":
             assert n.infoset is not None and n.player is not None
             info = self.game.infosets[n.infoset]
             k = self.choice(n.infoset)
             arith, story = self.describe(n.children[k], player, depth)
             who = actor_name(self.game, n.player, info.own_type)
-            return arith, [f"{who} plays {n.actions[k]}"] + story
+            return arith, [f"{who} plays '{move_label(self.game, n.source, n.actions[k])}'"] + story
         if depth >= 2 or len(n.children) > MAX_TERMS:
             return fmt(self(idx)[player]), ["chance decides what follows"]
         parts, stories = [], []
@@ -166,7 +196,7 @@ def explain_choices(game: ExtensiveGame, sol: SequentialSolution, on_path: set[s
         others = [o for o in options if o["action"] != chosen]
         pick = next(o for o in options if o["action"] == chosen)
         sentence = (f"{who} compares {chosen} ({pick['label']}): {pick['arithmetic']}"
-                    + "".join(f"{' with' if i == 0 else ','} {o['action']}: {o['arithmetic']}"
+                    + "".join(f"{' with' if i == 0 else ','} {o['action']} ({o['label']}): {o['arithmetic']}"
                               for i, o in enumerate(others))
                     + f"; it plays {chosen}" + (f" (tied with {', '.join(t for t in ties if t != chosen)})"
                                                  if len(ties) > 1 else "") + ".")

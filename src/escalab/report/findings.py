@@ -28,14 +28,9 @@ def _solve_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
                      f"the other{'s' if alt['count'] > 2 else ''}: {'; '.join(alt['others'])}.")
     for text in (alt or {}).get("off_path_sentences", []):
         lines.append(f"Off the equilibrium path, {text}.")
-    for d in rec.get("on_path", []):
-        if "where" in d:   # results.json written before names were recorded has the ids only
-            plays = f"'{d['action_label']}'"
-            if d["action_label"] not in (d["action"], d["action"].replace("_", " ")):
-                plays += f" ({d['action']})"   # the id, as the path above writes it
-            lines.append(f"On the equilibrium path {d['actor_name']} plays {plays} at '{d['where']}'.")
-        else:
-            lines.append(f"On the equilibrium path {d['actor_name']} plays {d['action']} at {d['infoset']}.")
+    for given, step in path_steps(s, rec):
+        lines.append(f"On the equilibrium path, if {' or '.join(given)}, {step}." if given
+                     else f"On the equilibrium path {step}.")
     rows = [r for r in rec.get("robustness", {}).get("rows", []) if r.get("nearest_outcome")]
     for r in rows[:2]:
         o = r["nearest_outcome"]
@@ -43,6 +38,37 @@ def _solve_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
                      f"{parameter_words(s, r['parameter'])} reaches {o['exact'] or format(o['at'], '.6g')} "
                      f"(it is {r['value']:g}).")
     return lines
+
+
+def path_steps(s: Scenario, rec: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """Each choice on the equilibrium path: (what chance must have drawn for play to reach it, or
+    nothing; 'Russia plays 'Fire a few low-yield weapons' (limited_use) at '...'')."""
+    steps = []
+    for d in rec.get("on_path", []):
+        given = tuple(d.get("given") or ())
+        who = d["actor_name"]
+        actor = s.spec.actors.get(d["actor"])
+        if actor is not None and d.get("type") and given == (f"{actor.name} is {d['type']}",):
+            who = actor.name                     # the condition names the type already
+        if "where" in d:   # results.json written before names were recorded has the ids only
+            plays = f"'{d['action_label']}'"
+            if d["action_label"] not in (d["action"], d["action"].replace("_", " ")):
+                plays += f" ({d['action']})"   # the id, as the path above writes it
+            steps.append((given, f"{who} plays {plays} at '{d['where']}'"))
+        else:
+            steps.append((given, f"{who} plays {d['action']} at {d['infoset']}"))
+    return steps
+
+
+def path_line(steps: list[tuple[tuple[str, ...], str]]) -> str:
+    """The path's steps as one sentence, each draw's steps together in the order play meets them, so
+    that one type's moves never read as following another's."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for given, step in steps:
+        groups.setdefault(given, []).append(step)
+    parts = [f"if {' or '.join(given)}: {', then '.join(group)}" if given else "; then ".join(group)
+             for given, group in groups.items()]
+    return f"On the equilibrium path: {'; '.join(parts)}."
 
 
 def parameter_words(s: Scenario, name: str) -> str:

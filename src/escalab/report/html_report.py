@@ -209,8 +209,10 @@ def equilibrium_html(s: Scenario, r: dict[str, Any], colours: dict[str, str]) ->
     if alt and alt.get("off_path_sentences"):
         out.append("<p>Off the equilibrium path: " + e("; ".join(alt["off_path_sentences"])) + " (in the solver's "
                    "notation: <code>" + e("; ".join(alt["off_path"])) + "</code>).</p>")
-    out.append("<h3>On the equilibrium path</h3>" + table(["actor", "information set", "plays", "ladder rung"], [
-        [e(d["actor_name"]), _where_html(d), f"<b>{e(d.get('action_label', d['action']))}</b>", _rung_html(d)]
+    out.append("<h3>On the equilibrium path</h3>" + table(["reached if", "actor", "information set", "plays",
+                                                            "ladder rung"], [
+        [e(" or ".join(d.get("given") or []) or "always"), e(d["actor_name"]), _where_html(d),
+         f"<b>{e(d.get('action_label', d['action']))}</b>", _rung_html(d)]
         for d in solve["on_path"]]))
     rows = []
     for x in solve["explanations"]:

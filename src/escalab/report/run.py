@@ -26,7 +26,7 @@ from ..scenario import Scenario
 from . import (figures, plays_section, readiness_section, reproducibility, simulate_section, solve_section,
                variants)
 from .colours import OutcomeColours
-from .findings import findings
+from .findings import findings, path_line, path_steps
 from .presolve import Presolve
 from .html_report import render
 from .reproducibility import self_contained
@@ -159,25 +159,24 @@ def run(s: Scenario, out: Path | str, console: Console, command: str = "escalab 
 
 def short_summary(s: Scenario, results: dict[str, Any], console: Console, most: int = 10) -> None:
     """The findings for the terminal: the ladder crisis with accidents only, at most ``most`` lines."""
-    lines = _path_in_one_line([ln.split(" Without accidents: ")[0] for ln in results.get("findings", [])])
+    lines = _path_in_one_line([ln.split(" Without accidents: ")[0] for ln in results.get("findings", [])],
+                              path_line(path_steps(s, results.get("solve", {}))))
     more = len(lines) - most
     text = "\n".join(f"• {ln}" for ln in lines[:most]) + (f"\n… {more} more in the report" if more > 0 else "")
     if lines:
         console.print(Panel(Text(text), title=f"In short: {s.title}", title_align="left"))
 
 
-PATH_STEP = "On the equilibrium path "
+PATH_STEP = "On the equilibrium path"
 
 
-def _path_in_one_line(lines: list[str]) -> list[str]:
-    """The equilibrium path's steps (one finding each, in the report) as one line in the terminal, so
-    ten lines still reach the ladder crisis."""
-    steps = [ln[len(PATH_STEP):].rstrip(".") for ln in lines if ln.startswith(PATH_STEP)]
-    if len(steps) < 2:
+def _path_in_one_line(lines: list[str], one_line: str) -> list[str]:
+    """The equilibrium path's steps (one finding each, in the report) as ``one_line`` in the terminal,
+    so ten lines still reach the ladder crisis."""
+    at = [k for k, ln in enumerate(lines) if ln.startswith(PATH_STEP)]
+    if len(at) < 2:
         return lines
-    at = next(k for k, ln in enumerate(lines) if ln.startswith(PATH_STEP))
-    rest = [ln for ln in lines if not ln.startswith(PATH_STEP)]
-    return rest[:at] + [f"On the equilibrium path: {'; then '.join(steps)}."] + rest[at:]
+    return [*lines[:at[0]], one_line, *(ln for k, ln in enumerate(lines) if k > at[0] and k not in at)]
 
 
 def check(stored: dict[str, Any], console: Console) -> list[str]:

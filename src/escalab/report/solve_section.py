@@ -23,7 +23,8 @@ from ..solve.assessments import sequential_equilibria, support_point
 from ..solve.sequential import SequentialSolution, solve_sequential, structure
 from ..solve.sweep import Axis, SweepResult, sweep
 from .colours import OutcomeColours
-from .explain import actor_name, belief_range_sentence, decision_name, explain_choices, explain_threat, move_label
+from .explain import (actor_name, belief_range_sentence, chance_weight, decision_name, draw_words, explain_choices,
+                      explain_threat, move_label)
 from .robustness import robustness, scan_range
 
 Progress = Callable[[str], None]
@@ -37,16 +38,16 @@ def equilibrium_title(game: ExtensiveGame) -> str:
     return "Sequential equilibrium (backward induction with beliefs)"
 
 
-def _reached_infosets(game: ExtensiveGame, sol: SequentialSolution) -> list[int]:
+def _reached_infosets(game: ExtensiveGame, sol: SequentialSolution) -> dict[int, list[int]]:
+    """The information sets play reaches, in the order it meets them, each with the nodes reached."""
     on = {0}
-    seen: list[int] = []
+    seen: dict[int, list[int]] = {}
     for n in game.nodes:
         if n.index not in on:
             continue
         if n.kind == "decision":
             assert n.infoset is not None
-            if n.infoset not in seen:
-                seen.append(n.infoset)
+            seen.setdefault(n.infoset, []).append(n.index)
             on.add(n.children[int(sol.choice[n.infoset][0])])
         elif n.kind == "chance":
             on.update(ch for ch, p in zip(n.children, n.probs) if float(p) > 0)
@@ -54,20 +55,28 @@ def _reached_infosets(game: ExtensiveGame, sol: SequentialSolution) -> list[int]
 
 
 def decisions(game: ExtensiveGame, eq: Equilibrium, sol: SequentialSolution) -> list[dict[str, Any]]:
-    """The choices on the equilibrium path, in the order play meets them."""
+    """The choices on the equilibrium path, in the order play meets them.
+
+    ``given`` says what chance must have drawn for play to reach a choice ('United States / NATO is
+    resolute'), empty where play reaches it whatever chance draws: with private types the path is a
+    path per type, and a reader must not take one type's moves to follow another's.
+    """
     out = []
     ladder = game.scenario.ladder
     rung_names = {r.id: r.name for r in ladder.rungs} if ladder is not None else {}
-    for j in _reached_infosets(game, sol):
+    for j, nodes in _reached_infosets(game, sol).items():
         info = game.infosets[j]
         action = eq.choice(info.label)
         node = game.nodes[info.nodes[0]]
         k = node.actions.index(action) if action in node.actions else None
         rung = node.rungs[k] if k is not None and k < len(node.rungs) else None
+        certain = abs(float(sum(chance_weight(game, n) for n in nodes)) - 1) <= 1e-12   # reached whatever is drawn
+        given = [] if certain else list(dict.fromkeys(draw_words(game, n) for n in nodes))
         out.append({"actor": game.players[info.player], "actor_name": actor_name(game, info.player, info.own_type),
                     "type": info.own_type, "infoset": info.label, "action": action, "rung": rung,
                     "rung_name": rung_names.get(rung, rung) if rung else None,
-                    "where": decision_name(game, info), "action_label": move_label(game, node.source, action)})
+                    "where": decision_name(game, info), "action_label": move_label(game, node.source, action),
+                    "given": given})
     return out
 
 

@@ -20,7 +20,7 @@ from ..errors import EscalabError
 from ..model.ladder import removed_rungs
 from ..scenario import Scenario, library, load
 from .colours import OutcomeColours
-from .findings import ending_name
+from .findings import ending_name, outcome_words
 from .simulate_section import simulate_rows
 from .solve_section import phase_sweep, solve_point, sweep_record
 
@@ -192,18 +192,21 @@ def compare(s: Scenario, record: dict[str, Any], colours: OutcomeColours, progre
                 row["crisis"] = {"note": str(exc)}
         else:
             row["crisis"] = {"note": "no ladder crisis"}
-        row["sentence"] = sentence(s, row, base_label, base_war)
+        row["sentence"] = sentence(s, row, base_label, base_war, v)
         rows.append(row)
     return {"rows": rows, "base": {"label": base_label, "crisis": base_war}}
 
 
-def sentence(s: Scenario, row: dict[str, Any], base_label: str | None, base_war: dict[str, Any] | None) -> str:
+def sentence(s: Scenario, row: dict[str, Any], base_label: str | None, base_war: dict[str, Any] | None,
+             variant: Scenario | None = None) -> str:
+    """The variant's row in words; outcomes as each scenario labels them (the ids are in the row)."""
     who = f"{row['title']} ({row['scenario']}, {row['relation']})"
     parts = [f"{who} {'; '.join(row['changes'])}"]
     tree = row.get("tree", {})
     if "label" in tree and base_label is not None:
-        parts.append(f"the equilibrium outcome changes from {base_label} to {tree['label']}" if tree["changes_outcome"]
-                     else f"the equilibrium outcome stays {base_label}")
+        was = outcome_words(s, base_label)
+        parts.append(f"the equilibrium outcome changes from {was} to {outcome_words(variant or s, tree['label'])}"
+                     if tree["changes_outcome"] else f"the equilibrium outcome stays {was}")
     crisis = row.get("crisis", {})
     if crisis.get("same"):
         parts.append("the ladder crisis is the same")
@@ -216,5 +219,5 @@ def sentence(s: Scenario, row: dict[str, Any], base_label: str | None, base_war:
                          f"{ends(crisis)}")
         else:
             parts.append(f"in the ladder crisis under equilibrium play with accidents: {ends(crisis)} "
-                         f"(here {ends(base_war)})")
+                         f"(in this scenario: {ends(base_war)})")
     return ", ".join(parts[:1]) + (": " + "; ".join(parts[1:]) if len(parts) > 1 else "") + "."
