@@ -174,3 +174,16 @@ def test_without_pyarrow_the_columnar_file_is_npz(invoke, tmp_path, monkeypatch)
     assert r.exit_code == 0, r.stderr
     assert (tmp_path / "sweep.npz").exists() and not (tmp_path / "sweep.parquet").exists()
     assert read_sweep(tmp_path / "sweep.npz").size == 5
+
+
+def test_parquet_rows_are_the_grid_in_row_major_order_for_three_axes(tmp_path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    import itertools
+
+    import escalab
+    axes = [parse_axis("p_resolute=0:1:7"), parse_axis("c_limited=0:20:5"), parse_axis("stake_r=1:20:3")]
+    result = sweep(escalab.load("escalate-to-deescalate"), axes)
+    rows = pq.read_table(write_columnar(result, tmp_path / "s.parquet")).to_pydict()
+    points = list(itertools.product(*(a.values.tolist() for a in axes)))
+    assert list(zip(*(rows[a.name] for a in axes))) == points
+    assert rows["outcome"] == [result.labels[c] for c in result.codes.reshape(-1)]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -290,11 +291,13 @@ def _write_parquet(result: "SweepResult", path: Path) -> None:
 
     codes = result.codes.reshape(-1)
     shape = tuple(len(a) for a in result.axes)
-    idx = CsvLayout(shape, (), Tokens.of([b""]), b"").indices(0, codes.size)
     columns: dict[str, Any] = {}
-    for a, i in zip(result.axes, idx):
-        columns[a.name] = pa.DictionaryArray.from_arrays(_arrow(i.astype(_index_type(len(a)))),
-                                                         _arrow(np.asarray(a.values, dtype=np.float64)))
+    for k, a in enumerate(result.axes):
+        # point i's index on axis k, last axis fastest: each value repeated for the axes after it,
+        # the whole run repeated for the axes before it (no divmod over millions of int64s)
+        i = np.arange(len(a), dtype=_index_type(len(a)))
+        i = np.tile(np.repeat(i, math.prod(shape[k + 1:])), math.prod(shape[:k]))
+        columns[a.name] = pa.DictionaryArray.from_arrays(_arrow(i), _arrow(np.asarray(a.values, dtype=np.float64)))
     for key, texts in (("outcome", result.labels), ("path", result.paths)):
         distinct = list(dict.fromkeys(texts))
         remap = np.array([distinct.index(t) for t in texts], dtype=_index_type(len(distinct)))
