@@ -207,7 +207,9 @@ def _scalar(x: Any, exact: bool) -> Any:
 
 def _arrays(game: ExtensiveGame, values: Mapping[str, Any] | None
             ) -> tuple[dict[int, tuple], dict[int, tuple], int, bool]:
-    """Payoffs and chance probabilities as arrays of one common length."""
+    """Payoffs and chance probabilities as arrays: one entry per point, or one entry where the value
+    is the same at every point (most payoffs of a sweep do not depend on the swept parameters; the
+    passes broadcast them instead of reading arrays of one repeated number)."""
     if values is None:
         exact = game.exact
         pays = {n.index: n.payoffs for n in game.nodes if n.kind == "terminal"}
