@@ -86,6 +86,18 @@ def test_games_outside_the_vectorised_class_go_to_pygambit():
         assert result.labels[result.codes[k]].split(" (")[0] in nash_labels
 
 
+def test_a_strictly_dominant_pure_profile_is_the_limit_not_a_trace_short_of_it():
+    """Chicken with R > T is no longer chicken: swerving strictly dominates, so both swerve is the only
+    equilibrium. The logit tracer crawls toward it (minutes per point at these margins, stopping with
+    0.3% still on driving straight); the sweep gives the limit itself."""
+    s = escalab.load("chicken").with_params(T=0.5)
+    result = sweep(s, [parse_axis("R=0.5625,0.625,0.75,1")])
+    assert [result.labels[c] for c in result.codes] == ["both_swerve"] * 4
+    eq = limit_outcome(s.with_params(R=0.625).compile("sequential"))
+    assert eq.is_pure and eq.label == "both_swerve"
+    assert len(nash(s.with_params(R=0.625).compile("sequential"), "enummixed").equilibria) == 1
+
+
 def test_progress_callback_reaches_the_total(default_scenario):
     seen = []
     sweep(default_scenario, [parse_axis("p_resolute=0:1:50")], chunk=16, progress=lambda d, t: seen.append((d, t)))

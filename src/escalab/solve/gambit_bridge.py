@@ -255,6 +255,41 @@ def qre_path(game: ExtensiveGame, lambdas: Sequence[float] | None = None,
     return [from_behaviour(gg, _qre_profile(gg, q), "logit-qre", extra={"lambda": float(q.lam)}) for q in found]
 
 
+# pure strategy profiles up to which the strategic form is built to look for a dominance solution
+DOMINANCE_PROFILES = 4096
+
+
 def limit_outcome(game: ExtensiveGame, values: Mapping[str, Any] | None = None) -> Equilibrium:
-    """The equilibrium pygambit selects by following the logit branch to its end (one point)."""
+    """The equilibrium pygambit selects by following the logit branch to its end (one point).
+
+    Where iterated elimination of strictly dominated strategies leaves one strategy per player and
+    that profile reaches every information set, it is the game's only Nash equilibrium, the
+    branch's end, and returned without tracing (a profile that leaves an information set unreached
+    says nothing of the choice there, which the branch's end does). The tracer crawls toward a pure profile that wins by a small margin (chicken with R just
+    above T: 12 s for one point at R - T = 1/16, minutes at 1/8, and it still stops short of the
+    limit with 0.3% on the other actions).
+    """
+    if strategy_profile_count(game) <= DOMINANCE_PROFILES:
+        gg = to_gambit(game, values)
+        solved = _dominance_solution(gg)
+        if solved is not None:
+            return from_behaviour(gg, solved, "nash:dominance", True)
     return nash(game, "logit", values).equilibria[0]
+
+
+def _dominance_solution(gg: Any) -> Any | None:
+    """The behaviour profile of the one strategy per player that survives iterated elimination of
+    strictly dominated strategies, or None when more survive or it leaves an information set unreached."""
+    support = gbt.supports.undominated_strategies_solve(gg.game, strict=True)
+    while len(support) > len(gg.game.players):
+        smaller = gbt.supports.undominated_strategies_solve(support, strict=True)
+        if len(smaller) == len(support):
+            return None
+        support = smaller
+    profile = gg.game.mixed_strategy_profile(rational=True)
+    for player in gg.game.players:
+        kept = {st.label for st in support[player]}
+        for st in player.strategies:
+            profile[st] = gbt.Rational(1 if st.label in kept else 0)
+    behaviour = profile.as_behavior()
+    return behaviour if all(behaviour.infoset_prob(i) > 0 for i in gg.game.infosets) else None
