@@ -265,9 +265,10 @@ def limit_outcome(game: ExtensiveGame, values: Mapping[str, Any] | None = None) 
     Where iterated elimination of strictly dominated strategies leaves one strategy per player and
     that profile reaches every information set, it is the game's only Nash equilibrium, the
     branch's end, and returned without tracing (a profile that leaves an information set unreached
-    says nothing of the choice there, which the branch's end does). The tracer crawls toward a pure profile that wins by a small margin (chicken with R just
-    above T: 12 s for one point at R - T = 1/16, minutes at 1/8, and it still stops short of the
-    limit with 0.3% on the other actions).
+    says nothing of the choice there, which the branch's end does). The tracer crawls toward a pure
+    profile that wins by a small margin (chicken with R just above T: 12 s for one point at
+    R - T = 1/16, minutes at 1/8, and it still stops short of the limit with 0.3% on the other
+    actions).
     """
     if strategy_profile_count(game) <= DOMINANCE_PROFILES:
         gg = to_gambit(game, values)
