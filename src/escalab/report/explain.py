@@ -90,6 +90,11 @@ def chance_weight(game: ExtensiveGame, idx: int) -> Any:
     return w
 
 
+def type_words(actor_name: str, own_type: str) -> str:
+    """A private type drawn, in words: 'United States / NATO is resolute'."""
+    return f"{actor_name} is {own_type}"
+
+
 def draw_words(game: ExtensiveGame, idx: int) -> str:
     """What chance has drawn on the way to node ``idx``, in words: a private type as 'United States /
     NATO is resolute', any other draw as "chance draws 'label'"; '' where nothing was drawn."""
@@ -105,7 +110,7 @@ def draw_words(game: ExtensiveGame, idx: int) -> str:
             continue
         for part in a.split(","):            # the Harsanyi root draws 't', or 'actor:t,actor:t' for several
             who, sep, t = part.partition(":")
-            words.append(f"{actors[who if sep else typed[0]].name} is {t if sep else who}")
+            words.append(type_words(actors[who if sep else typed[0]].name, t if sep else who))
     return " and ".join(words)
 
 

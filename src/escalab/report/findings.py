@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from ..scenario import Scenario
+from .explain import type_words
 
 
 def _solve_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
@@ -48,7 +49,7 @@ def path_steps(s: Scenario, rec: dict[str, Any]) -> list[tuple[tuple[str, ...], 
         given = tuple(d.get("given") or ())
         who = d["actor_name"]
         actor = s.spec.actors.get(d["actor"])
-        if actor is not None and d.get("type") and given == (f"{actor.name} is {d['type']}",):
+        if actor is not None and d.get("type") and given == (type_words(actor.name, d["type"]),):
             who = actor.name                     # the condition names the type already
         if "where" in d:   # results.json written before names were recorded has the ids only
             plays = f"'{d['action_label']}'"
