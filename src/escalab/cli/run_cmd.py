@@ -21,7 +21,7 @@ FromOpt = Annotated[Path | None, typer.Option(
 
 
 def _stored(path: Path) -> dict:
-    from ..report import run as run_report      # here, not at the top: see /work/notes/S_IMPORTS.md (issue 11)
+    from ..report import run as run_report      # here, not at the top: see docs/scale.md, "A command line that starts at once"
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

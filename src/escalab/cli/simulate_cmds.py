@@ -40,7 +40,7 @@ def simulate(
         "--type-prior-declared", help="With --type-prior-from-assess: a declaration made in the last look.")] = None,
 ) -> None:
     """Simulate a ladder crisis: how it ends, how high it climbs, how long it lasts."""
-    # Imported here, not at the top: `escalab --help` must not pay for SciPy or numba (see S_IMPORTS.md).
+    # Imported here, not at the top: `escalab --help` must not pay for SciPy or numba (docs/scale.md).
     from ..report.simulate_tables import simulation_view
     from ..simulate import Crisis, parse_policy_options
     scenario = load_with_sets(name, set_)

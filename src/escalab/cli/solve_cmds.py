@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
             help="Budget of pure profiles --method sequential enumerates (default 65536).")] = None,
     ) -> None:
         """Solve a sequential scenario: subgame-perfect, sequential, Nash or logit QRE equilibria."""
-        # Imported here, not at the top: `escalab --help` must not pay for pygambit (see S_IMPORTS.md).
+        # Imported here, not at the top: `escalab --help` must not pay for pygambit (docs/scale.md).
         from ..report.solve_tables import (credibility_table, equilibrium_table, qre_path_table,
                                            regions_table)
         from ..solve import gambit_bridge

@@ -1,17 +1,21 @@
 """``escalab sweep``: a scenario solved over a parameter grid, written as files (issues 3 and 11).
 
-With ``--workers N`` one pool of N processes is started first (this process is one of them). The
-CSV is written while the grid is solved: this process appends each solved range in between its own
-share of the solving, so the workers take more of it. A worker imports the figure's libraries
-meanwhile too, and draws the phase diagram once the grid is solved, while this process writes the
-columnar file and a thread syncs the CSV to disk. Every file is staged and published together (``output_set``).
+With ``--workers N`` one pool of N processes is started first, before this process imports the
+solver (this process is one of them): a worker imports the solver and the figure's libraries while
+this process imports the solver and loads the scenario. The CSV is written while the grid is solved:
+this process appends each solved range in between its own share of the solving, so the workers take
+more of it. Once the grid is solved a worker draws the phase diagram, handed over before the last
+rows of the CSV are written, while this process writes those rows and the columnar file and a
+thread syncs the CSV to disk. Every file is staged and published together (``output_set``).
 """
 
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -38,6 +42,28 @@ def human_size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
+class _LastRangeHeld:
+    """The CSV stream's ``add``, except that the range completing the grid is held back until
+    :meth:`release`: its rows, and those of the ranges that waited for it, are written after the
+    figure has been handed to a worker, so the worker draws while this process writes."""
+
+    def __init__(self, stream: Any, total: int):
+        self.stream, self.total, self.seen = stream, total, 0
+        self.held: tuple[int, Any, Any] | None = None
+
+    def add(self, start: int, codes: Any, labels: Any) -> None:
+        self.seen += codes.size
+        if self.seen == self.total:
+            self.held = (start, codes, labels)
+        else:
+            self.stream.add(start, codes, labels)
+
+    def release(self) -> None:
+        if self.held is not None:
+            self.stream.add(*self.held)
+            self.held = None
+
+
 def register(app: typer.Typer) -> None:
     """Add the sweep command to the app."""
 
@@ -60,12 +86,7 @@ def register(app: typer.Typer) -> None:
                             "ties are marked); at most 20000 points.")] = False,
     ) -> None:
         """Solve a scenario over a parameter grid; write the table (Parquet or .npz, and CSV) and a phase diagram."""
-        # Imported here, not at the top: `escalab --help` must not pay for them (see S_IMPORTS.md).
-        from ..atomic import output_set
-        from ..report.solve_tables import sweep_table
-        from ..solve.sweep import check_axes, parse_axis, sweep
-        from ..solve.sweep_files import CsvStream, columnar_suffix, pyarrow_available, write_columnar
-        from ..workers import WorkerPool
+        from ..workers import WorkerPool, preload
 
         if not grid:
             raise UsageError("give at least one --grid name=start:stop:num (e.g. --grid p_resolute=0:1:101)")
@@ -75,45 +96,60 @@ def register(app: typer.Typer) -> None:
             raise UsageError(f"--workers must be at least 1, got {workers}")
         if workers is not None and scheduler is not None:
             raise UsageError("give either --workers or --scheduler, not both")
-        axes = [parse_axis(g) for g in grid]
-        both = sorted({a.name for a in axes} & set(parse_sets(set_)))
-        if both:        # --grid used to override --set silently
-            raise UsageError(f"'{both[0]}' is given by --set and by --grid; a swept parameter takes its values "
-                             "from --grid (drop the --set)")
-        if scheduler is not None:
-            from ..solve.dask_client import parse_tcp_address
-            from ..solve.sweep import check_scheduler_address
-            check_scheduler_address(scheduler)
-            parse_tcp_address(scheduler)     # refuse inproc://, http://, ... before anything starts
+        # The workers start first, before this process imports the solver: a worker forked now imports
+        # it (and, to draw the figure, matplotlib) while this process does, instead of idling until the
+        # grid is ready (on two cores, a tenth of the whole command).
         pool = WorkerPool(workers) if workers is not None and workers > 1 else None
+        drawn_by_pool = figure and len(grid) <= 2 and pool is not None
+        if pool is not None:
+            pool.submit(preload, *(("escalab.solve.sweep",) + ((PLOT_MODULE,) if drawn_by_pool else ())))
         try:
+            # Imported here, not at the top: `escalab --help` must not pay for them (docs/scale.md).
+            from ..atomic import output_set
+            from ..report.solve_tables import sweep_table
+            from ..solve.sweep import check_axes, parse_axis, sweep
+            from ..solve.sweep_files import CsvStream, columnar_suffix, pyarrow_available, write_columnar
+
+            axes = [parse_axis(g) for g in grid]
+            both = sorted({a.name for a in axes} & set(parse_sets(set_)))
+            if both:        # --grid used to override --set silently
+                raise UsageError(f"'{both[0]}' is given by --set and by --grid; a swept parameter takes its "
+                                 "values from --grid (drop the --set)")
+            if scheduler is not None:
+                from ..solve.dask_client import parse_tcp_address
+                from ..solve.sweep import check_scheduler_address
+                check_scheduler_address(scheduler)
+                parse_tcp_address(scheduler)     # refuse inproc://, http://, ... before anything starts
             scenario = load_with_sets(name, set_)
             check_axes(scenario, axes)            # before the output folder is made
             out_dir = out or Path("escalab-out") / scenario.id
-            drawn_by_pool = figure and len(axes) <= 2 and pool is not None
-            if drawn_by_pool:                     # a worker imports matplotlib while the grid is solved
-                from ..workers import call_named, preload, result_of
-                pool.submit(preload, PLOT_MODULE)
+            if drawn_by_pool:
+                from ..workers import call_named, result_of
             with output_set(out_dir) as outs:
                 stream = CsvStream(outs.path("sweep.csv"), [a.name for a in axes], [a.values for a in axes]) \
                     if csv else None
                 try:
                     if pool is not None and pyarrow_available():
                         import pyarrow.parquet  # noqa: F401 - imported while the workers solve, not after
+                    last = _LastRangeHeld(stream, math.prod(len(a) for a in axes)) if stream is not None else None
                     with progress_bar(f"sweep {scenario.id}") as cb:
                         result = sweep(scenario, axes, scheduler=scheduler, chunk=chunk, progress=cb, pool=pool,
-                                       exact=exact, on_range=stream.add if stream is not None else None)
-                    if stream is not None:
-                        stream.end(result.size)     # synced to disk while the other files are written
+                                       exact=exact, on_range=last.add if last is not None else None)
                     names = ["sweep" + columnar_suffix(), "sweep.json"]
                     drawing = None
                     if figure and len(axes) <= 2:
                         names.append("phase-diagram.png")
                         if drawn_by_pool:           # a worker draws it while this process writes
-                            drawing = pool.submit(call_named, PLOT, result, str(outs.path("phase-diagram.png")))
-                        else:
-                            from ..report.phase_diagram import plot_phase_diagram
-                            plot_phase_diagram(result, outs.path("phase-diagram.png"))
+                            # sent without the axes' exact values: a figure needs the floats, and
+                            # thousands of Fractions cost the worker more to unpickle than the grid
+                            slim = replace(result, axes=[replace(a, exact=None) for a in result.axes])
+                            drawing = pool.submit(call_named, PLOT, slim, str(outs.path("phase-diagram.png")))
+                    if last is not None:
+                        last.release()
+                        stream.end(result.size)     # synced to disk while the other files are written
+                    if figure and len(axes) <= 2 and not drawn_by_pool:
+                        from ..report.phase_diagram import plot_phase_diagram
+                        plot_phase_diagram(result, outs.path("phase-diagram.png"))
                     write_columnar(result, outs.path(names[0]))      # the staging folder makes it atomic
                     outs.write_text("sweep.json", json.dumps(result.to_dict(), indent=2))
                     if stream is not None:
