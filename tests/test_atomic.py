@@ -127,3 +127,15 @@ def test_a_run_that_publishes_nothing_leaves_no_folder_it_made(tmp_path: Path) -
     with output_set(tmp_path / "fresh") as outs:
         outs.write_text("a.txt", "whole")
     assert (tmp_path / "fresh" / "a.txt").read_text() == "whole"
+
+
+def test_an_error_naming_a_staged_file_names_the_published_one(tmp_path: Path) -> None:
+    """A full disk found while a staged file is written is reported with the name the user asked
+    for, not the hidden staging folder's; an error naming any other file is left as it is."""
+    with pytest.raises(OSError) as failed, output_set(tmp_path / "out") as outs:
+        raise OSError(28, "No space left on device", str(outs.path("big.csv")))
+    assert failed.value.filename == str(tmp_path / "out" / "big.csv") and failed.value.errno == 28
+    other = str(tmp_path / "elsewhere.txt")
+    with pytest.raises(OSError) as failed, output_set(tmp_path / "out"):
+        raise OSError(13, "Permission denied", other)
+    assert failed.value.filename == other

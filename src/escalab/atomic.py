@@ -255,6 +255,14 @@ class OutputSet:
         _PUBLISHED.append(_as_given(self.given))
         return [self.final(n) for n in written]
 
+    def as_final(self, exc: OSError) -> OSError:
+        """``exc`` naming the file as the user will see it, where it names a staged file (a disk
+        that fills up while a big output is written is the user's to fix, and theirs to recognise)."""
+        name = exc.filename if isinstance(exc.filename, str) else None
+        if name is None or Path(name).parent != self.staging:
+            return exc
+        return _reraise(exc, self.final(Path(name).name))
+
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
         if not self.committed:
@@ -269,6 +277,12 @@ def output_set(folder: str | os.PathLike[str]) -> Iterator[OutputSet]:
     outs = OutputSet(folder)
     try:
         yield outs
+    except OSError as exc:
+        outs.discard()
+        named = outs.as_final(exc)
+        if named is exc:
+            raise
+        raise named from exc
     except BaseException:
         outs.discard()
         raise

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 
 import numpy as np
 import pytest
@@ -112,6 +113,63 @@ def test_csv_stream_syncs_in_the_background_and_closes_on_either_path(serial, ax
     with pytest.raises(RuntimeError, match=f"10 of {flat.size} rows"):
         short.finish(flat.size)
     assert short._fh.closed
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="windows are synced where posix_fadvise exists")
+def test_a_big_csv_is_synced_and_dropped_from_memory_a_window_at_a_time(serial, axes, tmp_path, monkeypatch) -> None:
+    """Past every window of bytes a thread syncs what is written and drops it from the page cache;
+    the file is the same, and a sync that fails is reported, not skipped."""
+    flat, labels = serial.codes.reshape(-1), list(zip(serial.labels, serial.paths))
+    expected = write_csv(serial, tmp_path / "whole.csv").read_bytes()
+    synced: list[int] = []
+
+    def record(fd: int, upto: int) -> None:
+        assert os.fstat(fd).st_size >= upto         # only bytes already written are dropped
+        synced.append(upto)
+        real(fd, upto)
+
+    real = sweep_files._sync_and_drop
+    monkeypatch.setattr(sweep_files, "SYNC_WINDOW", 2_000)
+    monkeypatch.setattr(sweep_files, "_sync_and_drop", record)
+    stream = CsvStream(tmp_path / "windows.csv", [a.name for a in axes], [a.values for a in axes])
+    for a in range(0, flat.size, 40):                # small ranges: many blocks, many windows
+        stream.add(a, flat[a:a + 40], labels)
+        if stream._window is not None:                # a window still syncing is skipped, not queued:
+            stream._window.result()                   # here each one ends before the next rows
+    assert stream.finish(flat.size).read_bytes() == expected
+    assert len(synced) >= 5 and synced == sorted(synced) and synced[-1] <= len(expected)
+    assert all(b - a >= 2_000 for a, b in zip(synced, synced[1:]))
+
+    def failing(fd: int, upto: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(sweep_files, "_sync_and_drop", failing)
+    broken = CsvStream(tmp_path / "broken.csv", [a.name for a in axes], [a.values for a in axes])
+    with pytest.raises(OSError, match="Input/output error") as failed:
+        for a in range(0, flat.size, 40):
+            broken.add(a, flat[a:a + 40], labels)
+            if broken._window is not None:
+                broken._window.exception()            # ended (with its error) before the next rows
+        broken.finish(flat.size)
+    assert failed.value.filename == str(tmp_path / "broken.csv")
+    broken.close()
+    assert broken._fh.closed
+
+
+def test_a_disk_that_fails_while_the_csv_is_written_is_reported_with_the_file_name(invoke, tmp_path,
+                                                                                  monkeypatch) -> None:
+    def full(fd: int, upto: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sweep_files, "SYNC_WINDOW", 2_000)
+    monkeypatch.setattr(sweep_files, "_sync_and_drop", full)
+    monkeypatch.setattr(sweep_files.os, "fsync", lambda fd: full(fd, 0))
+    r = invoke("sweep", "--grid", GRID[0], "--grid", GRID[1], "--out", str(tmp_path / "out"), "--no-figure")
+    assert r.exit_code == 2, r.output
+    err = " ".join(r.stderr.split())
+    assert f"cannot use '{tmp_path / 'out' / 'sweep.csv'}': No space left on device" in err
+    assert "staging" not in err and "internal error" not in err
+    assert not (tmp_path / "out").exists()               # nothing published, no folder left behind
 
 
 def test_labels_that_need_quoting_are_quoted_like_the_csv_module(serial, tmp_path) -> None:
