@@ -234,14 +234,22 @@ def test_without_pyarrow_the_columnar_file_is_npz(invoke, tmp_path, monkeypatch)
     assert read_sweep(tmp_path / "sweep.npz").size == 5
 
 
-def test_parquet_rows_are_the_grid_in_row_major_order_for_three_axes(tmp_path) -> None:
+@pytest.mark.parametrize("row_group", [1 << 20, 8, 15])
+def test_parquet_rows_are_the_grid_in_row_major_order_for_three_axes(tmp_path, monkeypatch, row_group) -> None:
+    """Also when the file is written a row group at a time in groups that cut the axes' periods
+    (3, 15 and 105 rows) anywhere."""
     pq = pytest.importorskip("pyarrow.parquet")
     import itertools
 
     import escalab
+    monkeypatch.setattr(sweep_files, "ROW_GROUP", row_group)
     axes = [parse_axis("p_resolute=0:1:7"), parse_axis("c_limited=0:20:5"), parse_axis("stake_r=1:20:3")]
     result = sweep(escalab.load("escalate-to-deescalate"), axes)
-    rows = pq.read_table(write_columnar(result, tmp_path / "s.parquet")).to_pydict()
+    path = write_columnar(result, tmp_path / "s.parquet")
+    rows = pq.read_table(path).to_pydict()
     points = list(itertools.product(*(a.values.tolist() for a in axes)))
     assert list(zip(*(rows[a.name] for a in axes))) == points
     assert rows["outcome"] == [result.labels[c] for c in result.codes.reshape(-1)]
+    assert rows["path"] == [result.paths[c] for c in result.codes.reshape(-1)]
+    assert pq.ParquetFile(path).num_row_groups == -(-len(points) // row_group)
+    _same(read_sweep(path), result)

@@ -103,7 +103,7 @@ def plot_phase_diagram(result: SweepResult, path: str | Path, title: str | None 
                     label="the scenario's values")
             ax.annotate("scenario's values", xy, xytext=(8, 8), textcoords="offset points", fontsize=8,
                         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "black", "alpha": 0.85})
-    present = np.flatnonzero(np.bincount(result.codes.reshape(-1), minlength=n)).tolist()   # no sort of the grid
+    present = np.flatnonzero(result.code_counts()).tolist()   # no sort of the grid
     handles = [Patch(facecolor=colours[k], edgecolor="black", label=_wrap(result.labels[k])) for k in present]
     ax.legend(handles=handles, title="equilibrium outcome", loc="upper center", bbox_to_anchor=(0.5, -0.13),
               ncol=1 if max(len(result.labels[k]) for k in present) > 40 else 2, fontsize=8, title_fontsize=9,

@@ -327,29 +327,60 @@ def _index_type(n: int) -> Any:
     return np.int8 if n <= 127 else np.int16 if n <= 32_767 else np.int32
 
 
+ROW_GROUP = 1 << 20     # rows per Parquet row group: pyarrow's default size, built one at a time
+
+
 def _write_parquet(result: "SweepResult", path: Path) -> None:
     """Every column dictionary-encoded from the sweep's own small tables (no hashing of millions of
-    values): the swept values from their axis, outcome and path from the label tables."""
+    values): the swept values from their axis, outcome and path from the label tables.
+
+    The table is built and written one row group at a time, so its columns take a row group's
+    memory, reused from one to the next, not the whole grid's in fresh memory (which a virtual
+    machine's host backs on first touch); the file is the one a single ``write_table`` makes."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     codes = result.codes.reshape(-1)
     shape = tuple(len(a) for a in result.axes)
-    columns: dict[str, Any] = {}
-    for k, a in enumerate(result.axes):
-        # point i's index on axis k, last axis fastest: each value repeated for the axes after it,
-        # the whole run repeated for the axes before it (no divmod over millions of int64s)
-        i = np.arange(len(a), dtype=_index_type(len(a)))
-        i = np.tile(np.repeat(i, math.prod(shape[k + 1:])), math.prod(shape[:k]))
-        columns[a.name] = pa.DictionaryArray.from_arrays(_arrow(i), _arrow(np.asarray(a.values, dtype=np.float64)))
-    for key, texts in (("outcome", result.labels), ("path", result.paths)):
-        distinct = list(dict.fromkeys(texts))
-        remap = np.array([distinct.index(t) for t in texts], dtype=_index_type(len(distinct)))
-        columns[key] = pa.DictionaryArray.from_arrays(_arrow(remap[codes] if len(remap) else remap),
-                                                      _arrow_strings(distinct))
-    table = pa.Table.from_arrays(list(columns.values()), names=list(columns)).replace_schema_metadata(
-        {META_KEY: json.dumps(_meta(result)).encode()})
-    pq.write_table(table, path, compression="zstd", write_statistics=[a.name for a in result.axes])
+    names = [a.name for a in result.axes] + ["outcome", "path"]
+    # point i's index on axis k, last axis fastest, repeats with this period: each value repeated
+    # for the axes after it (no divmod over millions of int64s)
+    periods = [np.repeat(np.arange(len(a), dtype=_index_type(len(a))), math.prod(shape[k + 1:]))
+               for k, a in enumerate(result.axes)]
+    values = [_arrow(np.asarray(a.values, dtype=np.float64)) for a in result.axes]
+    texts = []
+    for labels in (result.labels, result.paths):
+        distinct = list(dict.fromkeys(labels))
+        texts.append((np.array([distinct.index(t) for t in labels], dtype=_index_type(len(distinct))),
+                      _arrow_strings(distinct)))
+    schema = None
+    writer = None
+    try:
+        for start in range(0, max(codes.size, 1), ROW_GROUP):
+            stop = min(codes.size, start + ROW_GROUP)
+            part = codes[start:stop]
+            columns = [pa.DictionaryArray.from_arrays(_arrow(_cyclic(p, start, stop)), v)
+                       for p, v in zip(periods, values)]
+            columns += [pa.DictionaryArray.from_arrays(_arrow(remap[part] if len(remap) else remap), dictionary)
+                        for remap, dictionary in texts]
+            table = pa.Table.from_arrays(columns, names=names)
+            if writer is None:
+                schema = table.schema.with_metadata({META_KEY: json.dumps(_meta(result)).encode()})
+                writer = pq.ParquetWriter(path, schema, compression="zstd",
+                                          write_statistics=[a.name for a in result.axes])
+            writer.write_table(table.replace_schema_metadata(schema.metadata), row_group_size=ROW_GROUP)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _cyclic(period: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Entries [start, stop) of ``period`` repeated end to end (a view where they lie in one period)."""
+    n, a = len(period), start % len(period)
+    if a + (stop - start) <= n:
+        return period[a:a + stop - start]
+    rest = stop - start - (n - a)
+    return np.concatenate([period[a:], *([period] * (rest // n)), period[:rest % n]])
 
 
 # Arrow arrays are built from their buffers: pa.array() on anything imports pandas to check whether
