@@ -34,3 +34,12 @@ def test_limit_option_parsing() -> None:
         limits.parse_limit_option("nodes=3")
     with pytest.raises(UsageError, match="not a whole number"):
         limits.parse_limit_option("tree-nodes=-3")
+
+
+def test_every_limit_is_in_the_documented_table() -> None:
+    """docs/limits.md lists every budget with its default, so a user can find the one a refusal names."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "limits.md").read_text(encoding="utf-8")
+    for lim in limits.LIMITS.values():
+        assert f"| `{lim.name}` | {lim.default:,} | {lim.what} |" in text, lim.name

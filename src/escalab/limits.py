@@ -158,6 +158,9 @@ MC_RUNS = _define("mc-runs", 100_000_000, "the number of Monte Carlo runs", flag
                   doc="runs are simulated in chunks; time grows linearly")
 GRID_POINTS = _define("grid-points", 20_000_000, "the number of grid points in a sweep",
                       doc="the product of the sizes of every --grid")
+PYGAMBIT_POINTS = _define("pygambit-points", 20_000, "the number of sweep points solved one at a time with pygambit",
+                          doc="every point of a game backward induction with beliefs does not cover, and points "
+                              "where it finds no pure equilibrium; each takes milliseconds to minutes")
 FIGURE_NODES = _define("figure-nodes", 200, "the number of nodes drawn in a game-tree figure",
                        doc="a bigger tree is refused for drawing (solve and --efg still work)")
 FIGURE_INCHES = _define("figure-inches", 150, "the figure size in inches",

@@ -98,6 +98,38 @@ def test_a_strictly_dominant_pure_profile_is_the_limit_not_a_trace_short_of_it()
     assert len(nash(s.with_params(R=0.625).compile("sequential"), "enummixed").equilibria) == 1
 
 
+def test_a_game_solved_point_by_point_is_refused_before_any_point_when_over_the_budget(monkeypatch):
+    """Chicken is outside backward induction with beliefs, so every point goes to pygambit; a grid
+    over the pygambit-points budget is refused before the first, with the reason and the way out."""
+    from escalab import limits
+    from escalab.solve import gambit_bridge
+
+    monkeypatch.setattr(gambit_bridge, "limit_outcome", lambda *a, **k: pytest.fail("a point was solved"))
+    with limits.raised(pygambit_points=100), pytest.raises(UsageError) as refused:
+        sweep(escalab.load("chicken"), [parse_axis("T=0:1:11"), parse_axis("R=0:1:11")])
+    text = str(refused.value)
+    assert "sweep of 'chicken' (every point goes to pygambit:" in text
+    assert "is 121, over the limit 'pygambit-points' of 100" in text and "--limit pygambit-points=N" in text
+
+
+@pytest.mark.parametrize("workers", [None, 2])
+def test_points_without_a_pure_equilibrium_count_against_the_budget_as_the_grid_is_solved(workers):
+    """Beer-quiche's pooling region has no pure equilibrium that backward induction with beliefs
+    settles: those points go to pygambit (10 of these 12), counted as they turn up -- before each
+    chunk's first, and over the whole sweep, in this process or in workers."""
+    from escalab import limits
+
+    s, axes = escalab.load("beer-quiche"), [parse_axis("p_weak=0:1:12")]
+    assert sweep(s, axes, chunk=3).gambit_points == 10
+    with limits.raised(pygambit_points=10):
+        assert sweep(s, axes, chunk=3, workers=workers).gambit_points == 10
+    for budget, chunk in ((2, 12), (4, 3)):            # over in the first chunk; over only in total
+        with limits.raised(pygambit_points=budget), pytest.raises(UsageError) as refused:
+            sweep(s, axes, chunk=chunk, workers=workers)
+        assert f"over the limit 'pygambit-points' of {budget}" in str(refused.value)
+        assert "points where backward induction with beliefs finds no pure equilibrium" in str(refused.value)
+
+
 def test_progress_callback_reaches_the_total(default_scenario):
     seen = []
     sweep(default_scenario, [parse_axis("p_resolute=0:1:50")], chunk=16, progress=lambda d, t: seen.append((d, t)))

@@ -190,9 +190,17 @@ def _first_seen_order(codes: np.ndarray, labels: list[tuple[str, str]]) -> tuple
     return remap[codes].astype(code_dtype(len(order))), [labels[k] for k in order]
 
 
+class GambitBudgetSpent(Exception):
+    """A task would solve more points with pygambit than the sweep's budget allows (``args[0]``: how
+    many it had reached); :func:`sweep` turns it into the ``pygambit-points`` refusal. A plain
+    exception with one argument, so it comes back whole from a worker process or a Dask worker."""
+
+
 def solve_chunk(recipe: ScenarioRecipe, names: tuple[str, ...], columns: np.ndarray, start: int,
-                vectorised: bool = True, game: ExtensiveGame | None = None) -> ChunkResult:
-    """Solve a block of points (``columns``: one row per parameter in ``names``)."""
+                vectorised: bool = True, game: ExtensiveGame | None = None,
+                gambit_budget: int | None = None) -> ChunkResult:
+    """Solve a block of points (``columns``: one row per parameter in ``names``); at most
+    ``gambit_budget`` of them with pygambit, checked before the first."""
     game = game or _game(recipe)
     size = columns.shape[1]
     codes = np.full(size, -1, dtype=np.int64)
@@ -205,6 +213,8 @@ def solve_chunk(recipe: ScenarioRecipe, names: tuple[str, ...], columns: np.ndar
         codes[:] = local
         todo = np.flatnonzero(~sol.converged)
         codes[todo] = -1
+    if gambit_budget is not None and todo.size > gambit_budget:
+        raise GambitBudgetSpent(int(todo.size))
     if todo.size:
         from .gambit_bridge import limit_outcome
     for i in todo:
@@ -230,6 +240,7 @@ class GridJob:
     values: tuple[np.ndarray, ...]
     vectorised: bool
     chunk: int
+    gambit_budget: int | None = None     # points one task may solve with pygambit (the whole sweep's budget)
 
     def columns(self, start: int, stop: int) -> np.ndarray:
         flat = np.arange(start, stop, dtype=np.int64)
@@ -247,8 +258,16 @@ def solve_range(job: Any, start: int, stop: int, game: ExtensiveGame | None = No
     """
     if not isinstance(job, GridJob):
         job = job.get()
-    parts = [solve_chunk(job.recipe, job.names, job.columns(s, min(s + job.chunk, stop)), s, job.vectorised, game)
-             for s in range(start, stop, job.chunk)]
+    parts: list[ChunkResult] = []
+    used = 0
+    for s in range(start, stop, job.chunk):
+        left = None if job.gambit_budget is None else job.gambit_budget - used
+        try:
+            parts.append(solve_chunk(job.recipe, job.names, job.columns(s, min(s + job.chunk, stop)), s,
+                                     job.vectorised, game, left))
+        except GambitBudgetSpent as exc:
+            raise GambitBudgetSpent(used + exc.args[0]) from None
+        used += parts[-1].gambit_points
     return merge_chunks(parts, start, stop - start)[0]
 
 
@@ -386,15 +405,23 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
     shape = tuple(len(a) for a in axes)
     names = tuple(a.name for a in axes)
     total = int(np.prod(shape))
+    budget = limits.PYGAMBIT_POINTS.value()
+    where = f"sweep of '{scenario.id}'"
+    if not vectorised:
+        why = "forced" if st.applies else st.reason
+        limits.PYGAMBIT_POINTS.check(total, where=f"{where} (every point goes to pygambit: {why})")
     job = GridJob(ScenarioRecipe.of(scenario), names, tuple(np.asarray(a.values, dtype=float) for a in axes),
-                  vectorised, chunk)
+                  vectorised, chunk, budget)
     results: list[ChunkResult] = []
-    done = 0
+    done = gambit_done = 0
     if progress:
         progress(0, total)
 
     def record(r: ChunkResult) -> None:
-        nonlocal done
+        nonlocal done, gambit_done
+        gambit_done += r.gambit_points
+        if gambit_done > budget:
+            raise GambitBudgetSpent(gambit_done)
         results.append(r)
         done += r.codes.size
         if on_range is not None:
@@ -405,22 +432,29 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
     parallel = pool.workers if pool is not None else (workers or 1)
     step = task_points(total, chunk, parallel) if (scheduler is not None or parallel > 1) else chunk
     ranges = [(s, min(s + step, total)) for s in range(0, total, step)]
-    if scheduler is not None:
-        _sweep_on_dask(job, total, scheduler, connect_timeout, record)
-    elif parallel > 1 and len(ranges) > 1:
-        from ..workers import WorkerPool, run_unordered
+    try:
+        if scheduler is not None:
+            _sweep_on_dask(job, total, scheduler, connect_timeout, record)
+        elif parallel > 1 and len(ranges) > 1:
+            from ..workers import WorkerPool, run_unordered
 
-        own = pool is None
-        pool = pool or WorkerPool(parallel)
-        try:
-            shared = pool.share(job)
-            run_unordered(pool, solve_range, [(shared, s, e) for s, e in ranges], lambda task, r: record(r))
-        finally:
-            if own:
-                pool.close()
-    else:
-        for s, e in ranges:
-            record(solve_range(job, s, e, game))
+            own = pool is None
+            pool = pool or WorkerPool(parallel)
+            try:
+                shared = pool.share(job)
+                run_unordered(pool, solve_range, [(shared, s, e) for s, e in ranges], lambda task, r: record(r))
+            finally:
+                if own:
+                    pool.close()
+        else:
+            for s, e in ranges:
+                record(solve_range(job, s, e, game))
+    except GambitBudgetSpent as exc:
+        # points found without a pure equilibrium as the grid is solved: the budget is checked
+        # before each chunk's pygambit points, and over the whole sweep as ranges come in
+        raise limits.LimitError(limits.PYGAMBIT_POINTS, max(int(exc.args[0]), gambit_done),
+                                where=f"{where} (points where backward induction with beliefs finds no pure "
+                                      "equilibrium, counted as the grid is solved)") from None
 
     merged, _ = merge_chunks(results, 0, total)
     gambit_points = merged.gambit_points
@@ -490,5 +524,5 @@ def _sweep_on_dask(job: GridJob, total: int, scheduler: Any, connect_timeout: fl
         run_tasks(client, solve_range, job, spans, lambda span, r: record(r))
 
 
-__all__ = ["Axis", "ChunkResult", "GridJob", "ScenarioRecipe", "SweepResult", "check_axes", "check_scheduler_address",
+__all__ = ["Axis", "ChunkResult", "GambitBudgetSpent", "GridJob", "ScenarioRecipe", "SweepResult", "check_axes", "check_scheduler_address",
            "merge_chunks", "parse_axis", "solve_chunk", "solve_range", "sweep"]
