@@ -24,8 +24,17 @@ axes = [parse_axis("p_resolute=0:1:41"), parse_axis("c_limited=0:20:21")]
 par, ser = sweep(s, axes, workers=2, chunk=100), sweep(s, axes)
 crisis = Crisis.of(escalab.load("kahn-game-compact"))
 mc = [crisis.monte_carlo(runs=6000, seed=3, workers=w, chunk_runs=1000).to_dict() for w in (2, 1)]
+from escalab.wargame.store import SqliteStore
+from escalab.wargame.tournament import make_plan, run_tournament
+plan = make_plan(escalab.load("kahn-game-compact"), {"eq": "equilibrium", "lg": "logit:0.5"}, games=3, seed=5)
+tables = []
+for w in (2, 1):
+    store = SqliteStore(f"t{w}.sqlite")
+    tables.append(run_tournament(plan, store, db=f"t{w}.sqlite", workers=w).to_dict())
+    assert len(store.games("finished")) == 12
+    store.close()
 print(json.dumps({"sweep": par.codes.tolist() == ser.codes.tolist() and par.labels == ser.labels,
-                  "mc": mc[0] == mc[1]}))
+                  "mc": mc[0] == mc[1], "tournament": tables[0] == tables[1]}))
 """
 
 
@@ -41,7 +50,7 @@ def test_a_script_without_a_main_guard_runs_workers(tmp_path, threads: int) -> N
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("script started") == 1, proc.stdout
-    assert proc.stdout.strip().splitlines()[-1] == '{"sweep": true, "mc": true}'
+    assert proc.stdout.strip().splitlines()[-1] == '{"sweep": true, "mc": true, "tournament": true}'
 
 
 @pytest.mark.parametrize("start", ["fork", "spawn"])

@@ -220,21 +220,25 @@ def run_tournament(plan: Plan, store: EventStore, db: str | None = None, workers
         for t in todo:
             finish(t.game_id, play_task(t, plan, store))
     else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        ctx = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx)
-        try:
-            futures = [pool.submit(_local_task, t, plan, db) for t in todo]
-            for f in as_completed(futures):
-                finish(*f.result())
-        except BaseException:
-            # Ctrl-C or a failed game: drop the queued games instead of playing them all before
-            # stopping; the few being played finish (a Ctrl-C at a terminal stops them too, and
-            # what they stored resumes on the next run).
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        pool.shutdown()
+        # escalab's pool (escalab.workers): this process plays games too, and its workers need no
+        # `if __name__ == "__main__":` guard in the caller's script. Ctrl-C or a failed game stops
+        # handing out games; the few being played finish (a Ctrl-C at a terminal stops them too, and
+        # what they stored resumes on the next run).
+        from ..workers import WorkerPool, run_unordered
+
+        from .store import SqliteStore
+
+        with WorkerPool(min(workers, len(todo))) as pool:
+            # after the workers exist (a connection must not cross a fork): this process's games go
+            # to the caller's store when it is the same file, else to a connection of its own
+            same = isinstance(store, SqliteStore) and store.path.resolve() == Path(db).resolve()
+            _STORE[db] = store if same else SqliteStore(db)
+            try:
+                run_unordered(pool, _local_task, [(t, plan, db) for t in todo], lambda task, r: finish(*r))
+            finally:
+                mine = _STORE.pop(db)
+                if not same:
+                    mine.close()
     return summarise(plan, tasks, done)
 
 
