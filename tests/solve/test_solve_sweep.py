@@ -130,6 +130,20 @@ def test_points_without_a_pure_equilibrium_count_against_the_budget_as_the_grid_
         assert "points where backward induction with beliefs finds no pure equilibrium" in str(refused.value)
 
 
+def test_a_sweep_leaves_its_compiled_game_where_workers_forked_after_it_find_it(default_scenario):
+    """Workers a sweep forks inherit the game it compiled instead of rebuilding it from the recipe;
+    the process keeps the last few."""
+    from escalab.solve import sweep as sweep_module
+
+    sweep(default_scenario, [parse_axis("p_resolute=0:1:3")])
+    recipe = ScenarioRecipe.of(default_scenario)
+    game = sweep_module._GAMES[recipe]
+    assert sweep_module._game(recipe) is game
+    for k in range(sweep_module._GAMES_KEPT):
+        sweep(default_scenario.with_params({"stake_r": 1 + k}), [parse_axis("p_resolute=0:1:3")])
+    assert recipe not in sweep_module._GAMES and len(sweep_module._GAMES) == sweep_module._GAMES_KEPT
+
+
 def test_progress_callback_reaches_the_total(default_scenario):
     seen = []
     sweep(default_scenario, [parse_axis("p_resolute=0:1:50")], chunk=16, progress=lambda d, t: seen.append((d, t)))

@@ -19,7 +19,6 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -156,9 +155,24 @@ class ScenarioRecipe:
         return s.with_params(dict(self.values))
 
 
-@lru_cache(maxsize=8)
+_GAMES: dict[ScenarioRecipe, ExtensiveGame] = {}
+_GAMES_KEPT = 8
+
+
 def _game(recipe: ScenarioRecipe) -> ExtensiveGame:
-    return recipe.load().compile("sequential")
+    game = _GAMES.get(recipe)
+    if game is None:
+        game = recipe.load().compile("sequential")
+        remember_game(recipe, game)
+    return game
+
+
+def remember_game(recipe: ScenarioRecipe, game: ExtensiveGame) -> None:
+    """Keep ``game`` as the compiled form of ``recipe`` in this process, where workers forked
+    afterwards find it (the last few recipes are kept)."""
+    _GAMES[recipe] = game
+    while len(_GAMES) > _GAMES_KEPT:
+        _GAMES.pop(next(iter(_GAMES)))
 
 
 # ------------------------------------------------------------------------------ chunks
@@ -412,6 +426,7 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
         limits.PYGAMBIT_POINTS.check(total, where=f"{where} (every point goes to pygambit: {why})")
     job = GridJob(ScenarioRecipe.of(scenario), names, tuple(np.asarray(a.values, dtype=float) for a in axes),
                   vectorised, chunk, budget)
+    remember_game(job.recipe, game)               # workers forked below solve without rebuilding it
     results: list[ChunkResult] = []
     done = gambit_done = 0
     if progress:
@@ -524,5 +539,6 @@ def _sweep_on_dask(job: GridJob, total: int, scheduler: Any, connect_timeout: fl
         run_tasks(client, solve_range, job, spans, lambda span, r: record(r))
 
 
-__all__ = ["Axis", "ChunkResult", "GambitBudgetSpent", "GridJob", "ScenarioRecipe", "SweepResult", "check_axes", "check_scheduler_address",
-           "merge_chunks", "parse_axis", "solve_chunk", "solve_range", "sweep"]
+__all__ = ["Axis", "ChunkResult", "GambitBudgetSpent", "GridJob", "ScenarioRecipe", "SweepResult", "check_axes",
+           "check_scheduler_address", "merge_chunks", "parse_axis", "remember_game", "solve_chunk",
+           "solve_range", "sweep"]
