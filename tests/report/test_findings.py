@@ -116,7 +116,8 @@ def test_the_tree_figure_names_actors_and_information_sets_in_words(tmp_path) ->
     game, _, eq = solve_section.solve_point(s)
     with plt.rc_context({"svg.fonttype": "none"}):     # keep text as text, to read it back
         svg = plot_game_tree(game, tmp_path / "t.svg", eq).read_text(encoding="utf-8")
-    assert "Russia cannot tell these apart" in svg and "United States" in svg
+    assert "Russia cannot tell apart the nodes this line joins" in svg and "United States / NATO" in svg
+    assert svg.count("cannot tell apart") == 1          # one key for the dashed lines, not a caption on each
     assert "infoset" not in svg and eq.method not in svg
     assert f"equilibrium path (thick red): {eq.path}".replace(">", "&gt;") in svg
 

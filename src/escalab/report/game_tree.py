@@ -2,8 +2,9 @@
 
 A reader checks an equilibrium by following it through the tree: which moves are played, which
 threats sit off the path, which nodes a player cannot tell apart. The figure shows exactly that --
-decision nodes coloured by actor, chance nodes grey, information sets joined by dashed lines, the
-equilibrium path in thick red and every equilibrium choice off the path in thinner red.
+decision nodes coloured by actor, chance nodes grey, information sets joined by dashed lines in
+the actor's colour (explained once, in a key), the equilibrium path in thick red and every
+equilibrium choice off the path in thinner red.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.text  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
 from .. import limits  # noqa: E402
@@ -119,6 +121,7 @@ def plot_game_tree(game: ExtensiveGame, path: str | Path, equilibrium: Equilibri
             ax.text(mx, my, _wrap(label, 10), fontsize=7 * fs, ha="center", va="center", zorder=3,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
     bend = 0
+    joined: dict[int, str] = {}           # player -> name, for those with nodes they cannot tell apart
     for info in game.infosets:
         if len(info.nodes) > 1:
             bend += 1
@@ -129,10 +132,7 @@ def plot_game_tree(game: ExtensiveGame, path: str | Path, equilibrium: Equilibri
                                       connectionstyle=f"arc3,rad={-0.08 - 0.05 * (bend % 3)}", ls="--",
                                       color=colour, lw=1.1, alpha=0.8, zorder=0)
                 ax.add_patch(arc)
-            who = names.get(game.players[info.player], game.players[info.player])
-            ax.text((x[members[0]] + x[members[1]]) / 2, -depth[members[0]] + 0.3 + 0.12 * (bend % 3),
-                    f"{who} cannot tell these apart", fontsize=6.5 * fs, ha="center", color=colour,
-                    style="italic")
+            joined[info.player] = names.get(game.players[info.player], game.players[info.player])
     for n in game.nodes:
         px, py = x[n.index], -depth[n.index]
         if n.kind == "terminal":
@@ -146,9 +146,9 @@ def plot_game_tree(game: ExtensiveGame, path: str | Path, equilibrium: Equilibri
             assert n.player is not None and n.infoset is not None
             colour = ACTOR_COLOURS[n.player % len(ACTOR_COLOURS)]
             ax.plot(px, py, marker="o", ms=11, color=colour, mec="black", zorder=2)
-            ax.text(px, py + 0.13, _wrap(names.get(game.players[n.player], game.players[n.player])),
-                    fontsize=7.5 * fs, ha="center", va="bottom",
-                    color=colour, fontweight="bold")
+            ax.text(px, py + 0.13, _wrap(names.get(game.players[n.player], game.players[n.player]), 24),
+                    fontsize=7.5 * fs, ha="center", va="bottom", color=colour, fontweight="bold", zorder=4,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})
     ax.set_xlim(-0.8, leaves - 0.2)
     ax.set_ylim(-levels - 0.2, 0.6)
     ax.axis("off")
@@ -158,6 +158,14 @@ def plot_game_tree(game: ExtensiveGame, path: str | Path, equilibrium: Equilibri
     ax.set_title(heading, fontsize=10 * fs)
     payoff_order = "payoffs in the order: " + ", ".join(names.get(p, p) for p in game.players)
     fig.text(0.01, 0.01, payoff_order, fontsize=7 * fs, color="#555555")
+    if joined:
+        # one key for the dashed lines instead of a caption on each: captions ran into the labels
+        # of the nodes around them
+        handles = [Line2D([], [], ls="--", lw=1.1, color=ACTOR_COLOURS[p % len(ACTOR_COLOURS)],
+                          label=f"{who} cannot tell apart the nodes this line joins")
+                   for p, who in sorted(joined.items())]
+        fig.legend(handles=handles, loc="lower right", bbox_to_anchor=(0.99, 0.0), frameon=False,
+                   fontsize=7 * fs, handlelength=3)
     for text in fig.findobj(matplotlib.text.Text):
         text.set_text(_plain(text.get_text()))
     fig.tight_layout()
