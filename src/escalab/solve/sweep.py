@@ -333,7 +333,7 @@ class SweepResult:
     def code_counts(self) -> np.ndarray:
         """Points per code, counted a block at a time: ``np.bincount`` widens its input to 64-bit
         integers, and for millions of int8 codes at once that is tens of megabytes of fresh memory,
-        which a virtual machine's host backs on first touch (40-70 ms of a sweep's last steps)."""
+        which a virtual machine's host backs on first touch (15-70 ms of a sweep's last steps)."""
         flat, total = self.codes.reshape(-1), np.zeros(len(self.labels), dtype=np.int64)
         for s in range(0, flat.size, 1 << 16):
             total += np.bincount(flat[s:s + (1 << 16)], minlength=len(self.labels))
