@@ -65,6 +65,21 @@ def test_non_finite_payoff_in_param_scan_refused(invoke) -> None:
     assert r.exit_code == 2 and "division by zero in '1 / v'" in r.stderr
 
 
+def test_the_first_point_that_is_not_finite_is_named_whichever_payoff_it_is() -> None:
+    """Payoffs that do not depend on the swept values are kept as one entry: one that is infinite is
+    infinite at every point, so the first point is named, not the first where a per-point payoff is."""
+    from escalab.solve.sequential import check_finite
+
+    game = escalab.load(FILES / "inf.yaml").compile("sequential")
+    values = {"v": np.array([1.0, 0.5, 0.25])}
+    per_point, constant = (np.array([1.0, np.inf, 1.0]),), (np.array([np.inf]),)
+    for pays in ({0: per_point, 1: constant}, {0: constant, 1: per_point}):
+        with pytest.raises(ModelError, match=r"^at v=1 a payoff"):
+            check_finite(game, pays, {}, values)
+    with pytest.raises(ModelError, match=r"^at v=0.5 a payoff"):
+        check_finite(game, {0: per_point, 1: (np.array([1.0]),)}, {}, values)
+
+
 def test_nan_probability_refused_at_its_point() -> None:
     s = escalab.load("incomplete-resolve")
     game = s.compile("sequential")

@@ -256,8 +256,8 @@ def check_finite(game: ExtensiveGame, pays: Mapping[int, tuple], probs: Mapping[
         for vs in group.values():
             for v in vs:
                 ok = np.isfinite(np.asarray(v, dtype=float))
-                if not ok.all():
-                    bad = ~ok if bad is None else (bad | ~ok) if bad.shape == ok.shape else bad
+                if not ok.all():             # one entry (the same at every point) or one per point
+                    bad = ~ok if bad is None else np.logical_or(bad, ~ok)
     if bad is None or not bad.any():
         return
     k = int(np.flatnonzero(np.atleast_1d(bad))[0])
