@@ -106,7 +106,8 @@ def register(app: typer.Typer) -> None:
         # it (and, to draw the figure, matplotlib) while this process does, instead of idling until the
         # grid is ready (on two cores, a tenth of the whole command).
         pool = WorkerPool(workers) if workers is not None and workers > 1 else None
-        drawn_by_pool = figure and len(grid) <= 2 and pool is not None
+        drawn = figure and len(grid) <= 2         # a phase diagram shows one or two swept parameters
+        drawn_by_pool = drawn and pool is not None
         if pool is not None:
             pool.submit(preload, *(("escalab.solve.sweep",) + ((PLOT_MODULE,) if drawn_by_pool else ())))
         try:
@@ -144,7 +145,7 @@ def register(app: typer.Typer) -> None:
                                        exact=exact, on_range=last.add if last is not None else None)
                     names = ["sweep" + columnar_suffix(), "sweep.json"]
                     drawing = None
-                    if figure and len(axes) <= 2:
+                    if drawn:
                         names.append("phase-diagram.png")
                         if drawn_by_pool:           # a worker draws it while this process writes
                             # sent without the axes' exact values: a figure needs the floats, and
@@ -154,7 +155,7 @@ def register(app: typer.Typer) -> None:
                     if last is not None:
                         last.release()
                         stream.end(result.size)     # synced to disk while the other files are written
-                    if figure and len(axes) <= 2 and not drawn_by_pool:
+                    if drawn and not drawn_by_pool:
                         from ..report.phase_diagram import plot_phase_diagram
                         plot_phase_diagram(result, outs.path("phase-diagram.png"))
                     write_columnar(result, outs.path(names[0]))      # the staging folder makes it atomic

@@ -353,7 +353,6 @@ def _write_parquet(result: "SweepResult", path: Path) -> None:
         distinct = list(dict.fromkeys(labels))
         texts.append((np.array([distinct.index(t) for t in labels], dtype=_index_type(len(distinct))),
                       _arrow_strings(distinct)))
-    schema = None
     writer = None
     try:
         for start in range(0, max(codes.size, 1), ROW_GROUP):
@@ -364,11 +363,11 @@ def _write_parquet(result: "SweepResult", path: Path) -> None:
             columns += [pa.DictionaryArray.from_arrays(_arrow(remap[part] if len(remap) else remap), dictionary)
                         for remap, dictionary in texts]
             table = pa.Table.from_arrays(columns, names=names)
-            if writer is None:
+            if writer is None:      # the file's schema carries the metadata; a row group's need not
                 schema = table.schema.with_metadata({META_KEY: json.dumps(_meta(result)).encode()})
                 writer = pq.ParquetWriter(path, schema, compression="zstd",
                                           write_statistics=[a.name for a in result.axes])
-            writer.write_table(table.replace_schema_metadata(schema.metadata), row_group_size=ROW_GROUP)
+            writer.write_table(table, row_group_size=ROW_GROUP)
     finally:
         if writer is not None:
             writer.close()
