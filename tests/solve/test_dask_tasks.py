@@ -1,12 +1,9 @@
-"""Issue 11: work on a Dask cluster -- a few tasks sized to the cluster, cut at whole chunks, worker
-heaps kept while escalab's tasks run, and the same results bit for bit from worker *processes*
-(the configuration the benchmark measures) as from one process."""
+"""Issue 11: work on a Dask cluster -- a few tasks sized to the cluster, cut at whole chunks, and the
+same results bit for bit from worker *processes* (the configuration the benchmark measures) as from
+one process. Worker heaps: tests/test_heap.py."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
@@ -28,49 +25,6 @@ def test_the_tail_is_small_enough_to_balance_two_workers() -> None:
     sizes = [b - a for a, b in task_spans(611, 2)]
     assert sizes[0] <= 611 / 4 + 1                   # no worker starts with more than half its share
     assert sizes[-2] <= 611 / 32 + 1                 # the last full task is a sixteenth of a worker's share
-
-
-HEAP_PROBE = textwrap.dedent("""
-    import resource
-    import numpy as np
-    from escalab.solve.dask_client import release_heap, steady_heap
-
-    def faults(n=40):
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        for _ in range(n):
-            a = np.ones(1 << 18)          # 2 MB, freed at once: a NumPy temporary
-            del a
-        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-
-    faults(2)
-    outside = faults()
-    with steady_heap():
-        faults(1)
-        inside = faults()
-    release_heap()
-    print(outside, inside, faults())
-""")
-
-
-def _faults(env: dict[str, str]) -> list[int]:
-    out = subprocess.run([sys.executable, "-c", HEAP_PROBE], env=env, capture_output=True, text=True, timeout=120,
-                         check=True)
-    return [int(x) for x in out.stdout.split()]
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc settings")
-def test_a_dask_workers_heap_is_kept_while_tasks_run_and_handed_back_after() -> None:
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    # As a Dask nanny starts its worker: every 2 MB temporary is a fresh mapping, 512 page faults.
-    outside, inside, after = _faults({**env, "MALLOC_TRIM_THRESHOLD_": "65536"})
-    assert outside >= 40 * 400
-    assert inside < outside / 20
-    assert after >= 40 * 400                         # the worker's own setting is back after the job
-    # A process without the setting is left to glibc's adaptive thresholds, which keep the memory anyway.
-    outside, inside, after = _faults(env)
-    assert max(outside, inside, after) < 40 * 400 / 20
 
 
 def test_worker_processes_give_one_process_results_bit_for_bit() -> None:

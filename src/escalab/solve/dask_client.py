@@ -18,7 +18,7 @@ Dask's nanny sets to hand memory back to the system after every large free
 (``MALLOC_TRIM_THRESHOLD_``), so NumPy's large temporaries page-fault afresh each time (sweep
 kernels ran 2-3x slower on a worker than in a plain process). Hence: few tasks sized to the
 cluster with a tail of smaller ones, the shared input scattered once, each result one pickled
-frame, and the heap kept while a task runs (:func:`steady_heap`).
+frame, and the heap kept while a task runs (:func:`escalab.heap.steady_heap`).
 """
 
 from __future__ import annotations
@@ -28,22 +28,18 @@ import gc
 import io
 import logging
 import math
-import os
 import pickle
 import socket
 import struct
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from functools import lru_cache
 from typing import Any
 
 from .. import limits
 from ..errors import UsageError
+from ..heap import release_heap, steady_heap
 
-__all__ = ["cluster_threads", "connect", "parse_tcp_address", "probe", "release_heap", "run_tasks", "scheduler_client",
-           "steady_heap", "task_spans"]
+__all__ = ["cluster_threads", "connect", "parse_tcp_address", "probe", "run_tasks", "scheduler_client", "task_spans"]
 
 _HINT = "expected the address of a running Dask scheduler such as tcp://127.0.0.1:8786"
 
@@ -211,77 +207,8 @@ def _on_worker(task: Callable[..., Any], shared: Any, *args: Any) -> bytes:
     return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-# glibc's mallopt parameters (malloc.h)
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_KEEP_MMAP, _KEEP_TRIM = 32 << 20, 64 << 20      # where glibc's own adaptive thresholds top out
-_heap_lock = threading.Lock()
-_heap_users = 0
-_heap_kept = False
-
-
-@lru_cache(maxsize=1)
-def _glibc() -> Any:
-    """glibc's ``mallopt``, only where a fixed trim threshold was set for this process (a Dask
-    nanny's worker): without one glibc adapts its thresholds itself and is left alone."""
-    if not sys.platform.startswith("linux") or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
-        return None
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-        libc.malloc_trim.argtypes = [ctypes.c_size_t]
-        return libc
-    except (OSError, AttributeError):
-        return None
-
-
 async def _release_heap_soon() -> None:
-    """:func:`release_heap` in a worker's event loop (Dask runs only coroutines without waiting)."""
+    """:func:`escalab.heap.release_heap` in a worker's event loop (Dask runs only coroutines without waiting)."""
     release_heap()
 
 
-def _setting(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
-@contextlib.contextmanager
-def steady_heap() -> Iterator[None]:
-    """While escalab's tasks run in this process, let freed memory stay in the heap for the next
-    allocation, as glibc does by default, until :func:`release_heap` restores the fixed thresholds
-    the environment set (Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_`` so that an idle worker's
-    memory goes back to the system). Nested and threaded uses share one setting."""
-    global _heap_users, _heap_kept
-    libc = _glibc()
-    if libc is None:
-        yield
-        return
-    with _heap_lock:
-        if not _heap_kept:
-            libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_MMAP)
-            libc.mallopt(_M_TRIM_THRESHOLD, _KEEP_TRIM)
-            _heap_kept = True
-        _heap_users += 1
-    try:
-        yield
-    finally:
-        with _heap_lock:
-            _heap_users -= 1
-
-
-def release_heap() -> None:
-    """After a job (run on every worker): the environment's thresholds again, and the memory kept
-    for the job handed back -- unless a task is running here."""
-    global _heap_kept
-    libc = _glibc()
-    if libc is None:
-        return
-    with _heap_lock:
-        if _heap_kept and _heap_users == 0:
-            libc.mallopt(_M_MMAP_THRESHOLD, _setting("MALLOC_MMAP_THRESHOLD_", 128 << 10))
-            libc.mallopt(_M_TRIM_THRESHOLD, _setting("MALLOC_TRIM_THRESHOLD_", 128 << 10))
-            libc.malloc_trim(0)
-            _heap_kept = False

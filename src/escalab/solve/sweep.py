@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import limits
 from ..errors import UsageError
+from ..heap import release_heap, steady_heap
 from ..model import ExtensiveGame
 from ..scenario import Scenario, loads
 from ..scenario.scenario import exact_value
@@ -274,14 +275,15 @@ def solve_range(job: Any, start: int, stop: int, game: ExtensiveGame | None = No
         job = job.get()
     parts: list[ChunkResult] = []
     used = 0
-    for s in range(start, stop, job.chunk):
-        left = None if job.gambit_budget is None else job.gambit_budget - used
-        try:
-            parts.append(solve_chunk(job.recipe, job.names, job.columns(s, min(s + job.chunk, stop)), s,
-                                     job.vectorised, game, left))
-        except GambitBudgetSpent as exc:
-            raise GambitBudgetSpent(used + exc.args[0]) from None
-        used += parts[-1].gambit_points
+    with steady_heap():         # each chunk reuses the memory the last one freed (escalab.heap)
+        for s in range(start, stop, job.chunk):
+            left = None if job.gambit_budget is None else job.gambit_budget - used
+            try:
+                parts.append(solve_chunk(job.recipe, job.names, job.columns(s, min(s + job.chunk, stop)), s,
+                                         job.vectorised, game, left))
+            except GambitBudgetSpent as exc:
+                raise GambitBudgetSpent(used + exc.args[0]) from None
+            used += parts[-1].gambit_points
     return merge_chunks(parts, start, stop - start)[0]
 
 
@@ -470,7 +472,8 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
         raise limits.LimitError(limits.PYGAMBIT_POINTS, max(int(exc.args[0]), gambit_done),
                                 where=f"{where} (points where backward induction with beliefs finds no pure "
                                       "equilibrium, counted as the grid is solved)") from None
-
+    finally:
+        release_heap()          # where the environment fixes malloc's thresholds, its values are back
     merged, _ = merge_chunks(results, 0, total)
     gambit_points = merged.gambit_points
     method = "pygambit per point (logit limit)" if not vectorised else \
