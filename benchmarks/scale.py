@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-c", "from escalab.cli.app import main; main()"]
+CLI = [sys.executable, "-c", "from escalab.cli.launch import main; main()"]
 
 
 def cpu_now() -> float:

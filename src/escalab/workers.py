@@ -41,7 +41,8 @@ from typing import Any
 
 from .errors import EscalabError
 
-__all__ = ["Shared", "WorkerError", "WorkerPool", "call_named", "preload", "result_of", "run_unordered"]
+__all__ = ["Shared", "WorkerError", "WorkerPool", "call_named", "launch_pool", "preload", "result_of", "run_unordered",
+           "take_launched"]
 
 
 class WorkerError(EscalabError):
@@ -305,3 +306,38 @@ def run_unordered(pool: WorkerPool, fn: Callable[..., Any], tasks: Iterable[tupl
     finally:
         with lock:
             stopped = True                        # nothing more is sent once this returns or raises
+
+
+# ----------------------------------------------------------------------------- a command's pool, started at launch
+_launched: WorkerPool | None = None
+
+
+def launch_pool(workers: int, warm: Iterable[str] = (), first: Iterable[str] = ()) -> None:
+    """Start the pool of the command about to run, before its command line is parsed (see
+    :mod:`escalab.cli.launch`): every worker imports ``warm`` as it starts, and one worker's first
+    task imports ``first``. Closed at exit unless a command takes it."""
+    global _launched
+    import atexit
+
+    _launched = WorkerPool(workers, warm=tuple(warm))
+    if first:
+        _launched.submit(preload, *first)
+    atexit.register(_close_untaken)
+
+
+def take_launched(workers: int) -> WorkerPool | None:
+    """The pool started at launch, if it was started for ``workers`` workers; handed over once
+    (the caller closes it), None otherwise."""
+    global _launched
+    pool = _launched
+    if pool is None or pool.workers != workers:
+        return None
+    _launched = None
+    return pool
+
+
+def _close_untaken() -> None:
+    global _launched
+    if _launched is not None:
+        _launched.close()
+        _launched = None

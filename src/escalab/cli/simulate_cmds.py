@@ -54,9 +54,10 @@ def simulate(
     pool = None
     if workers > 1 and not exact and scheduler is None:
         # started now, so the workers boot (and load the compiled kernel) while the equilibrium is solved
+        # (or the `escalab` script started them, before the command line was parsed: escalab.cli.launch)
         from ..simulate.montecarlo import WARM_MODULES
-        from ..workers import WorkerPool
-        pool = WorkerPool(workers, warm=WARM_MODULES)
+        from ..workers import WorkerPool, take_launched
+        pool = take_launched(workers) or WorkerPool(workers, warm=WARM_MODULES)
     try:
         with progress_bar("solving the equilibrium") as solving:
             crisis = Crisis.of(scenario, accidents=not no_accidents, progress=solving)

@@ -23,12 +23,12 @@ from rich.markup import escape
 from .. import DEFAULT_SCENARIO
 from ..errors import UsageError
 from .errors import handled
+from .launch import PLOT_MODULE, SWEEP_MODULES
 from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets, parse_sets
 from .progress import console, progress_bar
 
 
 # named, not imported, so this process does not pay for matplotlib when a worker draws the figure
-PLOT_MODULE = "escalab.report.phase_diagram"
 PLOT = f"{PLOT_MODULE}:plot_phase_diagram"
 
 
@@ -43,9 +43,10 @@ def human_size(n: int) -> str:
 
 
 # CSV rows kept back for the end when a worker draws the figure, so that both processes end
-# together instead of this one waiting: on the machine measured the worker took 0.26-0.44 s to draw
+# together instead of this one waiting: on the machine measured the worker took 0.3-0.45 s to draw
 # a 2000 x 2000 grid's figure, this process 0.15 s for the columnar file and 0.1 s per million rows
-CSV_ROWS_KEPT_FOR_THE_END = 1_000_000
+# (with a million rows kept it waited 0.1-0.2 s for the figure)
+CSV_ROWS_KEPT_FOR_THE_END = 2_000_000
 
 
 class _CsvHeldBack:
@@ -92,7 +93,7 @@ def register(app: typer.Typer) -> None:
                             "ties are marked); at most 20000 points.")] = False,
     ) -> None:
         """Solve a scenario over a parameter grid; write the table (Parquet or .npz, and CSV) and a phase diagram."""
-        from ..workers import WorkerPool, preload
+        from ..workers import WorkerPool, preload, take_launched
 
         if not grid:
             raise UsageError("give at least one --grid name=start:stop:num (e.g. --grid p_resolute=0:1:101)")
@@ -104,12 +105,16 @@ def register(app: typer.Typer) -> None:
             raise UsageError("give either --workers or --scheduler, not both")
         # The workers start first, before this process imports the solver: a worker forked now imports
         # it (and, to draw the figure, matplotlib) while this process does, instead of idling until the
-        # grid is ready (on two cores, a tenth of the whole command).
-        pool = WorkerPool(workers) if workers is not None and workers > 1 else None
+        # grid is ready (on two cores, a tenth of the whole command). The `escalab` script started
+        # them earlier still, before the command line was parsed (escalab.cli.launch).
         drawn = figure and len(grid) <= 2         # a phase diagram shows one or two swept parameters
+        pool = None
+        if workers is not None and workers > 1:
+            pool = take_launched(workers)
+            if pool is None:
+                pool = WorkerPool(workers)
+                pool.submit(preload, *(SWEEP_MODULES + ((PLOT_MODULE,) if drawn else ())))
         drawn_by_pool = drawn and pool is not None
-        if pool is not None:
-            pool.submit(preload, *(("escalab.solve.sweep",) + ((PLOT_MODULE,) if drawn_by_pool else ())))
         try:
             # Imported here, not at the top: `escalab --help` must not pay for them (docs/scale.md).
             from ..atomic import output_set

@@ -1,0 +1,74 @@
+"""The ``escalab`` console script: a command's worker processes are started before the CLI exists.
+
+Importing Typer, Rich and the command modules and parsing the options takes a fifth of a second,
+during which a command run with ``--workers N`` has nothing for its workers to do yet. Here the
+command line is read just far enough to see ``sweep ... --workers N`` or ``simulate ... --workers
+N``, and that pool is forked first, from a process that has imported almost nothing (one Python
+thread, so the fork is safe): its workers import NumPy and the solver while this process imports
+the CLI. The command then takes the pool if it was started for the number of workers it parsed
+(:func:`escalab.workers.take_launched`); any other case, or a command that fails before taking it,
+gets the pool it would have made anyway, or none, and the unused one is closed at exit. Nothing
+here decides what a command does: a wrong guess costs a fork, never a different result.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+# What the workers of each command import as they start: for a sweep, one worker imports the solver
+# and the module that draws the phase diagram (that worker draws it while the command's process
+# writes the tables); every Monte Carlo worker imports the kernel,
+# escalab.simulate.montecarlo.WARM_MODULES (a test keeps them equal).
+SWEEP_MODULES = ("escalab.solve.sweep",)
+PLOT_MODULE = "escalab.report.phase_diagram"
+SIMULATE_MODULES = ("escalab.simulate.montecarlo", "escalab.simulate.kernel")
+
+_GLOBAL_WITH_VALUE = ("--limit",)       # the app's own options that take a value (app._main)
+
+
+def planned_pool(argv: Sequence[str]) -> tuple[int, tuple[str, ...], tuple[str, ...]] | None:
+    """(workers, modules every worker imports, modules one worker imports first) for the pool the
+    command in ``argv`` would start, or None.
+
+    Read as Click would read it where it matters here: the command is the first word that is not
+    an option of the app; ``--workers N`` / ``--workers=N`` (also ``-w N`` for simulate); the last
+    one given counts. Anything this does not recognise means no early pool.
+    """
+    args = list(argv)
+    k = 0
+    while k < len(args) and args[k].startswith("-"):
+        k += 2 if args[k] in _GLOBAL_WITH_VALUE else 1
+    if k >= len(args) or args[k] not in ("sweep", "simulate"):
+        return None
+    command, rest = args[k], args[k + 1:]
+    if "--" in rest:
+        rest = rest[:rest.index("--")]
+    flags = ("--workers", "-w") if command == "simulate" else ("--workers",)
+    workers = None
+    for i, a in enumerate(rest):
+        if a in flags and i + 1 < len(rest):
+            workers = rest[i + 1]
+        elif a.startswith("--workers="):
+            workers = a.partition("=")[2]
+    if workers is None or not workers.isdigit() or int(workers) < 2 or "--scheduler" in rest or \
+            any(a.startswith("--scheduler=") for a in rest) or "--exact" in rest:
+        return None
+    if command == "simulate":
+        return int(workers), SIMULATE_MODULES, ()
+    return int(workers), (), SWEEP_MODULES + ((PLOT_MODULE,) if sweep_draws(rest) else ())
+
+
+def sweep_draws(args: Sequence[str]) -> bool:
+    """Whether ``escalab sweep`` with these options draws a phase diagram (one or two --grid)."""
+    grids = sum(a in ("--grid", "-g") or a.startswith("--grid=") for a in args)
+    return "--no-figure" not in args and grids <= 2
+
+
+def main() -> None:
+    plan = planned_pool(sys.argv[1:])
+    if plan is not None:
+        from ..workers import launch_pool
+        launch_pool(*plan)
+    from .app import main as run
+    run()
