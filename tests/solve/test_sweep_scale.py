@@ -253,3 +253,43 @@ def test_parquet_rows_are_the_grid_in_row_major_order_for_three_axes(tmp_path, m
     assert rows["path"] == [result.paths[c] for c in result.codes.reshape(-1)]
     assert pq.ParquetFile(path).num_row_groups == -(-len(points) // row_group)
     _same(read_sweep(path), result)
+
+
+@pytest.mark.parametrize("name", ["escalate-to-deescalate", "chain-store", "beer-quiche", "brinkmanship"])
+def test_a_vectorised_pass_at_its_point_budget_fits_in_the_pass_memory(name) -> None:
+    """pass_points' estimate is high: a pass of that many points allocates at most PASS_BYTES."""
+    import tracemalloc
+
+    import escalab
+    from escalab.solve.sequential import solve_sequential
+    from escalab.solve.sweep import PASS_BYTES, pass_points
+
+    scenario = escalab.load(name)
+    game = scenario.compile("sequential")
+    n = pass_points(game)
+    values = {k: np.linspace(0.5, 1.5, n) * float(v) for k, v in scenario.values.items()}
+    solve_sequential(game, values)
+    tracemalloc.start()
+    try:
+        solve_sequential(game, values)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert PASS_BYTES / 3 < peak <= PASS_BYTES
+
+
+def test_a_huge_chunk_is_cut_to_the_pass_memory_and_gives_the_same_table(default_scenario) -> None:
+    import tracemalloc
+
+    from escalab.solve.sweep import PASS_BYTES
+
+    axes = [parse_axis("p_resolute=0:1:300"), parse_axis("c_limited=0:20:700")]     # 210,000 points
+    expected = sweep(default_scenario, axes)
+    tracemalloc.start()
+    try:
+        result = sweep(default_scenario, axes, chunk=10**7)     # one pass of 210,000 points: ~140 MB
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= PASS_BYTES + (8 << 20) <= 64 << 20      # a pass and the grid's codes, inside the kept heap
+    assert result.codes.tobytes() == expected.codes.tobytes() and result.labels == expected.labels

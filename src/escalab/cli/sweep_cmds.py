@@ -85,7 +85,8 @@ def register(app: typer.Typer) -> None:
         workers: Annotated[int | None, typer.Option(
             help="Solve and write in N local worker processes (started once for the command).")] = None,
         scheduler: Annotated[str | None, typer.Option(help="Use an existing Dask cluster (tcp://host:port).")] = None,
-        chunk: Annotated[int, typer.Option(help="Points per vectorised solve.")] = 16_384,
+        chunk: Annotated[int, typer.Option(
+            help="Points per vectorised solve (fewer for a big tree: a solve's arrays stay within 48 MB).")] = 16_384,
         csv: Annotated[bool, typer.Option("--csv/--no-csv", help="Also write sweep.csv (one row per point).")] = True,
         figure: Annotated[bool, typer.Option("--figure/--no-figure", help="Draw phase-diagram.png.")] = True,
         exact: Annotated[bool, typer.Option(

@@ -36,6 +36,19 @@ from .sequential import solve_sequential, structure
 
 Progress = Callable[[int, int], None]
 CHUNK = 16_384
+# What one vectorised pass may allocate: its temporaries (every node's value per player, per
+# information set the action values, beliefs and choices: 28-51 bytes per node and point measured
+# on the built-in trees, every payoff varying) stay inside the heap escalab.heap keeps for reuse
+# (64 MB; beyond it each pass faults its memory in afresh, 2.4x slower), and a tree of 200,000
+# nodes or a --chunk of ten million cannot take the machine's memory. The default scenario's
+# passes are not cut by it (16,384 points); the chain store's 53 nodes get 11,870 points a pass.
+PASS_BYTES = 48 << 20
+
+
+def pass_points(game: ExtensiveGame) -> int:
+    """Points per vectorised pass whose temporaries fit in :data:`PASS_BYTES`, estimated high:
+    8 bytes per node and point for each player and six more (64 for two players; 51 measured)."""
+    return max(1, PASS_BYTES // (8 * (len(game.players) + 6) * len(game.nodes)))
 
 
 # ------------------------------------------------------------------------------ grid
@@ -416,8 +429,7 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
     game = scenario.compile("sequential")
     st = structure(game)
     vectorised = st.applies and not force_gambit
-    if not vectorised:
-        chunk = min(chunk, 64)
+    chunk = min(chunk, pass_points(game) if vectorised else 64)
     shape = tuple(len(a) for a in axes)
     names = tuple(a.name for a in axes)
     total = int(np.prod(shape))
@@ -543,5 +555,5 @@ def _sweep_on_dask(job: GridJob, total: int, scheduler: Any, connect_timeout: fl
 
 
 __all__ = ["Axis", "ChunkResult", "GambitBudgetSpent", "GridJob", "ScenarioRecipe", "SweepResult", "check_axes",
-           "check_scheduler_address", "merge_chunks", "parse_axis", "remember_game", "solve_chunk",
+           "check_scheduler_address", "merge_chunks", "parse_axis", "pass_points", "remember_game", "solve_chunk",
            "solve_range", "sweep"]
