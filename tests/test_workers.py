@@ -116,3 +116,35 @@ def _slow_pid(k: int) -> tuple[int, int]:
 def test_start_method_is_checked() -> None:
     with pytest.raises(ValueError, match="auto, fork or spawn"):
         WorkerPool(2, start="forkserver")
+
+
+def _tree_nodes_limit() -> int:
+    from escalab import limits
+
+    return limits.limit("tree-nodes")
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_a_task_runs_under_the_limits_set_when_it_was_submitted(start: str) -> None:
+    """The `escalab` script starts workers before --limit is read, and spawned workers never saw it:
+    a task carries the limits its submitter had set (a sweep's worker rebuilds the scenario)."""
+    from escalab import limits
+
+    with WorkerPool(2, start=start) as pool:                 # started before the limit is raised
+        with limits.raised(tree_nodes=123_456):
+            raised = pool.submit(_tree_nodes_limit).result()
+        plain = pool.submit(_tree_nodes_limit).result()
+    assert raised == 123_456
+    assert plain == limits.get("tree-nodes").default
+
+
+def test_a_limit_given_on_the_command_line_holds_in_the_sweeps_workers(tmp_path) -> None:
+    # the environment's limit is below the default tree; --limit raises it for the run, and the
+    # workers (started by the escalab script before --limit was read) rebuild the tree under it
+    env = {**os.environ, "ESCALAB_LIMIT_TREE_NODES": "10"}
+    args = ["--limit", "tree-nodes=1000", "sweep", "escalate-to-deescalate", "--grid", "p_resolute=0:1:101",
+            "--grid", "c_limited=0:20:101", "--chunk", "500", "--workers", "2", "--no-figure", "--out", "out"]
+    proc = subprocess.run([sys.executable, "-c", "from escalab.cli.launch import main; main()", *args], env=env,
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "sweep.csv").read_text().count("\n") == 101 * 101 + 1

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from .errors import UsageError
 
-__all__ = ["LIMITS", "Limit", "LimitError", "get", "limit", "parse_limit_option", "raised", "set_limits"]
+__all__ = ["LIMITS", "Limit", "LimitError", "applied", "get", "limit", "overrides", "parse_limit_option", "raised",
+           "set_limits"]
 
 
 class LimitError(UsageError):
@@ -202,6 +203,22 @@ def set_limits(values: Mapping[str, int], *, replace: bool = False) -> None:
     merged = {} if replace else dict(_overrides.get())
     merged.update(values)
     _overrides.set(merged)
+
+
+def overrides() -> dict[str, int]:
+    """The limits set for this context (``--limit``, ``set_limits``, ``raised``), to carry to another
+    process: a worker started before they were set, or spawned, or on a Dask cluster."""
+    return dict(_overrides.get())
+
+
+@contextlib.contextmanager
+def applied(values: Mapping[str, int]) -> Iterator[None]:
+    """Exactly ``values`` (from :func:`overrides`) as the limits set, while the block runs."""
+    token = _overrides.set(dict(values))
+    try:
+        yield
+    finally:
+        _overrides.reset(token)
 
 
 @contextlib.contextmanager

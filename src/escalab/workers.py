@@ -22,7 +22,7 @@ itself instead of waiting, so on N cores N workers keep N cores busy.
 Large read-only inputs (a Monte Carlo plan with its policy tables) go to the workers once through
 :meth:`WorkerPool.share`, not with every task; results come back as small NumPy arrays.
 
-Usable by every layer (like ``errors``): it imports nothing above ``escalab.errors``.
+Usable by every layer (like ``errors``): it imports nothing above ``escalab.errors`` and ``escalab.limits``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from . import limits
 from .errors import EscalabError
 
 __all__ = ["Shared", "WorkerError", "WorkerPool", "call_named", "launch_pool", "preload", "result_of", "run_unordered",
@@ -202,7 +203,7 @@ class WorkerPool:
                 fut.set_exception(exc)
             return fut
         try:
-            return self._executor.submit(fn, *args)
+            return self._executor.submit(_with_limits, limits.overrides(), fn, *args)
         except BrokenProcessPool as exc:
             raise WorkerError(BROKEN.format(cause=exc)) from None
 
@@ -218,6 +219,14 @@ class WorkerPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _with_limits(overrides: dict[str, int], fn: Callable[..., Any], *args: Any) -> Any:
+    """A task under the limits its submitter had set (``--limit``): a worker may have been started
+    before they were set (by the `escalab` script), or spawned, and it checks them too (a sweep's
+    worker rebuilds the scenario from its text)."""
+    with limits.applied(overrides):
+        return fn(*args)
 
 
 def result_of(fut: Future) -> Any:

@@ -30,6 +30,7 @@ SWEEP = ("escalab.solve.sweep", PLOT_MODULE)
     (["sweep", "--workers", "2", "--exact"], None),
     (["simulate", "--workers", "2", "--exact"], None),
     (["sweep", "-w", "2"], None),                               # sweep has no -w
+    (["sweep", "--workers", "2", "--help"], None),
     (["sweep", "--", "--workers", "2"], None),
     (["run", "--workers", "2"], None),
     (["--limit", "sweep", "--workers", "2"], None),             # "sweep" is the limit's value here

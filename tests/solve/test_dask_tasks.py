@@ -46,3 +46,22 @@ def test_worker_processes_give_one_process_results_bit_for_bit() -> None:
     assert remote_sweep.labels == one_sweep.labels and remote_sweep.paths == one_sweep.paths
     assert remote_sweep.codes.tobytes() == one_sweep.codes.tobytes()
     assert remote_mc.to_dict() == one_mc.to_dict()
+
+
+def test_a_clusters_workers_solve_under_the_clients_limits(monkeypatch) -> None:
+    """--limit (or limits.raised) holds on the cluster's workers, which rebuild the scenario from its
+    text: here their environment puts tree-nodes below the scenario's 23 nodes, the client raises it."""
+    distributed = pytest.importorskip("distributed")
+    import escalab
+    from escalab import limits
+    from escalab.solve.sweep import parse_axis, sweep
+
+    scenario = escalab.load("escalate-to-deescalate")
+    axes = [parse_axis("p_resolute=0:1:11"), parse_axis("c_limited=0:20:7")]
+    here = sweep(scenario, axes)
+    monkeypatch.setenv("ESCALAB_LIMIT_TREE_NODES", "10")       # inherited by the cluster's worker processes
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        with limits.raised(tree_nodes=1000):
+            remote = sweep(scenario, axes, chunk=10, scheduler=client)
+    assert remote.codes.tobytes() == here.codes.tobytes()

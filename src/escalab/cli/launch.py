@@ -52,7 +52,7 @@ def planned_pool(argv: Sequence[str]) -> tuple[int, tuple[str, ...], tuple[str, 
         elif a.startswith("--workers="):
             workers = a.partition("=")[2]
     if workers is None or not workers.isdigit() or int(workers) < 2 or "--scheduler" in rest or \
-            any(a.startswith("--scheduler=") for a in rest) or "--exact" in rest:
+            any(a.startswith("--scheduler=") for a in rest) or "--exact" in rest or "--help" in rest:
         return None
     if command == "simulate":
         return int(workers), SIMULATE_MODULES, ()

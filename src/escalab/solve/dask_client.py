@@ -190,7 +190,7 @@ def run_tasks(client: Any, task: Callable[..., Any], shared: Any, args: Sequence
 
     remote = client.scatter(shared, broadcast=True, hash=False)
     try:
-        futures = [client.submit(_on_worker, task, remote, *a, pure=False) for a in args]
+        futures = [client.submit(_on_worker, limits.overrides(), task, remote, *a, pure=False) for a in args]
         index = {f.key: k for k, f in enumerate(futures)}
         for fut, blob in as_completed(futures, with_results=True):
             done(args[index[fut.key]], pickle.loads(blob))
@@ -199,10 +199,11 @@ def run_tasks(client: Any, task: Callable[..., Any], shared: Any, args: Sequence
             client.run(_release_heap_soon, wait=False)
 
 
-def _on_worker(task: Callable[..., Any], shared: Any, *args: Any) -> bytes:
-    """One task where it runs: the heap kept while it works, the result as one pickled frame (Dask's
-    own serialisation walks a list of results trying its serialisers on each first)."""
-    with steady_heap():
+def _on_worker(overrides: dict[str, int], task: Callable[..., Any], shared: Any, *args: Any) -> bytes:
+    """One task where it runs: under the client's limits (``--limit``), the heap kept while it
+    works, the result as one pickled frame (Dask's own serialisation walks a list of results trying
+    its serialisers on each first)."""
+    with limits.applied(overrides), steady_heap():
         result = task(shared, *args)
     return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
 
