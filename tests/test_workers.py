@@ -138,6 +138,22 @@ def test_a_task_runs_under_the_limits_set_when_it_was_submitted(start: str) -> N
     assert plain == limits.get("tree-nodes").default
 
 
+def _limit_of(k: int) -> tuple[int, int]:
+    return k, _tree_nodes_limit()
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_tasks_sent_from_the_pools_own_thread_keep_the_callers_limits(start: str) -> None:
+    """run_unordered sends most tasks from the pool's thread as others end; that thread has none of
+    the caller's limits, so they are taken once from the caller."""
+    from escalab import limits
+
+    seen: list[tuple[int, int]] = []
+    with WorkerPool(2, start=start) as pool, limits.raised(tree_nodes=7_654):
+        run_unordered(pool, _limit_of, [(k,) for k in range(12)], lambda t, r: seen.append(r), local=False)
+    assert sorted(seen) == [(k, 7_654) for k in range(12)]
+
+
 def test_a_limit_given_on_the_command_line_holds_in_the_sweeps_workers(tmp_path) -> None:
     # the environment's limit is below the default tree; --limit raises it for the run, and the
     # workers (started by the escalab script before --limit was read) rebuild the tree under it

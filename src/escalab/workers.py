@@ -194,16 +194,22 @@ class WorkerPool:
         return handle
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        """``fn(*args)`` on a spawned worker (run here at once when there is none)."""
+        """``fn(*args)`` on a spawned worker (run here at once when there is none), under the limits
+        set in this context."""
+        return self.submit_under(limits.overrides(), fn, *args)
+
+    def submit_under(self, overrides: dict[str, int], fn: Callable[..., Any], *args: Any) -> Future:
+        """:meth:`submit` under the limits ``overrides`` (:func:`escalab.limits.overrides` of the
+        caller), for a thread other than the caller's: threads do not share the caller's limits."""
         if self._executor is None:
             fut: Future = Future()
             try:
-                fut.set_result(fn(*args))
+                fut.set_result(_with_limits(overrides, fn, *args))
             except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
                 fut.set_exception(exc)
             return fut
         try:
-            return self._executor.submit(_with_limits, limits.overrides(), fn, *args)
+            return self._executor.submit(_with_limits, overrides, fn, *args)
         except BrokenProcessPool as exc:
             raise WorkerError(BROKEN.format(cause=exc)) from None
 
@@ -252,6 +258,7 @@ def run_unordered(pool: WorkerPool, fn: Callable[..., Any], tasks: Iterable[tupl
     import threading
 
     todo = iter(tasks)
+    overrides = limits.overrides()          # tasks are also sent from the pool's thread, which has none
     lock = threading.Lock()
     finished: queue.SimpleQueue = queue.SimpleQueue()
     in_flight = 0
@@ -268,7 +275,7 @@ def run_unordered(pool: WorkerPool, fn: Callable[..., Any], tasks: Iterable[tupl
         with lock:
             in_flight += 1
         try:
-            fut = pool.submit(fn, *task)
+            fut = pool.submit_under(overrides, fn, *task)
         except BaseException as exc:  # noqa: BLE001 - a broken pool: reported in this thread
             finished.put((task, exc))
             return

@@ -3,9 +3,9 @@
 Importing Typer, Rich and the command modules and parsing the options takes a fifth of a second,
 during which a command run with ``--workers N`` has nothing for its workers to do yet. Here the
 command line is read just far enough to see ``sweep ... --workers N`` or ``simulate ... --workers
-N``, and that pool is forked first, from a process that has imported almost nothing (one Python
-thread, so the fork is safe): its workers import NumPy and the solver while this process imports
-the CLI. The command then takes the pool if it was started for the number of workers it parsed
+N``, and that pool is started first (forked on Linux: this process runs one thread and has
+imported almost nothing), so its workers import NumPy and the solver while this process imports
+the CLI. Limits given with ``--limit``, read later, travel with each task (escalab.workers). The command then takes the pool if it was started for the number of workers it parsed
 (:func:`escalab.workers.take_launched`); any other case, or a command that fails before taking it,
 gets the pool it would have made anyway, or none, and the unused one is closed at exit. Nothing
 here decides what a command does: a wrong guess costs a fork, never a different result.
