@@ -85,8 +85,9 @@ def register(app: typer.Typer) -> None:
         workers: Annotated[int | None, typer.Option(
             help="Solve and write in N local worker processes (started once for the command).")] = None,
         scheduler: Annotated[str | None, typer.Option(help="Use an existing Dask cluster (tcp://host:port).")] = None,
-        chunk: Annotated[int, typer.Option(
-            help="Points per vectorised solve (fewer for a big tree: a solve's arrays stay within 48 MB).")] = 16_384,
+        chunk: Annotated[int | None, typer.Option(
+            help="Points per vectorised solve; at most, and by default, as many as keep its arrays "
+                 "within 48 MB (34192 for the default scenario).")] = None,
         csv: Annotated[bool, typer.Option("--csv/--no-csv", help="Also write sweep.csv (one row per point).")] = True,
         figure: Annotated[bool, typer.Option("--figure/--no-figure", help="Draw phase-diagram.png.")] = True,
         exact: Annotated[bool, typer.Option(
@@ -98,7 +99,7 @@ def register(app: typer.Typer) -> None:
 
         if not grid:
             raise UsageError("give at least one --grid name=start:stop:num (e.g. --grid p_resolute=0:1:101)")
-        if chunk < 1:
+        if chunk is not None and chunk < 1:
             raise UsageError(f"--chunk must be at least 1, got {chunk}")
         if workers is not None and workers < 1:
             raise UsageError(f"--workers must be at least 1, got {workers}")
