@@ -50,3 +50,35 @@ def test_sigint_during_sweep_keeps_the_previous_complete_set(tmp_path: Path) -> 
     assert "interrupted:" in stderr and "Traceback" not in stderr
     assert _snapshot(out) == before                    # the previous complete set, byte for byte
     assert not [p for p in out.iterdir() if p.name.startswith(".escalab-staging")]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see the sweep working")
+def test_sigint_during_a_sweep_with_workers_started_by_the_escalab_script(tmp_path: Path) -> None:
+    """The same through the `escalab` script, whose workers start before the command line is read:
+    the previous set is kept, the command says it was interrupted, and no worker outlives it."""
+    out = tmp_path / "out"
+    script = [sys.executable, "-c", "from escalab.cli.launch import main; main()"]
+    first = subprocess.run(script + ["sweep", "escalate-to-deescalate", "--grid", "p_resolute=0:1:11", "--out", str(out)],
+                           capture_output=True, text=True, timeout=240)
+    assert first.returncode == 0, first.stderr
+    before = _snapshot(out)
+    proc = subprocess.Popen(script + ["sweep", "escalate-to-deescalate", "--grid", "p_resolute=0:1:3000",
+                                      "--grid", "c_limited=0:20:3000", "--workers", "2", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 200
+        while _cpu_seconds(proc.pid) < 1 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        children = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        assert proc.poll() is None and children, "the sweep finished before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "interrupted:" in stderr and "Traceback" not in stderr
+    assert _snapshot(out) == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".escalab-staging")]
+    time.sleep(0.5)
+    assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]     # the workers ended with it
