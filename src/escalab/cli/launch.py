@@ -56,13 +56,14 @@ def planned_pool(argv: Sequence[str]) -> tuple[int, tuple[str, ...], tuple[str, 
         return None
     if command == "simulate":
         return int(workers), SIMULATE_MODULES, ()
-    return int(workers), (), SWEEP_MODULES + ((PLOT_MODULE,) if sweep_draws(rest) else ())
+    grids = sum(a in ("--grid", "-g") or a.startswith("--grid=") for a in rest)
+    return int(workers), (), sweep_modules("--no-figure" not in rest and grids <= 2)
 
 
-def sweep_draws(args: Sequence[str]) -> bool:
-    """Whether ``escalab sweep`` with these options draws a phase diagram (one or two --grid)."""
-    grids = sum(a in ("--grid", "-g") or a.startswith("--grid=") for a in args)
-    return "--no-figure" not in args and grids <= 2
+def sweep_modules(drawn: bool) -> tuple[str, ...]:
+    """What a sweep's first worker imports first: the solver, and the figure's module when it draws
+    the phase diagram (one or two --grid, no --no-figure)."""
+    return SWEEP_MODULES + ((PLOT_MODULE,) if drawn else ())
 
 
 def main() -> None:

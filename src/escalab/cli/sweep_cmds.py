@@ -23,7 +23,7 @@ from rich.markup import escape
 from .. import DEFAULT_SCENARIO
 from ..errors import UsageError
 from .errors import handled
-from .launch import PLOT_MODULE, SWEEP_MODULES
+from .launch import PLOT_MODULE, sweep_modules
 from .options import OutOpt, ScenarioArg, SetOpt, load_with_sets, parse_sets
 from .progress import console, progress_bar
 
@@ -95,7 +95,7 @@ def register(app: typer.Typer) -> None:
                             "ties are marked); at most 20000 points.")] = False,
     ) -> None:
         """Solve a scenario over a parameter grid; write the table (Parquet or .npz, and CSV) and a phase diagram."""
-        from ..workers import WorkerPool, preload, take_launched
+        from ..workers import WorkerPool, call_named, preload, result_of, take_launched
 
         if not grid:
             raise UsageError("give at least one --grid name=start:stop:num (e.g. --grid p_resolute=0:1:101)")
@@ -115,7 +115,7 @@ def register(app: typer.Typer) -> None:
             pool = take_launched(workers)
             if pool is None:
                 pool = WorkerPool(workers)
-                pool.submit(preload, *(SWEEP_MODULES + ((PLOT_MODULE,) if drawn else ())))
+                pool.submit(preload, *sweep_modules(drawn))
         drawn_by_pool = drawn and pool is not None
         try:
             # Imported here, not at the top: `escalab --help` must not pay for them (docs/scale.md).
@@ -137,8 +137,6 @@ def register(app: typer.Typer) -> None:
             scenario = load_with_sets(name, set_)
             check_axes(scenario, axes)            # before the output folder is made
             out_dir = out or Path("escalab-out") / scenario.id
-            if drawn_by_pool:
-                from ..workers import call_named, result_of
             with output_set(out_dir) as outs:
                 stream = CsvStream(outs.path("sweep.csv"), [a.name for a in axes], [a.values for a in axes]) \
                     if csv else None
