@@ -11,7 +11,22 @@ from dataclasses import dataclass, field
 
 
 class EscalabError(Exception):
-    """Base class: an error escalab expects and can explain without a traceback."""
+    """Base class: an error escalab expects and can explain without a traceback.
+
+    Errors raised in a worker process or on a Dask worker are pickled back to the command. Python
+    rebuilds an exception by calling its class with ``args``, which fails for a subclass whose
+    constructor takes other arguments (LimitError's limit and count: the pool then reported a dead
+    worker instead of the refusal); every one is rebuilt from its ``args`` and fields instead.
+    """
+
+    def __reduce__(self) -> tuple:
+        return _rebuilt, (type(self), self.args), dict(self.__dict__)
+
+
+def _rebuilt(cls: type, args: tuple) -> "EscalabError":
+    error = cls.__new__(cls)
+    error.args = args
+    return error
 
 
 @dataclass(frozen=True)

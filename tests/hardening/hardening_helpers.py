@@ -32,3 +32,24 @@ def fifo_and_folder(folder, suffix: str):
     os.mkfifo(fifo)
     sub.mkdir()
     return fifo, sub
+
+
+def binary_tree_yaml(depth: int) -> str:
+    """Two players alternating binary moves to ``depth`` (2^(depth+1) - 1 nodes), every leaf its own
+    outcome with payoffs that differ from leaf to leaf (no ties to hide behind)."""
+    lines = ["escalab: 1", "id: bintree", "title: A binary tree", "actors:", "  a: {name: A}", "  b: {name: B}",
+             "sequential:", "  root: n", "  nodes:"]
+    outcomes = []
+    todo = [""]
+    while todo:
+        path = todo.pop()
+        lines += [f"    n{path}:", f"      actor: {'ab'[len(path) % 2]}", "      moves:"]
+        for move in "lr":
+            if len(path) == depth - 1:
+                k = int((path + move).replace("l", "0").replace("r", "1"), 2)
+                outcomes.append(f"    o{path}{move}: {{payoffs: {{a: {(7 * k) % 23}, b: {(11 * k + 5) % 29}}}}}")
+                lines.append(f"        {move}: {{outcome: o{path}{move}}}")
+            else:
+                lines.append(f"        {move}: {{next: n{path}{move}}}")
+                todo.append(path + move)
+    return "\n".join(lines + ["  outcomes:", *outcomes]) + "\n"

@@ -52,6 +52,7 @@ def register(app: typer.Typer) -> None:
         # Imported here, not at the top: `escalab --help` must not pay for pygambit (docs/scale.md).
         from ..report.solve_tables import (credibility_table, equilibrium_table, qre_path_table,
                                            regions_table)
+        from .. import limits
         from ..solve import gambit_bridge
         from ..solve.backward import subgame_perfect
         from ..solve.credibility import credibility, decision_regions, threat_regions
@@ -115,6 +116,11 @@ def register(app: typer.Typer) -> None:
                     gambit_bridge.MAX_STRATEGY_PROFILES:
                 methods = ["logit"]
             record["nash"] = []
+            if nash_method == "all" and "enummixed" in methods:
+                reduced = gambit_bridge.mixed_profiles(gambit_bridge.to_gambit(game))
+                if reduced > limits.MIXED_PROFILES.value():    # the others still run; alone, it is refused
+                    methods.remove("enummixed")
+                    console.print(f"[dim]enummixed skipped: {limits.MIXED_PROFILES.refusal(reduced)}[/]")
             for m in methods:
                 res = gambit_bridge.nash(game, m)
                 labelled = [label_refinements(game, e) for e in res.equilibria]

@@ -22,6 +22,7 @@ from typing import Any
 
 import pygambit as gbt
 
+from .. import limits
 from ..errors import ModelError, UsageError
 from ..model import ExtensiveGame
 from ..scenario.scenario import exact_value
@@ -199,10 +200,23 @@ def strategy_profile_count(game: ExtensiveGame) -> int:
     return total
 
 
+def check_reach(game: ExtensiveGame, what: str = "solving") -> None:
+    """Refuse, before pygambit starts, a tree its tree-based solvers would take minutes or hours
+    over (the ``pygambit-nodes`` limit): the tree-nodes limit lets through trees far bigger."""
+    limits.PYGAMBIT_NODES.check(len(game.nodes), where=f"{what} '{game.scenario.id}'")
+
+
+def mixed_profiles(gg: "GambitGame") -> int:
+    """Pure strategy profiles of the reduced strategic form pygambit's enummixed searches."""
+    return math.prod(len(p.strategies) for p in gg.game.players)
+
+
 def nash(game: ExtensiveGame, method: str = "enumpure", values: Mapping[str, Any] | None = None) -> NashResult:
     """Nash equilibria of ``game`` computed by pygambit."""
     if method not in NASH_METHODS:
         raise UsageError(f"unknown Nash method '{method}' (expected one of: {', '.join(NASH_METHODS)})")
+    if method in ("lcp", "logit"):          # on the tree; the strategic-form ones are bounded by profiles
+        check_reach(game, f"Nash equilibria ({method}) of")
     two = len(game.players) == 2
     if method in ("lcp", "lcp-strategic", "enummixed") and not two:
         raise ModelError(f"method '{method}' needs a two-player game; '{game.scenario.id}' has "
@@ -211,6 +225,8 @@ def nash(game: ExtensiveGame, method: str = "enumpure", values: Mapping[str, Any
         raise ModelError(f"'{game.scenario.id}' has {strategy_profile_count(game)} pure strategy profiles; the "
                          f"strategic-form method '{method}' is out of reach (use lcp or logit on the tree)")
     gg = to_gambit(game, values)
+    if method == "enummixed":
+        limits.MIXED_PROFILES.check(mixed_profiles(gg), where=f"Nash equilibria (enummixed) of '{game.scenario.id}'")
     if method == "lcp":
         res = gbt.nash.lcp_solve(gg.game, rational=True)
     elif method == "lcp-strategic":
@@ -233,6 +249,7 @@ def qre(game: ExtensiveGame, lam: float, values: Mapping[str, Any] | None = None
     """The logit agent QRE at precision ``lam`` on the principal branch."""
     if not (lam >= 0 and math.isfinite(lam)):     # an infinite λ never ends pygambit's path following
         raise UsageError(f"--lambda needs a finite number >= 0, got {lam}")
+    check_reach(game, "the logit QRE of")
     gg = to_gambit(game, values)
     if lam == 0:
         prof = gg.game.mixed_behavior_profile()
@@ -245,6 +262,7 @@ def qre(game: ExtensiveGame, lam: float, values: Mapping[str, Any] | None = None
 def qre_path(game: ExtensiveGame, lambdas: Sequence[float] | None = None,
              values: Mapping[str, Any] | None = None) -> list[Equilibrium]:
     """Points along the logit QRE correspondence: at ``lambdas``, or the whole traced branch."""
+    check_reach(game, "the logit QRE path of")
     gg = to_gambit(game, values)
     if lambdas is not None:
         if any(not (lam > 0 and math.isfinite(lam)) for lam in lambdas):

@@ -1,0 +1,76 @@
+"""pygambit's solvers get a budget checked before they start (pygambit-nodes, mixed-profiles).
+
+The tree-nodes limit lets through trees of 200,000 nodes, but pygambit's lcp on the tree and its
+logit solvers took 13 s and 32 s on a 255-node binary tree and about 7 times as long for every
+doubling, and enummixed 84 s on a 12 x 12 strategic form: a small file could keep `solve` busy for
+hours. Escalab's own solvers (backward induction, sequential equilibria) are not bounded by these.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from escalab import limits
+from escalab.limits import LimitError
+from hardening_helpers import binary_tree_yaml
+
+pytestmark = pytest.mark.timeout(120)
+
+TREE_SOLVERS = (["--method", "nash", "--nash-method", "lcp"], ["--method", "nash", "--nash-method", "logit"],
+                ["--method", "qre"], ["--method", "qre", "--lambda", "2"], ["--method", "nash"])
+
+
+def test_tree_solvers_refuse_a_tree_over_the_limit_before_they_start(tmp_path: Path, invoke) -> None:
+    path = tmp_path / "tree.yaml"
+    path.write_text(binary_tree_yaml(8))             # 511 nodes: lcp alone took about 100 s
+    for args in TREE_SOLVERS:
+        r = invoke("solve", str(path), *args)
+        assert r.exit_code == 2, args
+        assert "'bintree': the number of nodes of a tree given to pygambit's tree solvers is 511, over the " \
+               "limit 'pygambit-nodes' of 300" in r.stderr, args
+        assert "--limit pygambit-nodes=N" in r.stderr
+    solved = invoke("solve", str(path))               # backward induction is escalab's own
+    assert solved.exit_code == 0 and "Subgame-perfect equilibrium" in solved.stdout
+
+
+def test_the_limit_is_raised_and_lowered_like_any_other(tmp_path: Path, invoke) -> None:
+    path = tmp_path / "tree.yaml"
+    path.write_text(binary_tree_yaml(4))             # 31 nodes
+    lcp = ["solve", str(path), "--method", "nash", "--nash-method", "lcp"]
+    assert invoke(*lcp).exit_code == 0
+    r = invoke("--limit", "pygambit-nodes=30", *lcp)
+    assert r.exit_code == 2 and "is 31, over the limit 'pygambit-nodes' of 30" in r.stderr
+
+
+def test_a_sweep_that_sends_every_point_to_pygambit_is_refused_before_it_starts(tmp_path: Path, invoke) -> None:
+    r = invoke("--limit", "pygambit-nodes=5", "sweep", "chicken", "--grid", "R=0:1:3", "--out", str(tmp_path / "out"))
+    assert r.exit_code == 2
+    assert "every point goes to pygambit" in r.stderr and "is 7, over the limit 'pygambit-nodes' of 5" in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_enummixed_is_refused_over_mixed_profiles_and_left_out_of_every_method(invoke) -> None:
+    # the default scenario's reduced strategic form: 5 x 16 strategies
+    r = invoke("--limit", "mixed-profiles=50", "solve", "--method", "nash", "--nash-method", "enummixed")
+    assert r.exit_code == 2
+    assert "the number of pure strategy profiles searched for mixed equilibria is 80, over the limit " \
+           "'mixed-profiles' of 50" in r.stderr
+    every = invoke("--limit", "mixed-profiles=50", "solve", "--method", "nash")
+    assert every.exit_code == 0
+    assert "enummixed skipped" in every.stdout and "nash:enummixed" not in every.stdout
+    assert "nash:enumpure: 13 equilibria" in every.stdout and "nash:lcp: 1 equilibrium" in every.stdout
+
+
+def test_the_python_api_is_bounded_too() -> None:
+    import escalab
+    from escalab.solve import gambit_bridge
+
+    game = escalab.load("escalate-to-deescalate").compile("sequential")
+    with limits.raised(mixed_profiles=79), pytest.raises(LimitError, match="is 80"):
+        gambit_bridge.nash(game, "enummixed")
+    with limits.raised(pygambit_nodes=22), pytest.raises(LimitError, match="is 23"):
+        gambit_bridge.qre(game, 1.0)
+    with limits.raised(pygambit_nodes=22), pytest.raises(LimitError, match="is 23"):
+        gambit_bridge.limit_outcome(game)
