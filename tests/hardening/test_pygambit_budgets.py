@@ -2,7 +2,7 @@
 
 The tree-nodes limit lets through trees of 200,000 nodes, but pygambit's lcp on the tree and its
 logit solvers took 13 s and 32 s on a 255-node binary tree and about 7 times as long for every
-doubling, and enummixed 84 s on a 12 x 12 strategic form: a small file could keep `solve` busy for
+doubling, enummixed 84 s on a 12 x 12 strategic form and lcp-strategic 20 s on 24 x 24: a small file could keep `solve` busy for
 hours. Escalab's own solvers (backward induction, sequential equilibria) are not bounded by these.
 """
 
@@ -57,6 +57,8 @@ def test_enummixed_is_refused_over_mixed_profiles_and_left_out_of_every_method(i
     assert r.exit_code == 2
     assert "the number of pure strategy profiles searched for mixed equilibria is 80, over the limit " \
            "'mixed-profiles' of 50" in r.stderr
+    r = invoke("--limit", "mixed-profiles=50", "solve", "--method", "nash", "--nash-method", "lcp-strategic")
+    assert r.exit_code == 2 and "Nash equilibria (lcp-strategic) of 'escalate-to-deescalate'" in r.stderr
     every = invoke("--limit", "mixed-profiles=50", "solve", "--method", "nash")
     assert every.exit_code == 0
     assert "enummixed skipped" in every.stdout and "nash:enummixed" not in every.stdout

@@ -207,7 +207,7 @@ def check_reach(game: ExtensiveGame, what: str = "solving") -> None:
 
 
 def mixed_profiles(gg: "GambitGame") -> int:
-    """Pure strategy profiles of the reduced strategic form pygambit's enummixed searches."""
+    """Pure strategy profiles of the reduced strategic form that enummixed and lcp-strategic search."""
     return math.prod(len(p.strategies) for p in gg.game.players)
 
 
@@ -225,8 +225,8 @@ def nash(game: ExtensiveGame, method: str = "enumpure", values: Mapping[str, Any
         raise ModelError(f"'{game.scenario.id}' has {strategy_profile_count(game)} pure strategy profiles; the "
                          f"strategic-form method '{method}' is out of reach (use lcp or logit on the tree)")
     gg = to_gambit(game, values)
-    if method == "enummixed":
-        limits.MIXED_PROFILES.check(mixed_profiles(gg), where=f"Nash equilibria (enummixed) of '{game.scenario.id}'")
+    if method in ("enummixed", "lcp-strategic"):     # both search the strategic form for mixed equilibria
+        limits.MIXED_PROFILES.check(mixed_profiles(gg), where=f"Nash equilibria ({method}) of '{game.scenario.id}'")
     if method == "lcp":
         res = gbt.nash.lcp_solve(gg.game, rational=True)
     elif method == "lcp-strategic":
