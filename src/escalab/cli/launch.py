@@ -22,9 +22,10 @@ import sys
 from collections.abc import Sequence
 from typing import NamedTuple
 
-# What the workers of each command import as they start: for a sweep, one worker imports the solver
-# and the module that draws the phase diagram (that worker draws it while the command's process
-# writes the tables); every Monte Carlo worker imports the kernel,
+# What the processes of each command import, and where: a sweep's solver is imported by this
+# process before the fork and inherited by its workers (spawned ones import it first), and one
+# worker imports the module that draws the phase diagram (it draws it while the command's process
+# writes the tables); every Monte Carlo worker imports the kernel itself,
 # escalab.simulate.montecarlo.WARM_MODULES (a test keeps them equal).
 SWEEP_MODULES = ("escalab.solve.sweep",)
 PLOT_MODULE = "escalab.report.phase_diagram"
