@@ -19,7 +19,7 @@ from escalab.wargame.scores import PlayError
 from escalab.workers import WorkerError, WorkerPool, result_of
 
 ERRORS = [
-    LimitError(limits.PYGAMBIT_NODES, 511, where="Nash equilibria (lcp) of 'bintree'"),
+    LimitError(limits.PYGAMBIT_ACTIONS, 510, where="Nash equilibria (lcp) of 'bintree'"),
     ScenarioError.single("unknown key 'payoffs'", "sequential.nodes.n", "tree.yaml", 12, 15),
     ExpressionError("unknown name 'x'", column=4),
     PlayError("the move is not on the ladder", turn=3, side="usa", field="action"),
@@ -38,7 +38,7 @@ def test_every_error_survives_pickling_whole(error: Exception) -> None:
 @pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_a_limit_refused_in_a_worker_reaches_the_caller_as_itself(start: str) -> None:
     with WorkerPool(2, start=start) as pool:
-        refused = pool.submit(limits.PYGAMBIT_NODES.check, 511, "Nash equilibria (lcp) of 'bintree'")
+        refused = pool.submit(limits.PYGAMBIT_ACTIONS.check, 510, "Nash equilibria (lcp) of 'bintree'")
         with pytest.raises(LimitError) as info:
             result_of(refused)
-    assert str(info.value) == str(ERRORS[0]) and info.value.found == 511
+    assert str(info.value) == str(ERRORS[0]) and info.value.found == 510

@@ -162,9 +162,11 @@ GRID_POINTS = _define("grid-points", 20_000_000, "the number of grid points in a
 PYGAMBIT_POINTS = _define("pygambit-points", 20_000, "the number of sweep points solved one at a time with pygambit",
                           doc="every point of a game backward induction with beliefs does not cover, and points "
                               "where it finds no pure equilibrium; each takes milliseconds to minutes")
-PYGAMBIT_NODES = _define("pygambit-nodes", 300, "the number of nodes of a tree given to pygambit's tree solvers",
-                         doc="lcp on the tree, logit and QRE grow steeply with it: a 255-node binary tree took 13 s "
-                             "(lcp) and 32 s (logit), twice as many nodes 7 times as long")
+PYGAMBIT_ACTIONS = _define("pygambit-actions", 200, "the number of actions at the information sets of a tree given "
+                           "to pygambit's tree solvers",
+                           doc="the size of the sequence and agent forms that lcp on the tree, logit and the QRE "
+                               "work on: a binary tree with 254 took 13 s (lcp) and 32 s (logit), one with 126 "
+                               "2 s and 4 s")
 MIXED_PROFILES = _define("mixed-profiles", 100, "the number of pure strategy profiles searched for mixed equilibria",
                          doc="enummixed and lcp-strategic search the (reduced) strategic form: enummixed took 5 s "
                              "on 10 x 10 strategies and 84 s on 12 x 12, lcp-strategic 20 s on 24 x 24")

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EscalabError
+from ..limits import PYGAMBIT_ACTIONS, LimitError
 from ..model import ExtensiveGame
 from ..scenario import Scenario
 from ..solve.assessment import Equilibrium
@@ -85,9 +86,15 @@ def solve_point(s: Scenario) -> tuple[ExtensiveGame, SequentialSolution, Equilib
     game = s.compile("sequential", exact=True)
     try:   # every pure sequential equilibrium, best-refined first (e.g. a separating one before pooling)
         ranked, _ = sequential_equilibria(game)
-    except EscalabError:   # over the enumeration's budget: the vectorised solver alone
+    except EscalabError as exc:   # over a budget: the vectorised solver alone
         sol = solve_sequential(game)
         if not bool(sol.converged[0]):
+            if isinstance(exc, LimitError) and exc.limit.name == PYGAMBIT_ACTIONS.name:
+                # pygambit is asked only once the enumeration has found no pure equilibrium
+                return (f"the game has no pure-strategy sequential equilibrium, and its mixed one (the logit "
+                        f"limit) was not computed: its {exc.found:,} actions at information sets are over the "
+                        f"'pygambit-actions' limit of {PYGAMBIT_ACTIONS.value():,} ('escalab --limit "
+                        f"pygambit-actions=N run' raises it)")
             return ("the game is too large to enumerate its pure profiles, and backward induction with "
                     "beliefs does not settle on one; 'escalab solve --method nash' lists its equilibria")
         return game, sol, sol.equilibrium(0)

@@ -200,10 +200,17 @@ def strategy_profile_count(game: ExtensiveGame) -> int:
     return total
 
 
+def agent_actions(game: ExtensiveGame) -> int:
+    """Actions summed over information sets: the size of the sequence form (lcp on the tree) and of
+    the agent form (logit, QRE), which is what their time grows with -- steeply; the number of
+    nodes matters far less (10,500 nodes with four such actions: lcp 0.2 s, logit 0.6 s)."""
+    return sum(len(info.actions) for info in game.infosets)
+
+
 def check_reach(game: ExtensiveGame, what: str = "solving") -> None:
     """Refuse, before pygambit starts, a tree its tree-based solvers would take minutes or hours
-    over (the ``pygambit-nodes`` limit): the tree-nodes limit lets through trees far bigger."""
-    limits.PYGAMBIT_NODES.check(len(game.nodes), where=f"{what} '{game.scenario.id}'")
+    over (the ``pygambit-actions`` limit): the tree-nodes limit lets through trees far bigger."""
+    limits.PYGAMBIT_ACTIONS.check(agent_actions(game), where=f"{what} '{game.scenario.id}'")
 
 
 def mixed_profiles(gg: "GambitGame") -> int:
