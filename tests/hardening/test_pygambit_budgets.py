@@ -79,41 +79,19 @@ def test_the_python_api_is_bounded_too() -> None:
         gambit_bridge.limit_outcome(game)
 
 
-PENNIES = """escalab: 1
-id: pennies
-title: Matching pennies after a draw
-actors:
-  row: {name: Row}
-  col: {name: Col}
-sequential:
-  root: nature
-  nodes:
-    nature:
-      chance:
-        first: {prob: 1/2, next: r1}
-        second: {prob: 1/2, next: r2}
-""" + "".join(f"""    r{k}:
-      actor: row
-      infoset: row_moves
-      moves:
-        h: {{next: ch{k}}}
-        t: {{next: ct{k}}}
-    ch{k}:
-      actor: col
-      infoset: col_moves
-      moves:
-        h: {{outcome: same}}
-        t: {{outcome: differ}}
-    ct{k}:
-      actor: col
-      infoset: col_moves
-      moves:
-        h: {{outcome: differ}}
-        t: {{outcome: same}}
-""" for k in (1, 2)) + """  outcomes:
-    same: {payoffs: {row: 1, col: -1}}
-    differ: {payoffs: {row: -1, col: 1}}
-"""
+def _pennies() -> str:
+    """Matching pennies after a chance draw that neither player sees: no pure equilibrium."""
+    lines = ["escalab: 1", "id: pennies", "title: Matching pennies after a draw", "actors:", "  row: {name: Row}",
+             "  col: {name: Col}", "sequential:", "  root: nature", "  nodes:", "    nature:", "      chance:",
+             "        first: {prob: 1/2, next: r1}", "        second: {prob: 1/2, next: r2}"]
+    for k in (1, 2):
+        lines.append(f"    r{k}: {{actor: row, infoset: row_moves, moves: {{h: {{next: ch{k}}}, t: {{next: ct{k}}}}}}}")
+        for a in "ht":
+            out = {b: "same" if a == b else "differ" for b in "ht"}
+            lines.append(f"    c{a}{k}: {{actor: col, infoset: col_moves, moves: "
+                         f"{{h: {{outcome: {out['h']}}}, t: {{outcome: {out['t']}}}}}}}")
+    lines += ["  outcomes:", "    same: {payoffs: {row: 1, col: -1}}", "    differ: {payoffs: {row: -1, col: 1}}"]
+    return "\n".join(lines) + "\n"
 
 
 def test_the_report_says_why_a_mixed_equilibrium_is_missing(tmp_path: Path) -> None:
@@ -124,7 +102,7 @@ def test_the_report_says_why_a_mixed_equilibrium_is_missing(tmp_path: Path) -> N
     from escalab.solve.assessments import pure_sequential_equilibria
 
     path = tmp_path / "pennies.yaml"
-    path.write_text(PENNIES)
+    path.write_text(_pennies())
     scenario = escalab.load(str(path))
     with limits.raised(pygambit_actions=3):
         said = solve_point(scenario)
