@@ -2,9 +2,9 @@
 
 The tree-nodes limit lets through trees of 200,000 nodes, but pygambit's lcp on the tree and its
 logit solvers took 13 s and 32 s on a binary tree with 254 actions at its information sets and
-about 7 times as long for every doubling, enummixed 84 s on a 12 x 12 strategic form and lcp-strategic 20 s on 24 x 24: a small
-file could keep `solve` busy for hours. Escalab's own solvers (backward induction, sequential
-equilibria) are not bounded by these.
+about 7 times as long for every doubling, enummixed 84 s on a 12 x 12 strategic form and
+lcp-strategic 20 s on 24 x 24: a small file could keep `solve` busy for hours. Escalab's own
+solvers (backward induction, sequential equilibria) are not bounded by these.
 """
 
 from __future__ import annotations
