@@ -1,8 +1,10 @@
 """``escalab sweep``: a scenario solved over a parameter grid, written as files (issues 3 and 11).
 
-With ``--workers N`` one pool of N processes is started first, before this process imports the
-solver (this process is one of them): a worker imports the solver and the figure's libraries while
-this process imports the solver and loads the scenario. The CSV is written while the grid is solved:
+With ``--workers N`` one pool of N processes is used (this process is one of them). The `escalab`
+script starts it before the command line is parsed, with the solver imported once and inherited
+(escalab.cli.launch); otherwise (the app called directly) it is started here, before this process
+imports the solver, and a worker imports the solver and the figure's libraries while this process
+imports the solver and loads the scenario. The CSV is written while the grid is solved:
 this process appends each solved range in between its own share of the solving, so the workers take
 more of it. Once the grid is solved a worker draws the phase diagram, handed over before the last
 rows of the CSV are written, while this process writes those rows and the columnar file and a
@@ -105,10 +107,10 @@ def register(app: typer.Typer) -> None:
             raise UsageError(f"--workers must be at least 1, got {workers}")
         if workers is not None and scheduler is not None:
             raise UsageError("give either --workers or --scheduler, not both")
-        # The workers start first, before this process imports the solver: a worker forked now imports
-        # it (and, to draw the figure, matplotlib) while this process does, instead of idling until the
-        # grid is ready (on two cores, a tenth of the whole command). The `escalab` script started
-        # them earlier still, before the command line was parsed (escalab.cli.launch).
+        # The `escalab` script started the workers before the command line was parsed, the solver
+        # already in them (escalab.cli.launch). Called otherwise, they start here, before this process
+        # imports the solver: a worker forked now imports it (and, to draw the figure, matplotlib)
+        # while this process does, instead of idling until the grid is ready.
         drawn = figure and len(grid) <= 2         # a phase diagram shows one or two swept parameters
         pool = None
         if workers is not None and workers > 1:
