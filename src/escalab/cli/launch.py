@@ -73,7 +73,7 @@ def planned_pool(argv: Sequence[str]) -> PoolPlan | None:
         return PoolPlan(int(workers), SIMULATE_MODULES, (), ())
     grids = sum(a in ("--grid", "-g") or a.startswith("--grid=") for a in rest)
     drawn = "--no-figure" not in rest and grids <= 2
-    return PoolPlan(int(workers), (), sweep_modules(drawn)[len(SWEEP_MODULES):], SWEEP_MODULES)
+    return PoolPlan(int(workers), (), (PLOT_MODULE,) if drawn else (), SWEEP_MODULES)
 
 
 def sweep_modules(drawn: bool) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from .. import DEFAULT_SCENARIO
 from ..atomic import write_text_atomic
@@ -116,13 +117,14 @@ def register(app: typer.Typer) -> None:
                     gambit_bridge.MAX_STRATEGY_PROFILES:
                 methods = ["logit"]
             record["nash"] = []
-            if nash_method == "all" and "enummixed" in methods:
-                reduced = gambit_bridge.mixed_profiles(gambit_bridge.to_gambit(game))
-                if reduced > limits.MIXED_PROFILES.value():    # the others still run; alone, it is refused
-                    methods.remove("enummixed")
-                    console.print(f"[dim]enummixed skipped: {limits.MIXED_PROFILES.refusal(reduced)}[/]")
             for m in methods:
-                res = gambit_bridge.nash(game, m)
+                try:
+                    res = gambit_bridge.nash(game, m)
+                except limits.LimitError as exc:     # of every method, the others still run; alone, refused
+                    if nash_method != "all" or exc.limit.name != limits.MIXED_PROFILES.name:
+                        raise
+                    console.print(f"[dim]{m} skipped: {escape(str(exc))}[/]")
+                    continue
                 labelled = [label_refinements(game, e) for e in res.equilibria]
                 if record.get("method") == "nash":        # auto fell back to Nash: sequential ones first
                     labelled = rank(labelled)

@@ -207,10 +207,10 @@ def agent_actions(game: ExtensiveGame) -> int:
     return sum(len(info.actions) for info in game.infosets)
 
 
-def check_reach(game: ExtensiveGame, what: str = "solving") -> None:
+def check_reach(game: ExtensiveGame, where: str) -> None:
     """Refuse, before pygambit starts, a tree its tree-based solvers would take minutes or hours
     over (the ``pygambit-actions`` limit): the tree-nodes limit lets through trees far bigger."""
-    limits.PYGAMBIT_ACTIONS.check(agent_actions(game), where=f"{what} '{game.scenario.id}'")
+    limits.PYGAMBIT_ACTIONS.check(agent_actions(game), where=where)
 
 
 def mixed_profiles(gg: "GambitGame") -> int:
@@ -223,7 +223,7 @@ def nash(game: ExtensiveGame, method: str = "enumpure", values: Mapping[str, Any
     if method not in NASH_METHODS:
         raise UsageError(f"unknown Nash method '{method}' (expected one of: {', '.join(NASH_METHODS)})")
     if method in ("lcp", "logit"):          # on the tree; the strategic-form ones are bounded by profiles
-        check_reach(game, f"Nash equilibria ({method}) of")
+        check_reach(game, f"Nash equilibria ({method}) of '{game.scenario.id}'")
     two = len(game.players) == 2
     if method in ("lcp", "lcp-strategic", "enummixed") and not two:
         raise ModelError(f"method '{method}' needs a two-player game; '{game.scenario.id}' has "
@@ -256,7 +256,7 @@ def qre(game: ExtensiveGame, lam: float, values: Mapping[str, Any] | None = None
     """The logit agent QRE at precision ``lam`` on the principal branch."""
     if not (lam >= 0 and math.isfinite(lam)):     # an infinite λ never ends pygambit's path following
         raise UsageError(f"--lambda needs a finite number >= 0, got {lam}")
-    check_reach(game, "the logit QRE of")
+    check_reach(game, f"the logit QRE of '{game.scenario.id}'")
     gg = to_gambit(game, values)
     if lam == 0:
         prof = gg.game.mixed_behavior_profile()
@@ -269,7 +269,7 @@ def qre(game: ExtensiveGame, lam: float, values: Mapping[str, Any] | None = None
 def qre_path(game: ExtensiveGame, lambdas: Sequence[float] | None = None,
              values: Mapping[str, Any] | None = None) -> list[Equilibrium]:
     """Points along the logit QRE correspondence: at ``lambdas``, or the whole traced branch."""
-    check_reach(game, "the logit QRE path of")
+    check_reach(game, f"the logit QRE path of '{game.scenario.id}'")
     gg = to_gambit(game, values)
     if lambdas is not None:
         if any(not (lam > 0 and math.isfinite(lam)) for lam in lambdas):

@@ -438,9 +438,10 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
     where = f"sweep of '{scenario.id}'"
     if not vectorised:
         why = "forced" if st.applies else st.reason
+        from .gambit_bridge import check_reach      # every point goes there: imported here anyway
+
         limits.PYGAMBIT_POINTS.check(total, where=f"{where} (every point goes to pygambit: {why})")
-        limits.PYGAMBIT_ACTIONS.check(sum(len(i.actions) for i in game.infosets),
-                                      where=f"{where} (every point goes to pygambit: {why})")
+        check_reach(game, f"{where} (every point goes to pygambit: {why})")
     job = GridJob(ScenarioRecipe.of(scenario), names, tuple(np.asarray(a.values, dtype=float) for a in axes),
                   vectorised, chunk, budget)
     remember_game(job.recipe, game)               # workers forked below solve without rebuilding it
