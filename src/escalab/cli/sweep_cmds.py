@@ -45,10 +45,11 @@ def human_size(n: int) -> str:
 
 
 # CSV rows kept back for the end when a worker draws the figure, so that both processes end
-# together instead of this one waiting: on the machine measured the worker took 0.3-0.45 s to draw
-# a 2000 x 2000 grid's figure, this process 0.15 s for the columnar file and 0.1 s per million rows
-# (with a million rows kept it waited 0.1-0.2 s for the figure)
-CSV_ROWS_KEPT_FOR_THE_END = 2_000_000
+# together instead of one waiting for the other: on the machine measured the worker took 0.25-0.3 s
+# to draw a 2000 x 2000 grid's figure, this process 0.15 s for the columnar file and 0.1 s per
+# million rows. Seven interleaved runs of that sweep with two workers each: 1.79-1.85 s with two
+# million rows kept, 1.71-1.72 s with one million, 1.70 s with 700,000, 1.77 s with 400,000.
+CSV_ROWS_KEPT_FOR_THE_END = 1_000_000
 
 
 class _CsvHeldBack:

@@ -314,7 +314,11 @@ def merge_chunks(parts: Sequence[ChunkResult], start: int, size: int) -> tuple[C
         remaps.append((r, remap))
     codes = np.empty(size, dtype=code_dtype(len(labels)))
     for r, remap in remaps:
-        codes[r.start - start:r.start - start + r.codes.size] = remap[r.codes] if len(remap) else r.codes
+        into = codes[r.start - start:r.start - start + r.codes.size]
+        if np.array_equal(remap, np.arange(len(remap))):
+            into[:] = r.codes             # the usual case: a range numbers its labels as the grid does
+        else:
+            np.take(remap.astype(codes.dtype), r.codes, out=into)
     return ChunkResult(start, codes, labels, sum(r.gambit_points for r in parts)), len(labels)
 
 
