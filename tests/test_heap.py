@@ -71,6 +71,38 @@ def test_a_dask_workers_heap_is_kept_while_tasks_run_and_handed_back_after() -> 
     assert after >= 20 * 400                    # the worker's own setting is back after the job
 
 
+def test_a_heap_kept_for_a_job_is_handed_back_only_if_no_task_used_it_since() -> None:
+    """release_heap(heap_uses()) as a Dask worker calls it a few seconds after a job: a task that
+    started meanwhile keeps the heap for its own job; with none, the worker's setting is back."""
+    script = textwrap.dedent("""
+        import resource
+        import numpy as np
+        from escalab.heap import heap_uses, release_heap, steady_heap
+
+        def faults(n=20):
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            for _ in range(n):
+                a = np.ones(1 << 18)
+                del a
+            return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+        with steady_heap():
+            faults(1)
+        planned = heap_uses()
+        with steady_heap():                 # the next job's task, before the planned release
+            faults(1)
+        release_heap(planned)
+        kept = faults()
+        release_heap(heap_uses())
+        print(kept, faults())
+    """)
+    out = subprocess.run([sys.executable, "-c", script], env={**_plain_env(), "MALLOC_TRIM_THRESHOLD_": "65536"},
+                         capture_output=True, text=True, timeout=120, check=True)
+    kept, released = (int(x) for x in out.stdout.split())
+    assert kept < 20 * 400 / 20
+    assert released >= 20 * 400
+
+
 def test_a_sweep_does_not_page_fault_its_chunks_afresh() -> None:
     # the kernel end to end: 400 chunks of 1024 points; without the kept heap each pass's temporaries
     # (a few hundred kB) were handed back and faulted in again

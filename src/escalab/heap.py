@@ -13,7 +13,9 @@ is one glibc could reach by itself after freeing a 32 MB array.
 In a plain process they are set once and stay. Where the environment fixes the thresholds (Dask's
 nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_`` so that an idle worker's memory goes back
 to the system), they are set while escalab's tasks run and the environment's values come back
-with :func:`release_heap` after the job.
+with :func:`release_heap` after the job -- on a Dask worker once no task has used the heap for a
+few seconds (:func:`heap_uses` tells whether one has), so that jobs sent one after another, as a
+sensitivity study sends them, do not each fault their memory in afresh.
 
 Usable by every layer (like ``errors`` and ``workers``): it imports nothing from escalab.
 """
@@ -28,7 +30,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["release_heap", "steady_heap"]
+__all__ = ["heap_uses", "release_heap", "steady_heap"]
 
 # glibc's mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
@@ -36,6 +38,7 @@ _KEEP_MMAP, _KEEP_TRIM = 32 << 20, 64 << 20      # where glibc's own adaptive th
 _FIXED_BY = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
 _lock = threading.Lock()
 _users = 0
+_entries = 0            # blocks run under steady_heap so far in this process
 _kept = False
 
 
@@ -70,12 +73,13 @@ def _setting(name: str, default: int) -> int:
 def steady_heap() -> Iterator[None]:
     """Freed memory stays in the heap for the next allocation while the block runs (and, in a
     plain process, afterwards). Nested and threaded uses share one setting."""
-    global _users, _kept
+    global _users, _entries, _kept
     libc = _glibc()
     if libc is None:
         yield
         return
     with _lock:
+        _entries += 1
         if not _kept:
             libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_MMAP)
             libc.mallopt(_M_TRIM_THRESHOLD, _KEEP_TRIM)
@@ -88,15 +92,22 @@ def steady_heap() -> Iterator[None]:
             _users -= 1
 
 
-def release_heap() -> None:
+def heap_uses() -> int:
+    """How many blocks have run under :func:`steady_heap` in this process: given back to
+    :func:`release_heap`, it releases only if none has started since."""
+    return _entries
+
+
+def release_heap(unless_used_since: int | None = None) -> None:
     """After a job: where the environment fixed the thresholds, its values again and the memory
-    kept for the job handed back, unless a task is running here. A no-op in a plain process."""
+    kept for the job handed back, unless a task is running here -- or, with ``unless_used_since``
+    (a :func:`heap_uses` count), one has started since that count. A no-op in a plain process."""
     global _kept
     libc = _glibc()
     if libc is None or not _fixed_by_environment():
         return
     with _lock:
-        if _kept and _users == 0:
+        if _kept and _users == 0 and unless_used_since in (None, _entries):
             libc.mallopt(_M_MMAP_THRESHOLD, _setting("MALLOC_MMAP_THRESHOLD_", 128 << 10))
             libc.mallopt(_M_TRIM_THRESHOLD, _setting("MALLOC_TRIM_THRESHOLD_", 128 << 10))
             libc.malloc_trim(0)

@@ -65,3 +65,33 @@ def test_a_clusters_workers_solve_under_the_clients_limits(monkeypatch) -> None:
         with limits.raised(tree_nodes=1000):
             remote = sweep(scenario, axes, chunk=10, scheduler=client)
     assert remote.codes.tobytes() == here.codes.tobytes()
+
+
+def test_a_worker_keeps_its_heap_between_jobs_and_hands_it_back_when_idle(monkeypatch) -> None:
+    """The memory kept for escalab's tasks (escalab.heap) stays mapped for the next job sent soon
+    after, and goes back to the system once the worker has run none for KEEP_HEAP_WHEN_IDLE seconds."""
+    distributed = pytest.importorskip("distributed")
+    import time
+
+    import escalab
+    from escalab.solve import dask_client
+    from escalab.solve.sweep import parse_axis, sweep
+
+    def kept() -> bool:
+        import escalab.heap
+
+        return escalab.heap._kept
+
+    scenario = escalab.load("escalate-to-deescalate")
+    axes = [parse_axis("p_resolute=0:1:21"), parse_axis("c_limited=0:20:11")]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        monkeypatch.setattr(dask_client, "KEEP_HEAP_WHEN_IDLE", 60.0)
+        sweep(scenario, axes, scheduler=client)
+        assert list(client.run(kept).values()) == [True]          # the next job finds it mapped
+        monkeypatch.setattr(dask_client, "KEEP_HEAP_WHEN_IDLE", 0.2)
+        sweep(scenario, axes, scheduler=client)
+        deadline = time.monotonic() + 30
+        while list(client.run(kept).values()) != [False]:
+            assert time.monotonic() < deadline, "the worker never handed its heap back"
+            time.sleep(0.1)
