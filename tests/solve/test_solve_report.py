@@ -26,7 +26,7 @@ def test_phase_diagram_one_and_two_axes(default_scenario, tmp_path):
                                   ["p_resolute=0:1:2500", "c_limited=0:20:7"]])
 def test_phase_diagram_paints_each_outcome_over_its_share_of_the_grid(default_scenario, tmp_path, grid):
     """Each outcome's colour covers the share of the plot that its points hold on the evenly spaced
-    grid (also where the image keeps every k-th cell of a long axis), and no other colour is painted."""
+    grid, also where the image keeps every k-th cell of a long axis."""
     res = sweep(default_scenario, [parse_axis(g) for g in grid])
     pixels = np.round(matplotlib.image.imread(plot_phase_diagram(res, tmp_path / "p.png"))[..., :3] * 255)
     colours = np.round(np.array([to_rgb(PALETTE[k]) for k in range(len(res.labels))]) * 255)

@@ -213,7 +213,8 @@ def _on_worker(overrides: dict[str, int], task: Callable[..., Any], shared: Any,
 # memory still mapped: on the machine measured, each 4-million-point sweep on two local workers
 # faulted ~7,500 pages in again per worker when the heap went back after every job, and took 0.66-0.75 s
 # of a worker's CPU; kept, under 100 pages and 0.58-0.63 s (wall, twelve interleaved sweeps each:
-# 0.81 s -> 0.76 s). An idle worker still hands its memory back, a few seconds later.
+# 0.81 s -> 0.76 s; the benchmark's ratio moved within its noise). An idle worker still hands its
+# memory back, a few seconds later.
 KEEP_HEAP_WHEN_IDLE = 5.0
 
 

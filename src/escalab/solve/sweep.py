@@ -316,9 +316,9 @@ def merge_chunks(parts: Sequence[ChunkResult], start: int, size: int) -> tuple[C
     for r, remap in remaps:
         into = codes[r.start - start:r.start - start + r.codes.size]
         if np.array_equal(remap, np.arange(len(remap))):
-            into[:] = r.codes             # the usual case: a range numbers its labels as the grid does
+            into[:] = r.codes             # the range numbers its labels as the grid does (the first one does)
         else:
-            np.take(remap.astype(codes.dtype), r.codes, out=into)
+            np.take(remap.astype(codes.dtype), r.codes, out=into)    # no index array as wide as the range
     return ChunkResult(start, codes, labels, sum(r.gambit_points for r in parts)), len(labels)
 
 
