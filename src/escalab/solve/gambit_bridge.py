@@ -222,8 +222,9 @@ def nash(game: ExtensiveGame, method: str = "enumpure", values: Mapping[str, Any
     """Nash equilibria of ``game`` computed by pygambit."""
     if method not in NASH_METHODS:
         raise UsageError(f"unknown Nash method '{method}' (expected one of: {', '.join(NASH_METHODS)})")
+    where = f"Nash equilibria ({method}) of '{game.scenario.id}'"
     if method in ("lcp", "logit"):          # on the tree; the strategic-form ones are bounded by profiles
-        check_reach(game, f"Nash equilibria ({method}) of '{game.scenario.id}'")
+        check_reach(game, where)
     two = len(game.players) == 2
     if method in ("lcp", "lcp-strategic", "enummixed") and not two:
         raise ModelError(f"method '{method}' needs a two-player game; '{game.scenario.id}' has "
@@ -233,7 +234,7 @@ def nash(game: ExtensiveGame, method: str = "enumpure", values: Mapping[str, Any
                          f"strategic-form method '{method}' is out of reach (use lcp or logit on the tree)")
     gg = to_gambit(game, values)
     if method in ("enummixed", "lcp-strategic"):     # both search the strategic form for mixed equilibria
-        limits.MIXED_PROFILES.check(mixed_profiles(gg), where=f"Nash equilibria ({method}) of '{game.scenario.id}'")
+        limits.MIXED_PROFILES.check(mixed_profiles(gg), where=where)
     if method == "lcp":
         res = gbt.nash.lcp_solve(gg.game, rational=True)
     elif method == "lcp-strategic":

@@ -441,11 +441,11 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
     budget = limits.PYGAMBIT_POINTS.value()
     where = f"sweep of '{scenario.id}'"
     if not vectorised:
-        why = "forced" if st.applies else st.reason
         from .gambit_bridge import check_reach      # every point goes there: imported here anyway
 
-        limits.PYGAMBIT_POINTS.check(total, where=f"{where} (every point goes to pygambit: {why})")
-        check_reach(game, f"{where} (every point goes to pygambit: {why})")
+        why = f"{where} (every point goes to pygambit: {'forced' if st.applies else st.reason})"
+        limits.PYGAMBIT_POINTS.check(total, where=why)
+        check_reach(game, why)
     job = GridJob(ScenarioRecipe.of(scenario), names, tuple(np.asarray(a.values, dtype=float) for a in axes),
                   vectorised, chunk, budget)
     remember_game(job.recipe, game)               # workers forked below solve without rebuilding it
