@@ -95,3 +95,31 @@ def test_a_worker_keeps_its_heap_between_jobs_and_hands_it_back_when_idle(monkey
         while list(client.run(kept).values()) != [False]:
             assert time.monotonic() < deadline, "the worker never handed its heap back"
             time.sleep(0.1)
+
+
+def test_a_worker_whose_task_failed_still_hands_its_heap_back(monkeypatch) -> None:
+    """Each task plans its worker's release as it ends, failed or not: no message from the client
+    at the end of a job does it."""
+    distributed = pytest.importorskip("distributed")
+    import time
+
+    from escalab.solve import dask_client
+    from escalab.solve.sweep import solve_range
+
+    def kept() -> bool:
+        import escalab.heap
+
+        return escalab.heap._kept
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        for keep in (60.0, 0.2):
+            monkeypatch.setattr(dask_client, "KEEP_HEAP_WHEN_IDLE", keep)
+            with pytest.raises(AttributeError):          # no grid to solve: the task fails on the worker
+                dask_client.run_tasks(client, solve_range, None, [(0, 10)], lambda task, result: None)
+            if keep == 60.0:
+                assert list(client.run(kept).values()) == [True]        # the failed task had kept it
+        deadline = time.monotonic() + 30
+        while list(client.run(kept).values()) != [False]:
+            assert time.monotonic() < deadline, "the worker never handed its heap back"
+            time.sleep(0.1)

@@ -184,27 +184,29 @@ def run_tasks(client: Any, task: Callable[..., Any], shared: Any, args: Sequence
     """``task(shared, *a)`` on the cluster for every ``a`` in ``args``; ``done(a, result)`` as each ends.
 
     ``shared`` goes to every worker once; ``task`` must be importable by name (a module-level
-    function). Results are gathered in the background as they finish, each one pickled frame.
+    function). Results are gathered in the background as they finish, each one pickled frame;
+    each worker hands back the heap its tasks kept once it has run none for a few seconds.
     """
     from distributed import as_completed
 
     remote = client.scatter(shared, broadcast=True, hash=False)
-    try:
-        futures = [client.submit(_on_worker, limits.overrides(), task, remote, *a, pure=False) for a in args]
-        index = {f.key: k for k, f in enumerate(futures)}
-        for fut, blob in as_completed(futures, with_results=True):
-            done(args[index[fut.key]], pickle.loads(blob))
-    finally:
-        with contextlib.suppress(Exception):     # a worker gone by now has nothing to hand back
-            client.run(_release_heap_when_idle, KEEP_HEAP_WHEN_IDLE, wait=False)
+    futures = [client.submit(_on_worker, limits.overrides(), KEEP_HEAP_WHEN_IDLE, task, remote, *a, pure=False)
+               for a in args]
+    index = {f.key: k for k, f in enumerate(futures)}
+    for fut, blob in as_completed(futures, with_results=True):
+        done(args[index[fut.key]], pickle.loads(blob))
 
 
-def _on_worker(overrides: dict[str, int], task: Callable[..., Any], shared: Any, *args: Any) -> bytes:
+def _on_worker(overrides: dict[str, int], keep_heap: float, task: Callable[..., Any], shared: Any,
+               *args: Any) -> bytes:
     """One task where it runs: under the client's limits (``--limit``), the heap kept while it
-    works, the result as one pickled frame (Dask's own serialisation walks a list of results trying
-    its serialisers on each first)."""
-    with limits.applied(overrides), steady_heap():
-        result = task(shared, *args)
+    works and ``keep_heap`` seconds after, the result as one pickled frame (Dask's own
+    serialisation walks a list of results trying its serialisers on each first)."""
+    try:
+        with limits.applied(overrides), steady_heap():
+            result = task(shared, *args)
+    finally:
+        _release_heap_when_idle(keep_heap)
     return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -218,10 +220,17 @@ def _on_worker(overrides: dict[str, int], task: Callable[..., Any], shared: Any,
 KEEP_HEAP_WHEN_IDLE = 5.0
 
 
-async def _release_heap_when_idle(after: float) -> None:
-    """:func:`escalab.heap.release_heap` in a worker's event loop (Dask runs only coroutines without
-    waiting), ``after`` seconds from now and only if no escalab task has used the heap meanwhile
-    (that task's job plans its own)."""
-    import asyncio
+def _release_heap_when_idle(after: float) -> None:
+    """From a task's thread: :func:`escalab.heap.release_heap` on the worker's event loop ``after``
+    seconds from now, only if no escalab task has used the heap meanwhile (that task plans its
+    own). Planned by each task as it ends, rather than by the client once a job's last result is
+    in, so that the job's end waits for no message to the workers (2 ms of every job measured)."""
+    from distributed import get_worker
 
-    asyncio.get_running_loop().call_later(after, release_heap, heap_uses())
+    uses = heap_uses()
+    try:
+        loop = get_worker().loop
+    except ValueError:          # not in a worker (the task was called directly): nothing was kept for a job
+        release_heap(uses)
+        return
+    loop.add_callback(loop.call_later, after, release_heap, uses)

@@ -32,6 +32,7 @@ from ..scenario import Scenario, loads
 from ..scenario.scenario import exact_value
 from .assessment import node_steps
 from .distinct import distinct
+from .grid_order import GridCodes, code_dtype
 from .sequential import solve_sequential, structure
 
 Progress = Callable[[int, int], None]
@@ -203,11 +204,6 @@ class ChunkResult:
     gambit_points: int
 
 
-def code_dtype(count: int) -> Any:
-    """The smallest integer type for ``count`` distinct codes."""
-    return np.int8 if count <= 127 else np.int16 if count <= 32_767 else np.int32
-
-
 def _first_seen_order(codes: np.ndarray, labels: list[tuple[str, str]]) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """Renumber codes by first appearance; labels no point uses are dropped."""
     present, first, _ = distinct(codes)
@@ -296,30 +292,15 @@ def solve_range(job: Any, start: int, stop: int, game: ExtensiveGame | None = No
             except GambitBudgetSpent as exc:
                 raise GambitBudgetSpent(used + exc.args[0]) from None
             used += parts[-1].gambit_points
-    return merge_chunks(parts, start, stop - start)[0]
+    return merge_chunks(parts, start, stop - start)
 
 
-def merge_chunks(parts: Sequence[ChunkResult], start: int, size: int) -> tuple[ChunkResult, int]:
+def merge_chunks(parts: Sequence[ChunkResult], start: int, size: int) -> ChunkResult:
     """Consecutive ranges as one range: labels numbered by first appearance, codes remapped."""
-    labels: list[tuple[str, str]] = []
-    index: dict[tuple[str, str], int] = {}
-    remaps = []
-    for r in sorted(parts, key=lambda r: r.start):
-        remap = np.empty(len(r.labels), dtype=np.int64)
-        for k, key in enumerate(r.labels):
-            if key not in index:
-                index[key] = len(labels)
-                labels.append(key)
-            remap[k] = index[key]
-        remaps.append((r, remap))
-    codes = np.empty(size, dtype=code_dtype(len(labels)))
-    for r, remap in remaps:
-        into = codes[r.start - start:r.start - start + r.codes.size]
-        if np.array_equal(remap, np.arange(len(remap))):
-            into[:] = r.codes             # the range numbers its labels as the grid does (the first one does)
-        else:
-            np.take(remap.astype(codes.dtype), r.codes, out=into)    # no index array as wide as the range
-    return ChunkResult(start, codes, labels, sum(r.gambit_points for r in parts)), len(labels)
+    grid = GridCodes(start, size)
+    for r in parts:
+        grid.add(r.start, r.codes, r.labels, r.gambit_points)
+    return ChunkResult(start, grid.codes(), grid.order.labels, grid.gambit_points)
 
 
 def task_points(total: int, chunk: int, workers: int) -> int:
@@ -449,7 +430,7 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
     job = GridJob(ScenarioRecipe.of(scenario), names, tuple(np.asarray(a.values, dtype=float) for a in axes),
                   vectorised, chunk, budget)
     remember_game(job.recipe, game)               # workers forked below solve without rebuilding it
-    results: list[ChunkResult] = []
+    grid = GridCodes(0, total)                  # filled in grid order as ranges come in, in any order
     done = gambit_done = 0
     if progress:
         progress(0, total)
@@ -459,7 +440,7 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
         gambit_done += r.gambit_points
         if gambit_done > budget:
             raise GambitBudgetSpent(gambit_done)
-        results.append(r)
+        grid.add(r.start, r.codes, r.labels)
         done += r.codes.size
         if on_range is not None:
             on_range(r.start, r.codes, r.labels)
@@ -494,14 +475,13 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
                                       "equilibrium, counted as the grid is solved)") from None
     finally:
         release_heap()          # where the environment fixes malloc's thresholds, its values are back
-    merged, _ = merge_chunks(results, 0, total)
-    gambit_points = merged.gambit_points
+    codes, labels, gambit_points = grid.codes(), grid.order.labels, gambit_done
     method = "pygambit per point (logit limit)" if not vectorised else \
         ("vectorised backward induction" + (f" + pygambit at {gambit_points} points" if gambit_points else ""))
     fixed = {k: float(v) for k, v in scenario.values.items() if k not in names}
     units = {a.name: scenario.parameters[a.name].unit for a in axes}
-    return SweepResult(scenario.id, scenario.title, list(axes), merged.codes.reshape(shape),
-                       [k[0] for k in merged.labels], [k[1] for k in merged.labels], method, gambit_points, fixed,
+    return SweepResult(scenario.id, scenario.title, list(axes), codes.reshape(shape),
+                       [k[0] for k in labels], [k[1] for k in labels], method, gambit_points, fixed,
                        units)
 
 

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import UsageError
+from .grid_order import RangeOrder
 
 if TYPE_CHECKING:
     from .sweep import SweepResult
@@ -167,9 +168,8 @@ class CsvStream:
     ``add(start, codes, labels)`` takes a solved range -- its first point's flat index, one code per
     point, and the (outcome, path) label of each code -- in any order; ranges are appended in grid
     order as soon as they connect, so the file is the same, byte for byte, however the grid was cut
-    and whoever solved it. Labels are numbered by first appearance, as
-    :func:`escalab.solve.sweep.merge_chunks` numbers them, and the row endings are prepared again
-    only when a new label turns up.
+    and whoever solved it. Labels are numbered by first appearance, as the sweep numbers them
+    (:mod:`.grid_order`), and the row endings are prepared again only when a new label turns up.
 
     Every :data:`SYNC_WINDOW` bytes a thread writes what is done to disk and drops it from the page
     cache (where the platform offers ``posix_fadvise``), so a file of hundreds of megabytes passes
@@ -183,9 +183,7 @@ class CsvStream:
     def __init__(self, path: str | Path, names: Sequence[str], values: Sequence[np.ndarray]):
         self.path = Path(path)
         self._layout = CsvLayout.of(names, values, [], [])          # labels are added as they turn up
-        self._labels: dict[tuple[str, str], int] = {}
-        self._next = 0
-        self._waiting: dict[int, tuple[np.ndarray, list[tuple[str, str]]]] = {}
+        self._order = RangeOrder()          # ranges connected in grid order, labels numbered as the sweep's
         self._sync: ThreadPoolExecutor | None = None
         self._synced: Future | None = None
         self._window: Future | None = None      # the sync of a window under way
@@ -217,29 +215,21 @@ class CsvStream:
             raise OSError(exc.errno, exc.strerror or str(exc), str(self.path)) from exc
 
     def add(self, start: int, codes: np.ndarray, labels: Sequence[tuple[str, str]]) -> None:
-        self._waiting[start] = (np.asarray(codes).reshape(-1), list(labels))
-        while self._next in self._waiting:
-            codes, labels = self._waiting.pop(self._next)
-            remap = np.array([self._number(key) for key in labels], dtype=np.int64)
-            rows = remap[codes] if len(remap) else codes
+        for at, connected, remap in self._order.add(start, codes, list(labels)):
+            if len(self._order.labels) != len(self._layout.outcomes.length):      # a label turned up
+                self._layout = replace(self._layout, outcomes=Tokens.of([csv_row(list(k)) for k in self._order.labels]))
+            rows = remap[connected] if len(remap) else connected
             for s in range(0, rows.size, BLOCK_ROWS):
                 part = rows[s:s + BLOCK_ROWS]
-                self._put(self._layout.block(part, self._next + s, self._next + s + part.size))
-            self._next += rows.size
-
-    def _number(self, key: tuple[str, str]) -> int:
-        if key not in self._labels:
-            self._labels[key] = len(self._labels)
-            self._layout = replace(self._layout, outcomes=Tokens.of([csv_row(list(k)) for k in self._labels]))
-        return self._labels[key]
+                self._put(self._layout.block(part, at + s, at + s + part.size))
 
     def end(self, total: int) -> None:
         """After the last range: check that every one of ``total`` points was written and start
         syncing the file to disk on a thread (it waits on the disk, not on the CPU), so the caller
         writes its other files meanwhile; :meth:`finish` waits for it."""
-        if self._next != total or self._waiting:      # sweep hands over every range; a caller may not
-            raise RuntimeError(f"CSV has {self._next} of {total} rows; ranges from "
-                               f"{sorted(self._waiting)} never connected")
+        if self._order.next != total or self._order.waiting:     # sweep hands over every range; a caller may not
+            raise RuntimeError(f"CSV has {self._order.next} of {total} rows; ranges from "
+                               f"{self._order.waiting} never connected")
         if self._synced is None:
             self._fh.flush()
             self._sync = self._sync or ThreadPoolExecutor(max_workers=1)
