@@ -54,7 +54,7 @@ def test_a_range_is_released_once_every_range_before_it_is_in() -> None:
 def test_a_range_given_twice_or_outside_the_grid_and_a_grid_left_incomplete_are_refused() -> None:
     grid = GridCodes(10, 6)
     grid.add(10, np.zeros(3, dtype=np.int8), [("a", "")])
-    with pytest.raises(ValueError, match="range starting at point 10 was given twice"):
+    with pytest.raises(ValueError, match="range starting at point 10 overlaps points already given"):
         grid.add(10, np.zeros(3, dtype=np.int8), [("a", "")])
     with pytest.raises(ValueError, match="range of 3 points from 14 is outside points 10-15"):
         grid.add(14, np.zeros(3, dtype=np.int8), [("a", "")])

@@ -42,7 +42,7 @@ class RangeOrder:
         """The ranges this one connects, in grid order, as ``(start, codes, remap)``: ``remap[code]``
         is the code's number in the whole grid (:attr:`labels` has every label numbered so far)."""
         if start < self.next or start in self._waiting:
-            raise ValueError(f"the range starting at point {start} was given twice")
+            raise ValueError(f"the range starting at point {start} overlaps points already given")
         self._waiting[start] = (np.asarray(codes).reshape(-1), labels)
         released = []
         while self.next in self._waiting:
@@ -75,10 +75,10 @@ class GridCodes:
         self._codes = np.empty(size, dtype=code_dtype(0))
 
     def add(self, start: int, codes: np.ndarray, labels: Sequence[Label], gambit_points: int = 0) -> None:
-        self.gambit_points += gambit_points
         if not self.start <= start <= self.start + self.size - np.size(codes):
             raise ValueError(f"the range of {np.size(codes)} points from {start} is outside points "
                              f"{self.start}-{self.start + self.size - 1}")
+        self.gambit_points += gambit_points
         for at, part, remap in self.order.add(start, codes, labels):
             wanted = code_dtype(len(self.order.labels))
             if wanted != self._codes.dtype:        # past 127 labels: every code so far, widened once
