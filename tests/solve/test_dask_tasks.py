@@ -123,3 +123,28 @@ def test_a_worker_whose_task_failed_still_hands_its_heap_back(monkeypatch) -> No
         while list(client.run(kept).values()) != [False]:
             assert time.monotonic() < deadline, "the worker never handed its heap back"
             time.sleep(0.1)
+
+
+def test_an_address_this_process_has_a_client_for_is_served_by_that_client() -> None:
+    """A second Client in the process that runs the scheduler could hang (see scheduler_client):
+    the default Client connected there is used and left open; any other address gets a Client of
+    its own, closed after the job."""
+    distributed = pytest.importorskip("distributed")
+    from escalab.solve.dask_client import scheduler_client
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                                  dashboard_address=None) as cluster:
+        with scheduler_client(cluster.scheduler_address) as made:       # no Client in this process yet
+            assert made.status == "running"
+        assert made.status == "closed"
+        with distributed.Client(cluster) as client:
+            host, port = cluster.scheduler_address.removeprefix("tcp://").rsplit(":", 1)
+            for address in (cluster.scheduler_address, f"{host}:{port}"):
+                with scheduler_client(address) as used:
+                    assert used is client
+                assert client.status == "running"
+            with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                                          dashboard_address=None) as other:
+                with scheduler_client(other.scheduler_address) as elsewhere:
+                    assert elsewhere is not client and elsewhere.status == "running"
+                assert elsewhere.status == "closed" and client.status == "running"

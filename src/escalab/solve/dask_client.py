@@ -141,9 +141,19 @@ def connect(address: str, timeout: float | None = None) -> Any:
 def scheduler_client(scheduler: Any, connect_timeout: float | None = None) -> Iterator[Any]:
     """A ``distributed.Client`` for ``scheduler``: an address (checked and probed by
     :func:`connect`; an ``inproc://`` one only reaches a LocalCluster(processes=False)
-    of this very process) or a Client, used as is. A Client made here is closed on the way out."""
+    of this very process) or a Client, used as is. A Client made here is closed on the way out.
+
+    An address whose scheduler this process already has its default Client for (a notebook's
+    ``Client(LocalCluster(...))``, then ``scheduler=cluster.scheduler_address``) is served by that
+    Client, left open: a second Client in the process that runs the scheduler, started right after
+    a job on the first, hung waiting for results (distributed 2026.8, an in-process LocalCluster: within
+    one to four such pairs of jobs; none in twenty with the first Client reused)."""
     if not isinstance(scheduler, str):
         yield scheduler
+        return
+    own = _default_client_of(scheduler)
+    if own is not None:
+        yield own
         return
     if scheduler.startswith("inproc://"):
         from distributed import Client
@@ -154,6 +164,25 @@ def scheduler_client(scheduler: Any, connect_timeout: float | None = None) -> It
         yield client
     finally:
         client.close()
+
+
+def _default_client_of(address: str) -> Any:
+    """This process's default Client if it is connected to the scheduler at ``address``, else None."""
+    import sys
+
+    if "distributed" not in sys.modules:       # no Client can exist yet: Dask not imported for nothing
+        return None
+    from distributed import default_client
+
+    try:
+        client = default_client()
+        if client.status != "running":
+            return None
+        if address.startswith("inproc://"):
+            return client if client.scheduler.address == address else None
+        return client if parse_tcp_address(client.scheduler.address) == parse_tcp_address(address) else None
+    except (ValueError, UsageError, AttributeError):     # no default Client, or one elsewhere or closed
+        return None
 
 
 # ----------------------------------------------------------------------------- running tasks
