@@ -144,7 +144,7 @@ def test_an_address_this_process_has_a_client_for_is_served_by_that_client() -> 
                     assert used is client
                 assert client.status == "running"
             with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
-                                          dashboard_address=None) as other:
+                                          dashboard_address=":0") as other:      # the first has the default port
                 with scheduler_client(other.scheduler_address) as elsewhere:
                     assert elsewhere is not client and elsewhere.status == "running"
                 assert elsewhere.status == "closed" and client.status == "running"
