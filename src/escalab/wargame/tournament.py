@@ -264,18 +264,14 @@ def _run_dask(plan: Plan, todo: Sequence[Task], store: EventStore, scheduler: An
               finish: Callable[[str, dict[str, Any]], None]) -> None:
     from distributed import as_completed
 
-    from ..solve.dask_client import connect
+    from ..solve.dask_client import scheduler_client
 
-    client = connect(scheduler) if isinstance(scheduler, str) else scheduler
-    try:
+    with scheduler_client(scheduler) as client:      # an address: this process's Client for it, or a new one
         futures = [client.submit(_memory_task, t, plan, pure=False) for t in todo]
         for f in as_completed(futures):
             record, events, result = f.result()
             store.create_game(record, events)
             finish(record.game_id, result)
-    finally:
-        if isinstance(scheduler, str):
-            client.close()
 
 
 # ----------------------------------------------------------------------------- results
