@@ -57,6 +57,15 @@ def test_dask_cluster(plan: Plan, single) -> None:
         _same(single, run_chunks(plan, RUNS, seed=42, scheduler=cluster.scheduler_address, chunk_runs=CHUNK))
 
 
+def test_a_scheduler_address_alone(plan: Plan, single) -> None:
+    """The command line's case: an address and no Client of the caller's in the process."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", host="127.0.0.1",
+                      dashboard_address=":0") as cluster:
+        _same(single, run_chunks(plan, RUNS, seed=42, scheduler=cluster.scheduler_address, chunk_runs=CHUNK))
+
+
 def test_progress_reports_every_chunk(plan: Plan) -> None:
     seen: list[tuple[int, int]] = []
     run_chunks(plan, RUNS, seed=1, chunk_runs=CHUNK, progress=lambda d, t: seen.append((d, t)))

@@ -129,6 +129,19 @@ def test_dask_cluster_gives_the_same_table(scenario) -> None:
     assert remote == local == again
 
 
+def test_a_scheduler_address_alone_plays_the_tournament(scenario) -> None:
+    """The command line's case: an address and no Client of the caller's in the process."""
+    from distributed import LocalCluster
+
+    plan = make_plan(scenario, {"eq": "equilibrium", "lg": "logit:0.5"}, games=1, seed=9)
+    local = json.dumps(run_tournament(plan, MemoryStore()).to_dict(), sort_keys=True)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", host="127.0.0.1",
+                      dashboard_address=":0") as cluster:
+        remote = json.dumps(run_tournament(plan, MemoryStore(), scheduler=cluster.scheduler_address).to_dict(),
+                            sort_keys=True)
+    assert remote == local
+
+
 def test_interrupted_parallel_tournament_resumes(scenario, tmp_path: Path) -> None:
     plan = make_plan(scenario, {"eq": "equilibrium", "u": "uniform"}, games=4, seed=3)
     whole = json.dumps(run_tournament(plan, MemoryStore()).to_dict(), sort_keys=True)

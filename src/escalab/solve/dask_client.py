@@ -142,18 +142,18 @@ def scheduler_client(scheduler: Any, connect_timeout: float | None = None) -> It
     """A ``distributed.Client`` for ``scheduler``: an address (checked and probed by
     :func:`connect`; an ``inproc://`` one only reaches a LocalCluster(processes=False)
     of this very process) or a Client, used as is. A Client made here is closed on the way out.
+    Inside the block the Client is the current one, which ``as_completed`` and a Future's
+    result look for: one made here is not the process's default (``set_as_default=False``).
 
     An address whose scheduler this process already has its default Client for (a notebook's
     ``Client(LocalCluster(...))``, then ``scheduler=cluster.scheduler_address``) is served by that
     Client, left open: a second Client in the process that runs the scheduler, started right after
     a job on the first, hung waiting for results (distributed 2026.8, an in-process LocalCluster: within
     one to four such pairs of jobs; none in twenty with the first Client reused)."""
-    if not isinstance(scheduler, str):
-        yield scheduler
-        return
-    own = _default_client_of(scheduler)
-    if own is not None:
-        yield own
+    given = scheduler if not isinstance(scheduler, str) else _default_client_of(scheduler)
+    if given is not None:
+        with given.as_current():
+            yield given
         return
     if scheduler.startswith("inproc://"):
         from distributed import Client
@@ -161,7 +161,8 @@ def scheduler_client(scheduler: Any, connect_timeout: float | None = None) -> It
     else:
         client = connect(scheduler, connect_timeout)
     try:
-        yield client
+        with client.as_current():
+            yield client
     finally:
         client.close()
 

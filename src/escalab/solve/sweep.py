@@ -536,7 +536,7 @@ def _sweep_on_dask(job: GridJob, total: int, scheduler: Any, connect_timeout: fl
         raise UsageError("--scheduler needs dask.distributed installed") from None
     from .dask_client import cluster_threads, run_tasks, scheduler_client, task_spans
 
-    with scheduler_client(scheduler, connect_timeout) as client, client.as_current():
+    with scheduler_client(scheduler, connect_timeout) as client:
         spans = [(a * job.chunk, min(b * job.chunk, total))
                  for a, b in task_spans(math.ceil(total / job.chunk), cluster_threads(client))]
         run_tasks(client, solve_range, job, spans, lambda span, r: record(r))
