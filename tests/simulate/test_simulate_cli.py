@@ -27,7 +27,18 @@ def test_assess_reproduces_the_article_reading() -> None:
     code, out = _run(ASSESS)
     assert code == 0, out
     assert "Most likely level: Constant" in out
-    assert "most likely marks no real change in readiness" in out
+    assert ("With bombers_airborne, forward_deployment, ssbn_surge not seen, the declaration most likely leaves "
+            "readiness at its lowest level, Constant") in out
+
+
+def test_assess_gives_no_verdict_on_the_declaration_without_indicators() -> None:
+    """The declaration alone leaves Constant the most likely level (the prior's 0.6), but nothing was
+    looked for: no reading of the declaration is offered as a finding."""
+    code, out = _run(["assess", "escalate-to-deescalate", "--declared", "special regime of combat duty"])
+    assert code == 0, out
+    assert "Most likely level: Constant" in out
+    assert "leaves readiness at its lowest level" not in out
+    assert "No indicator was observed" in out
 
 
 def test_assess_sequence_uses_the_hmm() -> None:

@@ -123,7 +123,7 @@ def assess(
     final = post[-1]
     best = int(final.argmax())
     console.print(f"Most likely level: [bold]{model.level_names[best]}[/] ({100 * final[best]:.1f}%). "
-                  f"Probability of no raise above the lowest level ({model.level_names[0]}): "
+                  f"Probability that readiness is still at its lowest level ({model.level_names[0]}): "
                   f"{100 * final[0]:.1f}%.")
     tp = scenario.spec.ladder_crisis.type_prior if scenario.spec.ladder_crisis is not None else None
     if tp is not None and tp.actor == model.actor:
@@ -131,9 +131,15 @@ def assess(
         shares = type_shares(model.levels, final, types, tp.from_readiness.map)
         console.print(f"As the prior over {tp.actor}'s types (the scenario's ladder_crisis.type_prior map): "
                       f"{_shares(types, shares)}.")
-    if declared and best == 0:
-        console.print("The declaration, without the indicators a real raise would show, most likely "
-                      "marks no real change in readiness.")
+    # A reading of the declaration is a claim about evidence: it needs indicators that were looked for
+    # and not seen, not the prior alone.
+    absent = sorted({name for look in looks for name, seen in look.seen.items() if not seen})
+    if declared and best == 0 and absent:
+        console.print(f"With {', '.join(absent)} not seen, the declaration most likely leaves readiness at its "
+                      f"lowest level, {model.level_names[0]} ({100 * final[0]:.1f}%).")
+    elif declared and not any(look.seen for look in looks):
+        console.print("No indicator was observed, so this posterior rests on the declaration and the prior alone: "
+                      "it says nothing about whether a raise is real.")
 
 
 def _with_readiness_looks(scenario, sequence: str | None, declared: str | None):  # noqa: ANN001, ANN202 (Scenario)
