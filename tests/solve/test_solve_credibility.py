@@ -170,3 +170,17 @@ def test_off_path_threat_is_judged_with_every_consistent_belief():
     # the threshold mu* = 1/3 where 1 - 3 mu = 0, exact
     r = {x.infoset: x for x in decision_regions(s, "mu")}["b"]
     assert [b.value for b in r.boundaries] == [Fraction(1, 3)]
+
+
+def test_a_concession_is_no_threat():
+    """In the default scenario every US reply to Russian limited use other than stopping leaves Russia
+    worse off than stopping (8 to Russia) - continuing (Russia then expands: -10), answering in kind
+    (-16), escalating (-100) - so those are the threats that can hold Russia back; 'stop the war' is
+    the most Russia-friendly reply, a concession, and is listed for neither type. Russia's threats
+    after a US reply are its expansions (the US gets -15 or worse against +5 if Russia stops)."""
+    report = credibility(escalab.load("escalate-to-deescalate").compile(exact=True))
+    listed = {(t.infoset, t.action) for t in report.threats}
+    assert not {a for i, a in listed if i.startswith("us_decides") and a == "stop"}
+    assert {("us_decides|resolute", "answer_in_kind"), ("us_decides|resolute", "continue"),
+            ("us_decides|irresolute", "escalate")} <= listed
+    assert {a for i, a in listed if i.startswith("russia_after")} == {"escalate"}

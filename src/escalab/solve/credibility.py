@@ -3,7 +3,8 @@
 The article's first point is that deterrence rests on credibility: a threat works only if the
 enemy believes it would be carried out. In game-theoretic terms a threat is an action a player's
 equilibrium strategy commits it to at an information set the equilibrium never reaches ("if you use
-nuclear weapons, I answer in kind"); it is *credible* when carrying it out would be a best reply
+nuclear weapons, I answer in kind") and that would leave the player whose move leads there worse off
+than another action would (stopping the war deters nobody); it is *credible* when carrying it out would be a best reply
 once there -- part of a subgame-perfect or sequential equilibrium -- and empty when it only holds
 up a Nash equilibrium because it is never put to the test (Selten).
 
@@ -38,7 +39,7 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class Threat:
-    """An off-path commitment found in at least one equilibrium."""
+    """An off-path commitment of at least one equilibrium that would hurt the player whose move leads there."""
 
     actor: str
     infoset: str
@@ -114,6 +115,7 @@ def credibility(game: ExtensiveGame) -> CredibilityReport:
     stacked = {j: np.array([c[1][j] for c in candidates]) for j in range(len(game.infosets))}
     evaluated = solve_sequential(game, profiles=stacked)
     one, zero = (Fraction(1), Fraction(0)) if game.exact else (1.0, 0.0)
+    tree = assessments._tree(game)
     found: dict[tuple[int, int], list[tuple[str, int, bool]]] = {}
     support: dict[tuple[int, int], list[str]] = {}
     for k, (eq, idx, open_sets) in enumerate(candidates):
@@ -122,10 +124,13 @@ def credibility(game: ExtensiveGame) -> CredibilityReport:
                  for j, c in idx.items()}
         verdict = assessments.check(game, sigma, stop_early=False)
         local = verdict.local
+        values = assessments._values(tree, sigma)
         for info in game.infosets:
             if info.index in reached or info.index in open_sets:
                 continue
             a = int(stacked[info.index][k])
+            if not _deters(tree, values, info, a):
+                continue            # a concession ("stop the war") holds nobody back: no threat
             tags = found.setdefault((info.index, a), [])
             tag = f"{eq.method}: {eq.label}"
             if tag not in [t for t, _, _ in tags]:
@@ -152,6 +157,29 @@ def credibility(game: ExtensiveGame) -> CredibilityReport:
         threats.append(Threat(game.players[info.player], info.label, info.actions[a],
                               credible, gap, maxi, tuple(t for t, _, _ in tags), tuple(support.get((j, a), ()))))
     return CredibilityReport(game.scenario.id, reference, tuple(nash_eqs), tuple(threats), note)
+
+
+def _deters(tree: Any, values: list[tuple[Any, ...]], info: Any, a: int) -> bool:
+    """Whether carrying out action ``a`` at ``info`` would leave the player whose move led there
+    worse off than another action at ``info`` would, at some node of it (play continuing as the
+    equilibrium says). Only such a commitment can hold that player back; the other off-path
+    commitments of an equilibrium are concessions or indifference, not threats."""
+    game = tree.game
+    for n in info.nodes:
+        node, deviator = n, None
+        while node in tree.parent and deviator is None:       # the nearest earlier mover other than the mover here
+            node = tree.parent[node][0]
+            p = game.nodes[node].player
+            if game.nodes[node].kind == "decision" and p != info.player:
+                deviator = p
+        if deviator is None:
+            continue
+        children = game.nodes[n].children
+        mine = values[children[a]][deviator]
+        best = max(values[c][deviator] for c in children)
+        if best - mine > tree.tol:
+            return True
+    return False
 
 
 def _reference(game: ExtensiveGame) -> tuple[Equilibrium, str]:
