@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import os
 import re
 from html.parser import HTMLParser
@@ -261,3 +262,15 @@ def test_ladder_crisis_caveats_and_methods_are_the_solvers(default_report) -> No
     assert "expect accidents but not misreadings" in caveats and "a mixed one is sought" in caveats
     assert f"perfect Bayesian equilibrium over the belief about the private type, on a grid of 1/{grid}" in \
         results["methods"] and "fog-free" not in results["methods"]
+
+
+def test_the_parameters_table_says_which_form_reads_each(default_report) -> None:
+    out, _, _ = default_report
+    _, text = parse(out / "index.html")
+    table = html.unescape(text[text.index("<h3>Parameters</h3>"):])
+    table = table[:table.index("</table>")]
+    assert "<th>read by</th>" in table
+    row = table[table.index("<code>c_expand_r</code>"):]
+    assert row[:row.index("</tr>")].count("move tree") == 1
+    row = table[table.index("<code>p_misread</code>"):]
+    assert "ladder crisis" in row[:row.index("</tr>")]

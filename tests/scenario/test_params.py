@@ -18,7 +18,7 @@ id: open-prior
 title: A prior with no declared range
 parameters:
   q: {default: 0.5}
-  up: {default: 0.1}
+  up: {default: 0.1, form: ladder_crisis}
 actors:
   a: {name: A, types: {tough: q, soft: 1 - q}}
   b: {name: B}

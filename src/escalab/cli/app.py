@@ -122,6 +122,7 @@ def show(name: ScenarioArg = DEFAULT_SCENARIO, set_: SetOpt = None,
 def validate(files: Annotated[list[Path], typer.Argument(help="Scenario, ladder or readiness-scale files.")]) -> None:
     """Check files against the scenario language; print every problem with file, line and field."""
     from ..errors import ScenarioError
+    from ..scenario.semantics import FORM_WORDS
     from ..scenario import LadderSpec, ReadinessScaleSpec
     from .errors import report_error
     failed = 0
@@ -135,6 +136,10 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Scenario, ladder 
         kind = "ladder" if isinstance(obj, LadderSpec) else \
             "readiness scale" if isinstance(obj, ReadinessScaleSpec) else "scenario"
         console.print(f"[green]ok[/] {escape(str(f))} ({kind} '{escape(obj.id)}')")
+        own = obj.own_parameters() if kind == "scenario" else {}   # type: ignore[union-attr]
+        for form, names in own.items():
+            console.print(f"[dim]  parameters read only by the {FORM_WORDS[form]} ({form}): "
+                          f"{escape(', '.join(names))}[/]")
     if failed:
         raise typer.Exit(2)
 

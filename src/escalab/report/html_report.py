@@ -16,7 +16,7 @@ from typing import Any
 from ..scenario import Scenario
 from .explain import fmt
 from .findings import approximation, bayesian_equilibrium, ending_name, outcome_words, who_plays
-from .summary import crisis_settings
+from .summary import crisis_settings, reads_words
 
 SECTIONS = (("summary", "In short"), ("scenario", "The scenario"), ("equilibrium", "Equilibrium"),
             ("why", "Why: the arithmetic of each choice"), ("threats", "Threats and their credibility"),
@@ -168,11 +168,16 @@ def scenario_html(s: Scenario, r: dict[str, Any], page: Page, figs: dict[str, An
         [e(a["id"]), e(a["name"]), e(a["role"] or "–"), e(a["readiness"] or "–"),
          e(", ".join(f"{k} ({fmt(v)})" for k, v in a["types"].items()) or "–")] for a in sc["actors"]]))
     if sc["parameters"]:
+        both = len(sc["forms"]) == 2
         out.append("<h3>Parameters</h3>" + table(
-            ["name", "value", "range", "unit", "meaning", "source"],
+            ["name", "value", "range", "unit"] + (["read by"] if both else []) + ["meaning", "source"],
             [[f"<code>{e(p['name'])}</code>", _num(p["value"]) + (" (set)" if p["value"] != p["default"] else ""),
-              e(f"[{fmt(p['range'][0])}, {fmt(p['range'][1])}]") if p["range"] else "–", e(p["unit"] or "–"),
-              e(p["doc"]), e(p["source"] or "no source given")] for p in sc["parameters"]], num_cols=(1,)))
+              e(f"[{fmt(p['range'][0])}, {fmt(p['range'][1])}]") if p["range"] else "–", e(p["unit"] or "–")]
+             + ([e(reads_words(tuple(p.get("read_by", ()))))] if both else [])
+             + [e(p["doc"]), e(p["source"] or "no source given")] for p in sc["parameters"]], num_cols=(1,)))
+        if both:
+            out.append("<p>A parameter read by one form only changes that form of the crisis and not the other; "
+                       "the scenario declares each such parameter with <code>form</code>.</p>")
     if s.spec.sequential is not None:
         out.append("<h3>The move tree as written</h3>" + tree_outline(s))
     out.append(page.figure(figs.get("tree"), "The compiled game tree (types drawn by chance first); the "

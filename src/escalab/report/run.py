@@ -43,9 +43,10 @@ def scenario_record(s: Scenario) -> dict[str, Any]:
         scale = s.scales.get(aid)
         actors.append({"id": aid, "name": a.name, "role": a.role, "readiness": scale.id if scale else None,
                        "types": types})
+    read_by = s.parameter_forms()
     params = [{"name": n, "value": float(s.values[n]), "default": float(p.default),
                "range": [float(p.range[0]), float(p.range[1])] if p.range else None, "unit": p.unit,
-               "doc": " ".join(p.doc.split()), "source": " ".join(p.source.split())}
+               "doc": " ".join(p.doc.split()), "source": " ".join(p.source.split()), "read_by": list(read_by[n])}
               for n, p in s.parameters.items()]
     indicator_sources = []
     for actor, ind in spec.indicators.items():

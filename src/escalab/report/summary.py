@@ -13,6 +13,7 @@ from rich.tree import Tree
 
 from ..model import ExtensiveGame
 from ..scenario import LadderSpec, ReadinessScaleSpec, Scenario
+from ..scenario.semantics import FORM_WORDS
 
 BAND_STYLE = {
     "de_escalation": "green", "status_quo": "bright_green", "conventional": "yellow",
@@ -35,8 +36,21 @@ def actors_table(s: Scenario) -> Table:
     return t
 
 
+def reads_words(read: tuple[str, ...]) -> str:
+    """'both forms', 'move tree', 'ladder crisis' or 'neither form': who reads a parameter."""
+    return "both forms" if len(read) == 2 else FORM_WORDS[read[0]] if read else "neither form"
+
+
+def own_parameters_text(s: Scenario) -> str:
+    """'Read only by the move tree: c_expand_r, ...' for a scenario with both forms; '' otherwise."""
+    text = "; ".join(f"read only by the {FORM_WORDS[form]} ({form}): {', '.join(names)}"
+                     for form, names in s.own_parameters().items())
+    return text[:1].upper() + text[1:]
+
+
 def parameters_table(s: Scenario) -> Table:
-    t = Table(title="Parameters", title_justify="left")
+    t = Table(title="Parameters", title_justify="left", caption=own_parameters_text(s) or None,
+              caption_justify="left")
     for col in ("name", "value", "range", "unit", "meaning"):
         t.add_column(col, overflow="fold")
     for name, p in s.parameters.items():

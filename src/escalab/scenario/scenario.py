@@ -72,6 +72,21 @@ class Scenario:
             out.append("ladder")
         return tuple(out)
 
+    def parameter_forms(self) -> dict[str, tuple[str, ...]]:
+        """Which forms ('sequential', 'ladder_crisis') read each parameter (see ``form`` in the language)."""
+        from .semantics import parameter_forms
+        return parameter_forms(self.spec, self.exprs)
+
+    def own_parameters(self) -> dict[str, list[str]]:
+        """In a scenario with both forms: the parameters only one form reads, by form; else empty."""
+        if len(self.forms) < 2:
+            return {}
+        out: dict[str, list[str]] = {}
+        for name, read in self.parameter_forms().items():
+            if len(read) == 1:
+                out.setdefault(read[0], []).append(name)
+        return out
+
     def expr(self, *path: str | int) -> Expr:
         """The parsed expression at a document path, e.g. ``expr('actors', 'us', 'types', 'resolute')``."""
         try:

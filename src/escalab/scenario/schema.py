@@ -119,6 +119,9 @@ class Parameter(Spec):
     unit: str = ""
     doc: str = ""
     source: str = Field(default="", description=SOURCE_DESCRIPTION)
+    form: Literal["sequential", "ladder_crisis"] | None = Field(
+        default=None, description="In a scenario with both forms: the one form that reads this parameter "
+                                  "(e.g. an accident rate, read only by the ladder crisis). Without it, both must.")
 
 
 class Actor(Spec):

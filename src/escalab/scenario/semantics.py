@@ -171,7 +171,47 @@ def check_scenario(spec: ScenarioSpec, doc: Document, ladder: LadderSpec | None,
     _check_analysis(spec, c)
     if spec.sequential is None and spec.ladder_crisis is None:
         c.add("a scenario needs a 'sequential' tree, a 'ladder_crisis', or both", ())
+    elif not c.problems:
+        _check_parameter_forms(spec, c)
     return c
+
+
+FORM_WORDS = {"sequential": "move tree", "ladder_crisis": "ladder crisis"}
+
+
+def parameter_forms(spec: ScenarioSpec, exprs: Mapping[PathT, Expr]) -> dict[str, tuple[str, ...]]:
+    """Which of the scenario's forms ('sequential', 'ladder_crisis') read each parameter: the move
+    tree reads its own expressions, the ladder crisis its own and its doctrines', both the actors'
+    type priors."""
+    has = tuple(f for f in FORM_WORDS if getattr(spec, f) is not None)
+    reads: dict[str, set[str]] = {name: set() for name in spec.parameters}
+    for path, e in exprs.items():
+        forms = {"sequential": ("sequential",), "ladder_crisis": ("ladder_crisis",),
+                 "doctrines": ("ladder_crisis",), "actors": has}.get(str(path[0]), ())
+        for name in e.names & reads.keys():
+            reads[name].update(f for f in forms if f in has)
+    return {name: tuple(f for f in FORM_WORDS if f in got) for name, got in reads.items()}
+
+
+def _check_parameter_forms(spec: ScenarioSpec, c: Checker) -> None:
+    """One crisis, two forms: a parameter that one form reads and the other ignores makes --set change
+    one story and not the other, so it must be declared that form's own."""
+    forms = parameter_forms(spec, c.exprs)
+    both = spec.sequential is not None and spec.ladder_crisis is not None
+    for name, p in spec.parameters.items():
+        read = forms[name]
+        if p.form is not None:      # naming a form the scenario lacks is allowed: a variant may drop a form
+            if any(f != p.form for f in read):
+                other = next(f for f in read if f != p.form)
+                c.add(f"parameter '{name}' is declared the {FORM_WORDS[p.form]}'s own (form: {p.form}), but the "
+                      f"{FORM_WORDS[other]} ({other}) reads it too; remove 'form' or that use",
+                      ("parameters", name, "form"))
+        elif both and len(read) == 1:
+            (f,) = read
+            other = next(g for g in FORM_WORDS if g != f)
+            c.add(f"parameter '{name}' reaches only the {FORM_WORDS[f]} ({f}): the {FORM_WORDS[other]} never "
+                  f"reads it, so changing it would change one form of the crisis and not the other; use it in "
+                  f"'{other}' too, or declare it the {FORM_WORDS[f]}'s own with 'form: {f}'", ("parameters", name))
 
 
 def _check_sequential(spec: ScenarioSpec, c: Checker, ladder: LadderSpec | None) -> None:
