@@ -291,17 +291,23 @@ def test_an_undecided_local_check_is_neither_credible_nor_empty(monkeypatch: pyt
     from escalab.solve import assessments
     from escalab.solve.credibility import credibility
 
-    decided = {(t.infoset, t.action): t.credible for t in credibility(_game(TIED)).threats}
+    # P1 gets 1 after P2's d and 0 after its c, and 1 after P3's R at xa and 0 after its L, so c and L
+    # are threats against P1's deviations (in TIED itself P1 is indifferent everywhere off 'out', so
+    # nothing there deters anybody and no threat is listed); P1 still takes 'out' (2)
+    tied = TIED.replace("o_yb_l: {payoffs: {p1: 0,", "o_yb_l: {payoffs: {p1: 1,").replace(
+        "o_yb_r: {payoffs: {p1: 0,", "o_yb_r: {payoffs: {p1: 1,").replace(
+        "o_xa_R: {payoffs: {p1: 0,", "o_xa_R: {payoffs: {p1: 1,")
+    decided = {(t.infoset, t.action): t.credible for t in credibility(_game(tied)).threats}
     assert decided[("n2", "c")] is False and decided[("I", "L")] is True
 
     monkeypatch.setattr(assessments, "_locally_consistent", lambda keys, rows, t: None)
-    threats = {(t.infoset, t.action): t for t in credibility(_game(TIED)).threats}
+    threats = {(t.infoset, t.action): t for t in credibility(_game(tied)).threats}
     assert set(threats) == set(decided)
     assert {k: t.credible for k, t in threats.items()} == dict.fromkeys(decided)     # every one undecided
     assert threats[("n2", "c")].to_dict()["credible"] is None
 
     console = Console(width=200, record=True)
-    console.print(credibility_table(credibility(_game(TIED))))
+    console.print(credibility_table(credibility(_game(tied))))
     shown = console.export_text()
     assert "not decided" in shown and " no " not in shown
 
