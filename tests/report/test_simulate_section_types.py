@@ -20,7 +20,8 @@ def test_the_report_records_the_bayesian_equilibrium_approximation() -> None:
     assert rows[0]["bayesian_equilibrium"] == {"stage_games_without_pure_pbe": eq.mixed_stage_games + eq.unsettled,
                                                "solved_in_mixed_strategies": eq.mixed_stage_games,
                                                "left_approximate": eq.unsettled,
-                                               "largest_gain_from_deviating": eq.epsilon}
+                                               "largest_gain_from_deviating": eq.epsilon,
+                                               "grid_error": eq.grid_error().largest}
     assert set(rows[0]["by_type"]) == {"tough", "soft"}
     assert simulate_section.private_types(s) == {"actor": "d", "observer": "a", "prior": {"tough": 0.4, "soft": 0.6},
                                                  "belief_grid": 10}
