@@ -162,3 +162,20 @@ def test_the_grid_error_shrinks_as_the_grid_is_refined():
         errors.append(eq.grid_error().largest)
     assert errors[0] > errors[1] > errors[2] > 0, errors
     assert errors[2] < 0.01
+
+
+def test_a_prior_between_grid_points_is_kept_exact():
+    # p_tough = 0.33 on a grid of tenths: the crisis starts from the lottery 0.3 (chance 0.7) / 0.4
+    # (chance 0.3), not from 0.3 rounded; the equilibrium's value is reported at 0.33 and is what the
+    # exact analysis and Monte Carlo of its strategies find.
+    c = _with_grid(0.33, 10)
+    eq = c.factory.equilibrium
+    track = TypeTrack.of(c.arrays, c.policies(EQ))
+    assert [(round(p, 12), g) for p, g in track.starts()] == [(0.7, 3), (0.3, 4)]
+    exact = c.exact(EQ)
+    assert (exact.payoffs["a"], exact.payoffs["d"]) == pytest.approx(eq.value(), abs=1e-9)
+    mc = c.monte_carlo(EQ, runs=100_000, seed=5)
+    for actor, v in zip(("a", "d"), eq.value()):
+        assert abs(mc.payoffs[actor] - v) <= 4 * mc.payoff_se[actor]
+    rounded = _with_grid(0.3, 10).factory.equilibrium.value()
+    assert abs(rounded[1] - eq.value()[1]) > 1e-3           # what rounding the prior to 0.3 would have given

@@ -203,8 +203,8 @@ def _with_beliefs(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeT
 
     1. A[s, θ, x_τ] = Σ_{p_τ} N[s, θ, p_τ] Σ_{q_τ} P(q_τ | p_u) E_τ[b, k, g, θ, p_τ, q_τ, x_τ] for
        s = (b, k, g, p_u, q_u), E_τ being the typed actor's policy times its accidents;
-    2. the belief after the turn is g'(s, n_u), by the engines' own Bayes' rule
-       (:meth:`TypeTrack.update`, so it rounds alike); one sparse product scatters
+    2. the belief after the turn is the lottery g'(s, n_u) over two grid points, by the engines' own
+       Bayes' rule (:meth:`TypeTrack.lottery`, computed alike); one sparse product scatters
        A[s, θ, x_τ] E_u[s, x_u] onto (b, k, x_τ, misreading, g', θ, x_u), summing over p_u, q_u
        and g where they lead to the same belief;
     3. balance, peak and ending follow from (b, k, x_0, x_1); live mass moves to
@@ -290,7 +290,8 @@ def _with_beliefs(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeT
                            np.arange(S + 1) * (n * R * D * 2)), shape=(B * R * R * D * Gp * n, S))
         out = np.asarray(H @ Eu).reshape(B, R, R, D, Gp, n, R)                     # (b, k, x_τ, j, g', θ, x_u)
         code = a.ending_code(x0, x1, nb, t + 1)                                   # (b, k, x_τ, x_u)
-        # Each (s, x_τ, j) lands on one belief, so one misreading summed over g' is the mass before it.
+        # Each (s, x_τ, j) lands on a lottery whose chances sum to 1, so one misreading summed over g' is
+        # the mass before it.
         ends = out[:, :, :, 0].sum(axis=3)                                         # (b, k, x_τ, θ, x_u)
         ended = np.broadcast_to((code >= 0)[:, :, :, None, :], ends.shape)
         at = lambda v: np.broadcast_to(v[:, :, :, None, :], ends.shape)[ended]    # noqa: E731

@@ -10,7 +10,7 @@ uninformed actor *perceived*:
 P(seen | type) = Σ_a π_type(a) M[a, seen], where π_type is the typed actor's policy table read at
 the state as the uninformed actor sees it and M holds accidents and misreadings. The sum runs over
 a in order, one product at a time, so the NumPy engines and the compiled kernel (which repeats it)
-round alike. A typed actor whose policy does not depend on its type (a doctrine, uniform play)
+compute alike. A typed actor whose policy does not depend on its type (a doctrine, uniform play)
 reveals nothing, and the belief stays at the prior.
 """
 

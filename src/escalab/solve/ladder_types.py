@@ -6,11 +6,15 @@ its own policy. The other actor holds a belief ``μ`` = P(first type) and update
 from what it sees of the typed actor's action.
 
 **The belief grid.** Exact posteriors after t turns form a tree that grows with every history, so
-beliefs live on the grid ``0, 1/N, ..., 1`` (``N = ladder_crisis.belief_grid``): every posterior is
-rounded to the nearest grid point (:func:`posterior_index`, halves rounded up). The solver, the
-exact Markov analysis and both Monte Carlo engines round with the same floating-point operations,
-so they describe one and the same process; what the grid costs against unrounded Bayes' rule is
-measured by solving on a finer grid (``benchmarks/exact.py`` and the tests report the change).
+beliefs live on the grid ``0, 1/N, ..., 1`` (``N = ladder_crisis.belief_grid``). A posterior (or the
+prior) strictly between two grid points becomes the mean-preserving lottery over those two points
+(:func:`lottery`): the continuation value is then linear in the posterior between grid points,
+hence continuous, which the existence of a stage-game equilibrium needs, and the prior is exact
+(values are reported at it, :meth:`LadderEquilibrium.value`). The solver, the exact Markov analysis
+(a branch per point, with its chance), both Monte Carlo engines (a draw from the run's generator)
+and played games compute the posterior with the same floating-point operations
+(:func:`posterior`), so they describe one and the same process. What the grid costs against exact
+Bayes' rule is measured in the game with exact beliefs (:func:`grid_error`).
 
 **The belief is common knowledge.** The belief index is part of the state, and the typed actor's
 policy reads it. In the fog-free equilibrium that is exact (both see everything). In simulation
@@ -29,23 +33,18 @@ highest expected sum of payoffs, ties to the least escalatory action of the unin
 then of the first type, then of the second.
 
 **Stage games without a pure equilibrium are solved in mixed strategies.** A type's mix moves the
-posterior (Bayes' rule on the grid, rounded by :func:`posterior_index` exactly as the simulation
-rounds it), and the posterior moves every payoff, so the stage game's payoffs depend on the mix.
-With the posteriors held fixed, the stage game is linear in each agent's mix: the search
-(:func:`_mixed_stage_games`) takes the posteriors of the nearest pure profile, solves the
-indifference conditions for supports of two actions for the uninformed actor and one type (the
-other type plays a best reply, or the same mix where it is indifferent between the same two
-actions), vectorised over all such stage games of a turn at once, recomputes the posteriors the
-solution implies and repeats while they move (``MIXED_ROUNDS``); where they go round in circles,
-every posterior map the last support's mix can set is tried in turn (:func:`_scan_support`).
-Every candidate is checked with its own posteriors: the largest gain any agent has from deviating
-is computed, and a stage game counts as solved when that gain is within floating tolerance. Because posteriors are rounded to
-the grid, a type's payoffs jump as its mix carries a posterior across a rounding boundary, and an
-exact equilibrium need not exist (nor does the search try every support); where none is found the
-profile, pure or mixed, with the smallest largest gain is kept. ``LadderEquilibrium`` reports how
-many stage games were solved in mixed strategies (``mixed_stage_games``), how many are left
-approximate (``unsettled``) and the largest gain from deviating measured over every stage game
-(``epsilon``).
+posterior, and the posterior moves every payoff - continuously, with the lottery. The search
+(:func:`_mixed_stage_games`) takes supports in which one type mixes two actions with probability r,
+the other type plays one action or the same mix and the uninformed actor plays one action or mixes
+two; each support is then a problem in r alone (:func:`_search`: sampled, then solved by regula
+falsi), the uninformed mix following from the mixing type's indifference. Supports next to the
+pure profile with the smallest largest gain are tried first, then every support, within a budget
+per turn (``MIXED_BUDGET``, ``FULL_SEARCH``; the stage games with the largest gain first). Every
+candidate is checked with its own posteriors: a stage game counts as solved when no agent gains
+more than floating tolerance by deviating. Where none is found (another support, or the budget),
+the profile with the smallest largest gain is kept. ``LadderEquilibrium`` reports how many stage
+games were solved in mixed strategies (``mixed_stage_games``), how many are left approximate
+(``unsettled``) and the largest gain from deviating over every stage game (``epsilon``).
 """
 
 from __future__ import annotations
@@ -343,8 +342,8 @@ def _settle_mixed(a, t: int, Y: list, failing: list, tol: float, out: tuple) -> 
 SAMPLES = 8               # points of the typed mix r at which each candidate support is first evaluated
 BISECTIONS = 40           # steps that shrink a bracket of r (regula falsi, every third a halving)
 _CELLS = 4_000_000        # floats per vectorised batch (bounds the candidate arrays)
-FULL_SEARCH = 1_500       # candidate supports per turn tried beyond those next to the ε-profile
-MIXED_BUDGET = 800        # stage games per turn searched for a mixed equilibrium (the worst first)
+FULL_SEARCH = 1_200       # candidate supports per turn tried beyond those next to the ε-profile
+MIXED_BUDGET = 600        # stage games per turn searched for a mixed equilibrium (the worst first)
 
 
 def _likelihood(sig: np.ndarray, acc: np.ndarray) -> np.ndarray:
@@ -435,12 +434,11 @@ def _evaluate(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarray, g: np
     lo, w = posterior_lottery(gg[:, None], L[0], L[1], grid)
     mu = gg / grid
     U = sum((mu if t_ == 0 else 1.0 - mu)[:, None]
-            * np.einsum("nx,nxu->nu", L[t_], _on_lottery(Yu[t_], lo, w, game), optimize=True) for t_ in (0, 1))
+            * np.matmul(L[t_][:, None, :], _on_lottery(Yu[t_], lo, w, game))[:, 0] for t_ in (0, 1))
     E = np.zeros(U.shape)
     for t_ in (0, 1):
         on = np.nonzero(th == t_)[0]
-        E[on] = np.einsum("nx,nxu->nu", acc[a[on]] - acc[a2[on]], _on_lottery(Yt[t_], lo[on], w[on], game[on]),
-                          optimize=True)
+        E[on] = np.matmul((acc[a[on]] - acc[a2[on]])[:, None, :], _on_lottery(Yt[t_], lo[on], w[on], game[on]))[:, 0]
     return U, E
 
 
@@ -748,7 +746,7 @@ class GridError:
         return max(max(self.gain), *(abs(v - s) for v, s in zip(self.value, self.solved)))
 
 
-def grid_error(eq, max_states: int = 20_000) -> GridError | None:  # noqa: ANN001 (LadderEquilibrium)
+def grid_error(eq, max_states: int = 4_000) -> GridError | None:  # noqa: ANN001 (LadderEquilibrium)
     """The error of ``eq``'s belief grid (see :class:`GridError`), by an exact forward enumeration of
     the fog-free crisis over states and exact beliefs, then backward values; None when more than
     ``max_states`` states are reached (exact beliefs do not merge as grid points do)."""
