@@ -151,7 +151,7 @@ def grid_error_line(eq: dict[str, Any]) -> str:
         return ("The belief grid's error in the game with exact Bayes beliefs was not measured (too many "
                 "states with exact beliefs).")
     return (f"Measured with exact Bayes beliefs, the belief grid's error is {err:.3g} in payoff units (the largest "
-            "gain from a one-shot deviation, or change of value); it shrinks as the grid is refined.")
+            "gain from a one-shot deviation, or change of value; a finer belief_grid should lower it).")
 
 
 def _simulate_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
