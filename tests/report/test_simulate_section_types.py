@@ -20,7 +20,16 @@ def test_the_report_records_the_bayesian_equilibrium_approximation() -> None:
     assert rows[0]["bayesian_equilibrium"] == {"stage_games_without_pure_pbe": eq.mixed_stage_games + eq.unsettled,
                                                "solved_in_mixed_strategies": eq.mixed_stage_games,
                                                "left_approximate": eq.unsettled,
-                                               "largest_gain_from_deviating": eq.epsilon}
+                                               "largest_gain_from_deviating": eq.epsilon,
+                                               "grid_error": eq.grid_error().largest}
     assert set(rows[0]["by_type"]) == {"tough", "soft"}
     assert simulate_section.private_types(s) == {"actor": "d", "observer": "a", "prior": {"tough": 0.4, "soft": 0.6},
                                                  "belief_grid": 10}
+
+
+def test_the_grid_error_is_printed_where_the_smallest_gain_was() -> None:
+    from escalab.report.findings import grid_error_line
+
+    assert "0.0123 in payoff units" in grid_error_line({"grid_error": 0.0123})
+    assert "not measured" in grid_error_line({"grid_error": None})
+    assert "not measured" in grid_error_line({})          # a record written before it was measured

@@ -49,13 +49,20 @@ def test_bayes_rule_by_hand(tiny: Crisis):
     g = tiny.game
     seen = np.array([g.index(r) for r in ("back", "hold", "fight", "threat", "war")])
     one = np.ones(len(seen), dtype=np.int64)
-    after = track.update(0, one * g.index("fight"), one * g.index("fight"), one * 0, one * g.index("fight"),
-                         one * 4, seen)
+    lo, w = track.lottery(0, one * g.index("fight"), one * g.index("fight"), one * 0, one * g.index("fight"),
+                          one * 4, seen)
     # P(seen | tough): threat 0.9 * 0.9 + 0.1 * 0.05 = 0.815, fight 0.9 * 0.05 = 0.045,
     # war 0.9 * 0.05 + 0.1 * 0.95 = 0.14, back and hold 0. P(seen | soft): hold 0.9, back and
     # fight 0.05 each. Posterior P(tough | fight) = 0.4 * 0.045 / (0.4 * 0.045 + 0.6 * 0.05) = 0.375.
-    assert list(after) == [0, 0, round(10 * 0.375 + 1e-9), 10, 10]
+    # Between grid points the posterior is the mean-preserving lottery over its neighbours: 0.375 is
+    # 0.3 with chance 1/4 and 0.4 with chance 3/4; the others are grid points.
+    assert list(lo) == [0, 0, 3, 10, 10]
+    assert w == pytest.approx([0, 0, 0.75, 0, 0], abs=1e-12)
     assert 0.4 * 0.045 / (0.4 * 0.045 + 0.6 * 0.05) == pytest.approx(0.375)
+    # drawn with a uniform: below the upper point's chance lands on it
+    up = track.update(0, one * g.index("fight"), one * g.index("fight"), one * 0, one * g.index("fight"),
+                      one * 4, seen, np.full(len(seen), 0.7))
+    assert list(up) == [0, 0, 4, 10, 10]
 
 
 def test_the_first_turn_moves_the_belief_as_bayes_rule_says(tiny: Crisis):

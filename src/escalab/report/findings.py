@@ -144,6 +144,16 @@ def approximation(eq: dict[str, Any]) -> tuple[int, int, float]:
             eq["largest_gain_from_deviating"])
 
 
+def grid_error_line(eq: dict[str, Any]) -> str:
+    """The belief grid's error in the game with exact Bayes beliefs, as recorded (older records: none)."""
+    err = eq.get("grid_error")
+    if err is None:
+        return ("The belief grid's error in the game with exact Bayes beliefs was not measured (too many "
+                "states with exact beliefs).")
+    return (f"Measured with exact Bayes beliefs, the belief grid's error is {err:.3g} in payoff units (the largest "
+            "gain from a one-shot deviation, or change of value; a finer belief_grid should lower it).")
+
+
 def _simulate_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     types = rec.get("types")
@@ -151,8 +161,8 @@ def _simulate_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
         prior = ", ".join(f"{t} {100 * p:.0f}%" for t, p in types["prior"].items())
         who = _name(s, types["actor"])
         lines.append(f"In the ladder crisis {who}'s type is private ({prior}); {_name(s, types['observer'])}'s "
-                     f"belief moves by Bayes' rule from the rung it perceives {who} on, rounded to the nearest "
-                     f"1/{types['belief_grid']}. Except under a doctrine each type plays its own policy, so those "
+                     f"belief moves by Bayes' rule from the rung it perceives {who} on, on a grid of "
+                     f"1/{types['belief_grid']} (a belief between two points is a lottery over them). Except under a doctrine each type plays its own policy, so those "
                      "outcomes are also given for each type (compare each type's reply in the move tree).")
         eq = bayesian_equilibrium(rec)
         if eq and eq["stage_games_without_pure_pbe"]:
@@ -164,6 +174,7 @@ def _simulate_lines(s: Scenario, rec: dict[str, Any]) -> list[str]:
                          f"The ladder crisis's equilibrium mixes where it must: {mixed:,} of its stage games have no "
                          "pure perfect Bayesian equilibrium and are solved in mixed strategies (largest gain from "
                          f"deviating {gain:.3g}).")
+            lines.append(grid_error_line(eq))
     # One line per pair of policies, with and without accidents side by side (a handout's "In short"
     # must stay short; the table in the report has every row).
     groups: dict[str, list[str]] = {}

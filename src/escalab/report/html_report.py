@@ -15,7 +15,7 @@ from typing import Any
 
 from ..scenario import Scenario
 from .explain import fmt
-from .findings import approximation, bayesian_equilibrium, ending_name, outcome_words, who_plays
+from .findings import approximation, bayesian_equilibrium, ending_name, grid_error_line, outcome_words, who_plays
 from .summary import crisis_settings, reads_words
 
 SECTIONS = (("summary", "In short"), ("scenario", "The scenario"), ("equilibrium", "Equilibrium"),
@@ -423,7 +423,8 @@ def private_type_sentences(s: Scenario, sim: dict[str, Any]) -> str:
     prior = ", ".join(f"{k} {_pct(v)}" for k, v in types["prior"].items())
     text = (f"{who}'s type is private (prior: {prior}), drawn once at the start of each run. {observer} updates its "
             f"belief by Bayes' rule from the rung it perceives {who} on (accidents and misreadings enter the "
-            f"likelihood) and rounds it to the nearest 1/{types['belief_grid']}; {who} is taken to know that "
+            f"likelihood), on a grid of 1/{types['belief_grid']}: a belief between two grid points is a "
+            f"mean-preserving lottery over them; {who} is taken to know that "
             "belief, and neither side reasons about what the other may have misread. Where the "
             "typed side follows a doctrine, its type does not change its play and the belief stays at the prior.")
     eq = bayesian_equilibrium(sim)
@@ -441,6 +442,7 @@ def private_type_sentences(s: Scenario, sim: dict[str, Any]) -> str:
         else:
             text += (f".{solved} (largest gain from deviating {gain:.3g})." if mixed
                      else "; every stage game has a pure one.")
+        text += " " + grid_error_line(eq)
     return text
 
 

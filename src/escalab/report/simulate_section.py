@@ -68,11 +68,15 @@ def simulate_rows(s: Scenario, configs: list[tuple[str, dict[str, str]]], progre
                 # The Bayesian equilibrium's approximation, measured: stage games without a pure perfect
                 # Bayesian equilibrium, how many of them were solved in mixed strategies and how many
                 # were left approximate, and the largest gain from deviating over all stage games.
+                # The belief grid's error is measured in the game with exact Bayes beliefs (None: too many
+                # states for that measurement).
                 eq = crisis.factory.equilibrium
+                err = eq.grid_error()
                 row["bayesian_equilibrium"] = {"stage_games_without_pure_pbe": eq.mixed_stage_games + eq.unsettled,
                                                "solved_in_mixed_strategies": eq.mixed_stage_games,
                                                "left_approximate": eq.unsettled,
-                                               "largest_gain_from_deviating": eq.epsilon}
+                                               "largest_gain_from_deviating": eq.epsilon,
+                                               "grid_error": None if err is None else err.largest}
             rows.append(row)
     return rows
 

@@ -64,9 +64,10 @@ def exact_analysis(arrays: LadderArrays, policies: tuple[Policy, Policy], *, sce
     E = len(a.endings)
     absorbed = np.zeros((n, E, R, T + 1, B))       # type, ending, peak, turns, balance
     p0, p1 = a.start
-    codes = _encode(np.array([[p0, p1, p1, p0, 0, 0, a.initial_balance - a.lo, max(p0, p1), th, track.start]
-                              for th in range(n) if a.type_prior[th] > 0]), radix)
-    mass = np.array([a.type_prior[th] for th in range(n) if a.type_prior[th] > 0], dtype=float)
+    first = [(th, g, a.type_prior[th] * w) for th in range(n) if a.type_prior[th] > 0 for w, g in track.starts()]
+    codes = _encode(np.array([[p0, p1, p1, p0, 0, 0, a.initial_balance - a.lo, max(p0, p1), th, g]
+                              for th, g, _ in first]), radix)
+    mass = np.array([w for _, _, w in first], dtype=float)
     acc_allowed = [a.accident[i][a.allowed[i]] for i in (0, 1)]
     states = 0
     for t in range(T):
@@ -91,10 +92,15 @@ def exact_analysis(arrays: LadderArrays, policies: tuple[Policy, Policy], *, sce
         row, x0, x1, prob, nb, nk, n0, n1 = _misread(a, row, x0, x1, prob, nb, nk)
         g0, g1 = signal[0][row] + 1, signal[1][row] + 1
         belief = g[row]
-        if track.table is not None:             # the uninformed actor's Bayes' rule on what it saw
+        if track.table is not None:             # the uninformed actor's Bayes' rule on what it saw, and its lottery
             u = 1 - track.typed
             pos, seen_prev = (p0, q0) if u == 0 else (p1, q1)
-            belief = track.update(t, pos[row], seen_prev[row], b[row], k[row], belief, n0 if u == 0 else n1)
+            lo, w = track.lottery(t, pos[row], seen_prev[row], b[row], k[row], belief, n0 if u == 0 else n1)
+            up = w > 0
+            row, x0, x1, n0, n1, g0, g1, nb, nk = (np.concatenate([v, v[up]])
+                                                   for v in (row, x0, x1, n0, n1, g0, g1, nb, nk))
+            belief = np.concatenate([lo, lo[up] + 1])
+            prob = np.concatenate([prob * (1 - w), prob[up] * w[up]])
         nxt = _encode(np.stack([x0, x1, n0, n1, g0, g1, nb - a.lo, nk, th[row], belief], axis=1), radix)
         codes, col = np.unique(nxt, return_inverse=True)
         P_t = sp.coo_matrix((prob, (row, col.reshape(-1))), shape=(m, len(codes))).tocsr()
@@ -123,12 +129,12 @@ def _factorised(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeTra
     x0 = np.arange(R)[None, :, None]
     x1 = np.arange(R)[None, None, :]
     states = 0
-    for th in range(n):
+    for th, g0, w0 in ((th, g, w) for th in range(n) for w, g in track.starts()):
         if a.type_prior[th] <= 0:
             continue
         N = np.zeros((R, R, B, R))
         p0, p1 = a.start
-        N[p0, p1, a.initial_balance - a.lo, max(p0, p1)] = a.type_prior[th]
+        N[p0, p1, a.initial_balance - a.lo, max(p0, p1)] = a.type_prior[th] * w0
         for t in range(T):
             if not N.any():
                 break
@@ -143,7 +149,7 @@ def _factorised(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeTra
                 pp, qq, bi = (v.ravel() for v in np.meshgrid(np.arange(P), np.arange(Q), bs, indexing="ij"))
                 none = np.full(len(pp), NO_SIGNAL)
                 peak = np.full(len(pp), k)
-                th_, g_ = np.full(len(pp), th), np.full(len(pp), track.start)
+                th_, g_ = np.full(len(pp), th), np.full(len(pp), g0)
                 # E_i[own, seen, b, x]: where actor i's action lands, from each observation it can have.
                 E0 = policies[0].action_probs(Observations(t, pp, qq, none, bi + a.lo, peak,
                                                            track.variant(0, th_, g_))) @ acc[0]
@@ -197,8 +203,8 @@ def _with_beliefs(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeT
 
     1. A[s, θ, x_τ] = Σ_{p_τ} N[s, θ, p_τ] Σ_{q_τ} P(q_τ | p_u) E_τ[b, k, g, θ, p_τ, q_τ, x_τ] for
        s = (b, k, g, p_u, q_u), E_τ being the typed actor's policy times its accidents;
-    2. the belief after the turn is g'(s, n_u), by the engines' own Bayes' rule
-       (:meth:`TypeTrack.update`, so it rounds alike); one sparse product scatters
+    2. the belief after the turn is the lottery g'(s, n_u) over two grid points, by the engines' own
+       Bayes' rule (:meth:`TypeTrack.lottery`, computed alike); one sparse product scatters
        A[s, θ, x_τ] E_u[s, x_u] onto (b, k, x_τ, misreading, g', θ, x_u), summing over p_u, q_u
        and g where they lead to the same belief;
     3. balance, peak and ending follow from (b, k, x_0, x_1); live mass moves to
@@ -230,7 +236,8 @@ def _with_beliefs(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeT
     absorbed = np.zeros((n, E, R, T + 1, B))
     N = np.zeros(shape)                         # (b, k, g, p_u, q_u, θ, p_τ)
     start = a.start
-    N[a.initial_balance - a.lo, max(start), track.start, start[u], start[tau], :, start[tau]] = a.type_prior
+    for w0, g0 in track.starts():
+        N[a.initial_balance - a.lo, max(start), g0, start[u], start[tau], :, start[tau]] = a.type_prior * w0
     # per (b, k, x_τ, x_u): where the executed pair leads
     xt, xu = rungs[None, None, :, None], rungs[None, None, None, :]
     x0, x1 = (xu, xt) if u == 0 else (xt, xu)
@@ -271,14 +278,20 @@ def _with_beliefs(a: LadderArrays, policies: tuple[Policy, Policy], track: TypeT
         qu_s = act % R
         obs_u = Observations(t, pu_s, qu_s, np.full(S, NO_SIGNAL), sign[u] * bal[b_s], k_s, track.variant(u, g_s, g_s))
         Eu = policies[u].action_probs(obs_u) @ acc[u]                                # (S, x_u)
-        after = track.update(t, pu_s, qu_s, bal[b_s], k_s, g_s, None)                # g'(s, n_u)
+        lo, w = track.lottery(t, pu_s, qu_s, bal[b_s], k_s, g_s, None)             # g'(s, n_u): its lottery
         row = (((b_s * R + k_s)[:, None, None] * R + rungs[None, :, None]) * D + np.arange(D)) * Gp
-        row = (row + after[:, nu])[:, None] * n + theta[None, :, None, None]       # (S, θ, x_τ, j)
-        H = sp.csc_matrix((np.broadcast_to(As[..., None], row.shape).ravel(), row.ravel(),
-                           np.arange(S + 1) * (n * R * D)), shape=(B * R * R * D * Gp * n, S))
+        # (S, θ, x_τ, j, lower/upper point)
+        row = ((row[..., None] + lo[:, nu, None] + np.array([0, 1]))[:, None] * n
+               + theta[None, :, None, None, None])
+        w = w[:, nu]
+        share = np.stack([1.0 - w, w], axis=-1)[:, None]                             # (S, 1, x_τ, j, 2)
+        row = np.minimum(row, B * R * R * D * Gp * n - 1)       # an upper point of chance 0 past the grid's end
+        H = sp.csc_matrix(((As[..., None, None] * share).ravel(), row.ravel(),
+                           np.arange(S + 1) * (n * R * D * 2)), shape=(B * R * R * D * Gp * n, S))
         out = np.asarray(H @ Eu).reshape(B, R, R, D, Gp, n, R)                     # (b, k, x_τ, j, g', θ, x_u)
         code = a.ending_code(x0, x1, nb, t + 1)                                   # (b, k, x_τ, x_u)
-        # Each (s, x_τ, j) lands on one belief, so one misreading summed over g' is the mass before it.
+        # Each (s, x_τ, j) lands on a lottery whose chances sum to 1, so one misreading summed over g' is
+        # the mass before it.
         ends = out[:, :, :, 0].sum(axis=3)                                         # (b, k, x_τ, θ, x_u)
         ended = np.broadcast_to((code >= 0)[:, :, :, None, :], ends.shape)
         at = lambda v: np.broadcast_to(v[:, :, :, None, :], ends.shape)[ended]    # noqa: E731
@@ -390,9 +403,12 @@ def reference_analysis(game: LadderGame, arrays: LadderArrays, policies: tuple[P
     avals: list[float] = []
     starts = game.initial_distribution()
     frontier = []
-    for _, start in starts:
-        index[(start, track.start)] = len(index)
-        frontier.append((start, track.start))
+    e0_mass = []
+    for p, start in starts:
+        for w, g0 in track.starts():
+            index[(start, g0)] = len(index)
+            frontier.append((start, g0))
+            e0_mass.append(p * w)
     while frontier:
         nxt_frontier = []
         for key in frontier:
@@ -418,27 +434,30 @@ def reference_analysis(game: LadderGame, arrays: LadderArrays, policies: tuple[P
                             j = ends.setdefault(nxt, len(ends))
                             arows.append(i), acols.append(j), avals.append(w)
                             continue
-                        after = belief
+                        after = [(1.0, belief)]
                         if track.table is not None:
                             u = 1 - track.typed
-                            after = int(track.update(state.turn, np.array([state.positions[u]]),
-                                                     np.array([state.perceived[u]]), np.array([state.balance]),
-                                                     np.array([state.peak]), np.array([belief]),
-                                                     np.array([nxt.perceived[u]]))[0])
-                        nkey = (nxt, after)
-                        if nkey not in index:
-                            if len(index) >= max_states:
-                                raise RuntimeError(f"more than {max_states} states; use exact_analysis")
-                            index[nkey] = len(index)
-                            nxt_frontier.append(nkey)
-                        rows.append(i), cols.append(index[nkey]), vals.append(w)
+                            lo, up = track.lottery(state.turn, np.array([state.positions[u]]),
+                                                   np.array([state.perceived[u]]), np.array([state.balance]),
+                                                   np.array([state.peak]), np.array([belief]),
+                                                   np.array([nxt.perceived[u]]))
+                            after = [(1.0 - float(up[0]), int(lo[0])), (float(up[0]), int(lo[0]) + 1)]
+                        for share, g_next in after:
+                            if share <= 0:
+                                continue
+                            nkey = (nxt, g_next)
+                            if nkey not in index:
+                                if len(index) >= max_states:
+                                    raise RuntimeError(f"more than {max_states} states; use exact_analysis")
+                                index[nkey] = len(index)
+                                nxt_frontier.append(nkey)
+                            rows.append(i), cols.append(index[nkey]), vals.append(w * share)
         frontier = nxt_frontier
     n = len(index)
     Q = sp.coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsc()
     Rm = sp.coo_matrix((avals, (arows, acols)), shape=(n, len(ends))).tocsr()
     e0 = np.zeros(n)
-    for j, (p, _) in enumerate(starts):
-        e0[j] = p
+    e0[:len(e0_mass)] = e0_mass
     visits = spsolve((sp.identity(n, format="csc") - Q).T.tocsc(), e0)
     absorb = Rm.T @ np.atleast_1d(visits)
     E, Rn, T = len(arrays.endings), arrays.num_rungs, arrays.turn_limit

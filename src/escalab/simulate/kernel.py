@@ -27,18 +27,19 @@ GIVEN = 2         # actions and signals computed outside for this turn (doctrine
 
 
 @njit(cache=True, nogil=True)
-def turn(t, T, m, u, j0, j1, ja, jm,
+def turn(t, T, m, u, j0, j1, ja, jm, jb,
          p0, p1, q0, q1, s0, s1, b, k, th, g,
          pol0, pol1, tm0, tm1,
          up0, up1, up_scale0, up_scale1, down, down_scale, max_shift, any_down,
          next_balance, ending, neighbours, half, mis,
          upd, tau, bdata, lik, grid, beliefs,
-         R, B, lo, limit_code, tally, record, xs, ended):
+         R, B, lo, limit_code, tally, record, xs, ended, snap):
     """Advance the first ``m`` runs by turn ``t``; return how many go on.
 
     ``u`` holds the turn's uniforms row by row (``u[j * m + r]`` for run r); ``j0``/``j1`` are the
     rows of the two policies' uniforms (-1: deterministic), ``ja`` the first of the two accident
-    rows and ``jm`` the first of the two misreading rows (-1: none). The state arrays are updated
+    rows, ``jm`` the first of the two misreading rows and ``jb`` the row of the belief lottery
+    (-1: none). The state arrays are updated
     in place, the runs that go on moved to the front in their order (as ``np.compress`` keeps
     them); ``tally[type, e, b - lo, peak]`` counts the runs that ended. With ``record``, ``xs[i, r]``
     and ``ended[r]`` keep each run's executed rungs and whether it ended (for readiness beliefs).
@@ -46,8 +47,9 @@ def turn(t, T, m, u, j0, j1, ja, jm,
     Private types (:mod:`escalab.simulate.private_types`): ``th`` and ``g`` hold each run's type
     and belief index; a policy reads its variant ``tm * type + g`` (``tm`` is the number of belief
     points for the typed actor, 0 for the other). With ``upd``, the uninformed actor's belief moves
-    by Bayes' rule on the typed actor's table ``bdata`` and the likelihoods ``lik`` (A x R), in
-    the operations of :func:`escalab.solve.ladder_types.posterior_index`.
+    by Bayes' rule on the typed actor's table ``bdata`` and the likelihoods ``lik`` (A x R), then
+    its lottery onto the grid is drawn, in the operations of
+    :func:`escalab.solve.ladder_types.posterior_lottery` and :func:`~escalab.solve.ladder_types.draw`.
 
     The loop body is written out by hand: helper functions taking arrays would cost reference
     counting on every run, several times the work itself. Indices are not bounds-checked.
@@ -166,7 +168,13 @@ def turn(t, T, m, u, j0, j1, ja, jm,
             num0 = mu0 * like0
             den = num0 + mu1 * like1
             if den > 0:
-                gn = np.int32(np.floor(num0 / den * grid + 0.5))
+                xg = num0 / den * grid
+                near = np.floor(xg + 0.5)
+                if abs(xg - near) <= snap:
+                    xg = near
+                gl = min(max(np.floor(xg), 0.0), float(grid))
+                wg = 0.0 if gl >= grid else xg - gl
+                gn = np.int32(gl) + np.int32(u[_u(jb * m + r)] < wg)
         # --- the run goes on: compact in place (w <= r, so nothing unread is overwritten)
         p0[_u(w)] = x0
         p1[_u(w)] = x1

@@ -30,6 +30,7 @@ import numpy as np
 from .. import limits
 from ..errors import UsageError
 from ..solve.ladder import LadderArrays
+from ..solve.ladder_types import SNAP
 from .policies import NO_SIGNAL, DoctrineTable, Observations, Policy, TablePolicy
 from .private_types import TypeTrack
 from .readiness import IndicatorModel, update_beliefs
@@ -64,10 +65,11 @@ class Plan:
 
     def __post_init__(self) -> None:
         a = self.arrays
+        types = TypeTrack.of(a, self.policies)
         n = sum(not p.deterministic for p in self.policies)
-        n += 2 * a.has_accidents + 2 * (a.misperception > 0)
+        n += 2 * a.has_accidents + 2 * (a.misperception > 0) + (types.table is not None)
         object.__setattr__(self, "uniforms", n)
-        object.__setattr__(self, "types", TypeTrack.of(a, self.policies))
+        object.__setattr__(self, "types", types)
         if self.engine is not None:
             resolve_engine(self.engine)
 
@@ -181,14 +183,16 @@ def _initial_state(a: LadderArrays, runs: int, types: TypeTrack, rng: np.random.
 
     One contiguous array, so the compiled kernel can compact it in place; the NumPy engine takes
     its rows as views. In a crisis with private types, chance draws each run's type first (one
-    uniform per run, before any turn); without types nothing is drawn.
+    uniform per run, before any turn), then, where the prior lies between two grid points, the
+    point of its lottery each run starts from (one more uniform per run); without types nothing
+    is drawn.
     """
     state = np.empty((10, runs), dtype=INDEX)
     state[0], state[1], state[2], state[3] = a.start[0], a.start[1], a.start[1], a.start[0]
     state[4], state[5] = NO_SIGNAL, NO_SIGNAL
     state[6], state[7] = a.initial_balance, max(a.start)
     state[8] = types.draw(rng.random(runs)) if types.on else 0
-    state[9] = types.start
+    state[9] = types.draw_start(rng.random(runs)) if types.on and types.start_w > 0 else types.start
     return state
 
 
@@ -238,10 +242,12 @@ def _run_chunk_numpy(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotal
         if misread:
             n0 = kern.perceive(x1, u[j])
             n1 = kern.perceive(x0, u[j + 1])
+            j += 2
         else:
             n0, n1 = x1, x0
-        if types.table is not None:             # the uninformed actor's Bayes' rule on what it saw
-            g = types.update(t, p0, q0, b, k, g, n0) if types.typed == 1 else types.update(t, p1, q1, b, k, g, n1)
+        if types.table is not None:             # the uninformed actor's Bayes' rule on what it saw, its lottery drawn
+            g = (types.update(t, p0, q0, b, k, g, n0, u[j]) if types.typed == 1 else
+                 types.update(t, p1, q1, b, k, g, n1, u[j]))
         # Endings, balances and peaks of the runs that ended, in one count over those runs only.
         ended = code >= 0
         gone = np.flatnonzero(ended)
@@ -281,6 +287,8 @@ def _run_chunk_numba(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotal
     ja = j if a.has_accidents else -1
     j += 2 * a.has_accidents
     jm = j if a.misperception > 0 else -1
+    j += 2 * (a.misperception > 0)
+    jb = j if types.table is not None else -1
     pols = [_kernel_policy(pol, a) for pol in plan.policies]
     given = [not isinstance(pol, (TablePolicy, DoctrineTable)) for pol in plan.policies]
     buf = np.empty(plan.uniforms * runs)
@@ -307,12 +315,12 @@ def _run_chunk_numba(plan: Plan, seed: int, chunk: int, runs: int) -> ChunkTotal
                        Observations(t, p1[:m], q1[:m], s0[:m], -b[:m], k[:m]))
                 act, sig = pol.choose(obs)      # type: ignore[union-attr]
                 pols[i] = pols[i][:4] + (act.astype(INDEX), sig.astype(INDEX)) + pols[i][6:]
-        left = kernel.turn(t, T, m, u, rows[0], rows[1], ja, jm, p0, p1, q0, q1, s0, s1, b, k, th, g,
+        left = kernel.turn(t, T, m, u, rows[0], rows[1], ja, jm, jb, p0, p1, q0, q1, s0, s1, b, k, th, g,
                            pols[0], pols[1], tm[0], tm[1],
                            kern.up[0], kern.up[1], kern.up_scale[0], kern.up_scale[1], kern.down, kern.down_scale,
                            kern.max_shift, kern.any_down, kern.next_balance, kern.ending, kern.neighbours,
                            kern.half, kern.misperception, upd, types.typed, bdata, lik, types.grid, types.beliefs,
-                           R, B, a.lo, limit_code, tally[t], record, xs, ended)
+                           R, B, a.lo, limit_code, tally[t], record, xs, ended, SNAP)
         finished = m - left
         if record:
             _update_beliefs(plan, out, beliefs, rng_ind, t, m, xs[0, :m], xs[1, :m], ended[:m], finished)

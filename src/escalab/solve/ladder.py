@@ -457,6 +457,16 @@ class LadderEquilibrium:
                                 # no mixed one was found (an ε-equilibrium is kept there)
     epsilon: float = 0.0        # with types: the largest gain from a deviation, measured over all stage games
 
+    def grid_error(self):  # noqa: ANN201 (GridError | None; no import cycle)
+        """With types, what the belief grid costs, measured in the game with exact Bayes beliefs
+        (:func:`escalab.solve.ladder_types.grid_error`; None without types, or where exact beliefs
+        reach more states than that measurement enumerates). Computed once, on first use."""
+        if "_grid_error" not in self.__dict__:
+            from .ladder_types import grid_error
+
+            object.__setattr__(self, "_grid_error", grid_error(self) if self.arrays.typed >= 0 else None)
+        return self.__dict__["_grid_error"]
+
     def value(self) -> tuple[float, float]:
         """Each actor's expected payoff from the start of the crisis (over the prior of types)."""
         a = self.arrays
@@ -464,11 +474,13 @@ class LadderEquilibrium:
         at = (p0, p1, a.initial_balance - a.lo, max(p0, p1))
         if a.typed < 0:
             return tuple(float(self.values[i][(0,) + at]) for i in (0, 1))  # type: ignore
-        from .ladder_types import prior_index
+        from .ladder_types import prior_lottery
 
-        g = prior_index(float(a.type_prior[0]), a.grid)
-        return tuple(float(sum(a.type_prior[th] * self.values[i][(0, th) + at + (g,)]  # type: ignore
-                               for th in range(a.num_types))) for i in (0, 1))
+        # at the exact prior: its lottery over the two neighbouring grid points
+        g, w = prior_lottery(float(a.type_prior[0]), a.grid)
+        v = [self.values[i][(0, slice(None)) + at] for i in (0, 1)]                  # (n, Gp)
+        at_prior = [(1 - w) * x[:, g] + (w * x[:, g + 1] if w > 0 else 0.0) for x in v]
+        return tuple(float(np.dot(a.type_prior, at_prior[i])) for i in (0, 1))  # type: ignore
 
 
 # ----------------------------------------------------------------------------- one solve per crisis

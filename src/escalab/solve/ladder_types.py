@@ -6,11 +6,15 @@ its own policy. The other actor holds a belief ``μ`` = P(first type) and update
 from what it sees of the typed actor's action.
 
 **The belief grid.** Exact posteriors after t turns form a tree that grows with every history, so
-beliefs live on the grid ``0, 1/N, ..., 1`` (``N = ladder_crisis.belief_grid``): every posterior is
-rounded to the nearest grid point (:func:`posterior_index`, halves rounded up). The solver, the
-exact Markov analysis and both Monte Carlo engines round with the same floating-point operations,
-so they describe one and the same process; what the grid costs against unrounded Bayes' rule is
-measured by solving on a finer grid (``benchmarks/exact.py`` and the tests report the change).
+beliefs live on the grid ``0, 1/N, ..., 1`` (``N = ladder_crisis.belief_grid``). A posterior (or the
+prior) strictly between two grid points becomes the mean-preserving lottery over those two points
+(:func:`lottery`): the continuation value is then linear in the posterior between grid points,
+hence continuous, which the existence of a stage-game equilibrium needs, and the prior is exact
+(values are reported at it, :meth:`LadderEquilibrium.value`). The solver, the exact Markov analysis
+(a branch per point, with its chance), both Monte Carlo engines (a draw from the run's generator)
+and played games compute the posterior with the same floating-point operations
+(:func:`posterior`), so they describe one and the same process. What the grid costs against exact
+Bayes' rule is measured in the game with exact beliefs (:func:`grid_error`).
 
 **The belief is common knowledge.** The belief index is part of the state, and the typed actor's
 policy reads it. In the fog-free equilibrium that is exact (both see everything). In simulation
@@ -29,28 +33,24 @@ highest expected sum of payoffs, ties to the least escalatory action of the unin
 then of the first type, then of the second.
 
 **Stage games without a pure equilibrium are solved in mixed strategies.** A type's mix moves the
-posterior (Bayes' rule on the grid, rounded by :func:`posterior_index` exactly as the simulation
-rounds it), and the posterior moves every payoff, so the stage game's payoffs depend on the mix.
-With the posteriors held fixed, the stage game is linear in each agent's mix: the search
-(:func:`_mixed_stage_games`) takes the posteriors of the nearest pure profile, solves the
-indifference conditions for supports of two actions for the uninformed actor and one type (the
-other type plays a best reply, or the same mix where it is indifferent between the same two
-actions), vectorised over all such stage games of a turn at once, recomputes the posteriors the
-solution implies and repeats while they move (``MIXED_ROUNDS``); where they go round in circles,
-every posterior map the last support's mix can set is tried in turn (:func:`_scan_support`).
-Every candidate is checked with its own posteriors: the largest gain any agent has from deviating
-is computed, and a stage game counts as solved when that gain is within floating tolerance. Because posteriors are rounded to
-the grid, a type's payoffs jump as its mix carries a posterior across a rounding boundary, and an
-exact equilibrium need not exist (nor does the search try every support); where none is found the
-profile, pure or mixed, with the smallest largest gain is kept. ``LadderEquilibrium`` reports how
-many stage games were solved in mixed strategies (``mixed_stage_games``), how many are left
-approximate (``unsettled``) and the largest gain from deviating measured over every stage game
-(``epsilon``).
+posterior, and the posterior moves every payoff - continuously, with the lottery. The search
+(:func:`_mixed_stage_games`) takes supports in which one type mixes two actions with probability r,
+the other type plays one action or the same mix and the uninformed actor plays one action or mixes
+two; each support is then a problem in r alone (:func:`_search`: sampled, then solved by regula
+falsi), the uninformed mix following from the mixing type's indifference. Supports next to the
+pure profile with the smallest largest gain are tried first, then every support, within a budget
+per turn (``MIXED_BUDGET``, ``FULL_SEARCH``; the stage games with the largest gain first). Every
+candidate is checked with its own posteriors: a stage game counts as solved when no agent gains
+more than floating tolerance by deviating. Where none is found (another support, or the budget),
+the profile with the smallest largest gain is kept. ``LadderEquilibrium`` reports how many stage
+games were solved in mixed strategies (``mixed_stage_games``), how many are left approximate
+(``unsettled``) and the largest gain from deviating over every stage game (``epsilon``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import product
 
 import numpy as np
@@ -62,25 +62,54 @@ TOL = 1e-9
 
 
 # ----------------------------------------------------------------------------- the belief grid
+SNAP = 1e-10      # a posterior within this many grid steps of a grid point is that point
+
+
+def lottery(post: np.ndarray, grid: int) -> tuple[np.ndarray, np.ndarray]:
+    """The mean-preserving lottery over the two grid points around belief ``post`` (P(first type)):
+    the lower point's index and the chance of the upper one. A belief on the grid (to ``SNAP``)
+    has chance 0; the continuation value is then linear in the belief between grid points."""
+    x = np.asarray(post, dtype=float) * grid
+    near = np.floor(x + 0.5)
+    x = np.where(np.abs(x - near) <= SNAP, near, x)
+    lo = np.clip(np.floor(x), 0, grid)
+    w = np.where(lo >= grid, 0.0, x - lo)
+    return lo.astype(np.int64), w
+
+
+def prior_lottery(prior_first: float, grid: int) -> tuple[int, float]:
+    """The start of a typed crisis: the prior's lottery over its two neighbouring grid points."""
+    lo, w = lottery(np.array(prior_first), grid)
+    return int(lo), float(w)
+
+
 def prior_index(prior_first: float, grid: int) -> int:
-    """The grid point nearest the prior probability of the first type."""
-    return int(np.floor(prior_first * grid + 0.5))
+    """The lower grid point of the prior's lottery (see :func:`prior_lottery`)."""
+    return prior_lottery(prior_first, grid)[0]
 
 
-def posterior_index(g: np.ndarray, like0: np.ndarray, like1: np.ndarray, grid: int) -> np.ndarray:
-    """Bayes' rule on the grid: from belief index g (P(first type) = g / grid) and the likelihoods of
-    what was seen under each type, the nearest grid point of the posterior; where both likelihoods
-    are zero (an observation the belief rules out) the belief stays.
-
-    The Monte Carlo kernel repeats these operations in this order, so all engines round alike.
-    """
+def posterior(g: np.ndarray, like0: np.ndarray, like1: np.ndarray, grid: int) -> np.ndarray:
+    """Bayes' rule from belief index g (P(first type) = g / grid) and the likelihoods of what was
+    seen under each type; where both likelihoods are zero (an observation the belief rules out)
+    the belief stays. Every engine computes it with these operations in this order."""
     mu0 = g / grid
     mu1 = 1.0 - mu0
     num0 = mu0 * like0
     den = num0 + mu1 * like1
     with np.errstate(divide="ignore", invalid="ignore"):
         post = num0 / den
-    return np.where(den > 0, np.floor(post * grid + 0.5), g).astype(np.int64)
+    return np.where(den > 0, post, mu0)
+
+
+def posterior_lottery(g: np.ndarray, like0: np.ndarray, like1: np.ndarray, grid: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Bayes' rule, then the lottery onto the grid: (lower index, chance of the upper one)."""
+    return lottery(posterior(g, like0, like1, grid), grid)
+
+
+def draw(lo: np.ndarray, w: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The grid point a lottery lands on, from a uniform: the upper one when u < its chance."""
+    return lo + (u < w)
 
 
 def perceived_likelihood(arrays, player: int) -> np.ndarray:  # noqa: ANN001 (LadderArrays; no import cycle)
@@ -116,7 +145,9 @@ def solve_typed(a, progress: Progress | None = None):  # noqa: ANN001, ANN201 (L
     mu = np.arange(Gp) / G
     weight = np.stack([mu, 1.0 - mu], axis=1)                   # (Gp, n)
     like = acc_t[prof]                                          # (P, n, R)
-    gnext = posterior_index(np.arange(Gp)[:, None, None], like[None, :, 0, :], like[None, :, 1, :], G)  # (Gp, P, R)
+    # each pure profile's posterior lottery after each executed typed rung: (Gp, P, R) each
+    glo, gw = posterior_lottery(np.arange(Gp)[:, None, None], like[None, :, 0, :], like[None, :, 1, :], G)
+    ghi = np.minimum(glo + 1, G)
     Lu, Lt = a.class_legal[ups], a.class_legal[tau]
     Cu, Ct = len(Lu), len(Lt)
     prof_legal = Lt[:, prof].all(axis=2)                        # (Ct, P)
@@ -147,8 +178,8 @@ def solve_typed(a, progress: Progress | None = None):  # noqa: ANN001, ANN201 (L
         failing: list[tuple[np.ndarray, ...]] = []
         for bi in range(B):
             # Z[...][k, g, p, x, a_u]: the continuation with the posterior that profile p implies at x.
-            Zu = [Y[ups][th][bi][:, gnext, xs, :] for th in range(n)]            # (K, Gp, P, X, Au)
-            Zt = [Y[tau][th][bi][:, gnext, xs, :] for th in range(n)]
+            Zu = [_at_lottery(Y[ups][th][bi], glo, ghi, gw, xs) for th in range(n)]   # (K, Gp, P, X, Au)
+            Zt = [_at_lottery(Y[tau][th][bi], glo, ghi, gw, xs) for th in range(n)]
             Ut = [np.einsum("kgpxu,ax->kgpua", Zt[th], acc_t, optimize=True) for th in range(n)]  # deviations
             Uu_th = [np.einsum("kgpxu,px->kgpu", Zu[th], acc_t[prof[:, th]], optimize=True) for th in range(n)]
             Uu = sum(weight[None, :, None, None, th] * Uu_th[th] for th in range(n))           # (K, Gp, P, Au)
@@ -201,7 +232,7 @@ def solve_typed(a, progress: Progress | None = None):  # noqa: ANN001, ANN201 (L
                 out_v[ups, th, :, :, bi] = Uu_th[th][kix, gix, p, au]
                 out_v[tau, th, :, :, bi] = Vt[th][kix, gix, p, au]
         if failing:
-            fixed, worst = _settle_mixed(a, t, Y, failing, gnext, tol, (sig_u, sig_t, q_u, q_t, out_v))
+            fixed, worst = _settle_mixed(a, t, Y, failing, tol, (sig_u, sig_t, q_u, q_t, out_v))
             mixed += fixed
             unsettled += sum(len(f[0]) for f in failing) - fixed
             epsilon = max(epsilon, worst)
@@ -233,7 +264,13 @@ def solve_typed(a, progress: Progress | None = None):  # noqa: ANN001, ANN201 (L
                              epsilon=epsilon)
 
 
-def _settle_mixed(a, t: int, Y: list, failing: list, gnext: np.ndarray, tol: float, out: tuple) -> tuple[int, float]:  # noqa: ANN001
+def _at_lottery(Yb: np.ndarray, glo: np.ndarray, ghi: np.ndarray, gw: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Z[k, g, p, x, u] = Yb[k, g', x, u] averaged over the lottery (glo, ghi, gw)[g, p, x] for g'."""
+    lo, hi = Yb[:, glo, xs, :], Yb[:, ghi, xs, :]
+    return lo + gw[None, ..., None] * (hi - lo)
+
+
+def _settle_mixed(a, t: int, Y: list, failing: list, tol: float, out: tuple) -> tuple[int, float]:  # noqa: ANN001
     """Replace this turn's ε-profiles by mixed equilibria where one is found (see
     :func:`_mixed_stage_games`), writing strategies, action values and values into ``out``; returns
     how many stage games now hold an equilibrium and the largest gain from deviating left."""
@@ -242,18 +279,38 @@ def _settle_mixed(a, t: int, Y: list, failing: list, gnext: np.ndarray, tol: flo
     G = a.grid
     acc_t = a.accident[tau][a.allowed[tau]]
     bi, cu, ct, k, g, p0, eps = (np.concatenate(x) for x in zip(*failing))
+    prof = np.array(list(product(range(len(acc_t)), repeat=2)), dtype=np.int64)
     fixed, worst = 0, 0.0
+    # The search has a budget per turn (MIXED_BUDGET stage games of one shape), spent on the stage
+    # games with the largest gain from deviating first; the rest keep their ε-profile.
+    order = np.argsort(-eps, kind="stable")
+    todo = np.zeros(len(eps), dtype=bool)
+    todo[order[:MIXED_BUDGET]] = True
+    worst = float(eps[~todo].max(initial=0.0))
+    budget = [FULL_SEARCH]
     groups = np.unique(np.stack([cu, ct], 1), axis=0)
     for c_u, c_t in groups:
         ru, rt = np.nonzero(a.class_legal[ups][c_u])[0], np.nonzero(a.class_legal[tau][c_t])[0]
-        sel = np.nonzero((cu == c_u) & (ct == c_t))[0]
-        for j in range(0, len(sel), _CHUNK):
-            ix = sel[j:j + _CHUNK]
-            Yu = [Y[ups][th][bi[ix], k[ix]] for th in (0, 1)]            # (n, Gp, X, Au)
-            Yt = [Y[tau][th][bi[ix], k[ix]] for th in (0, 1)]
-            m0 = gnext[g[ix], p0[ix]]                                      # the nearest pure profile's posteriors
-            best, su, s0, s1 = _mixed_stage_games([y[..., ru] for y in Yu], [y[..., ru] for y in Yt], acc_t[rt],
-                                                  g[ix], G, m0, tol)
+        sel = np.nonzero((cu == c_u) & (ct == c_t) & todo)[0]
+        if len(sel) == 0:
+            continue
+        # Many states share a stage game (the same continuation tables and belief): solve each once.
+        # (two random projections of the rounded tables name a stage game: equal tables, equal names)
+        proj = np.random.default_rng(0).standard_normal((2, Y[0][0].shape[2] * len(ru) * Y[0][0].shape[3]))
+        key = np.stack([g[sel].astype(float)] + [
+            np.round(Y[i][th][bi[sel], k[sel]][..., ru], 9).reshape(len(sel), -1) @ proj[j]
+            for i in (0, 1) for th in (0, 1) for j in (0, 1)], axis=1)
+        _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        uniq, inverse = sel[first], inverse.reshape(-1)
+        Yu = [Y[ups][th][bi[uniq], k[uniq]][..., ru] for th in (0, 1)]            # (n, Gp, X, Au)
+        Yt = [Y[tau][th][bi[uniq], k[uniq]][..., ru] for th in (0, 1)]
+        near = np.searchsorted(rt, prof[p0[uniq]])                                 # the ε-profile, in legal columns
+        best, su, s0, s1 = _mixed_stage_games(Yu, Yt, acc_t[rt], g[uniq], G, tol, near, budget)
+        best, su, s0, s1 = ({key_: x[inverse] for key_, x in best.items()}, su[inverse], s0[inverse], s1[inverse])
+        Yu = [Y[ups][th][bi[sel], k[sel]] for th in (0, 1)]
+        Yt = [Y[tau][th][bi[sel], k[sel]] for th in (0, 1)]
+        if True:
+            ix = sel
             better = best["gain"] < eps[ix]
             fixed += int((best["gain"] <= tol).sum())
             worst = max(worst, float(np.where(better, best["gain"], eps[ix]).max()))
@@ -282,276 +339,275 @@ def _settle_mixed(a, t: int, Y: list, failing: list, gnext: np.ndarray, tol: flo
 
 
 # ----------------------------------------------------------------------------- mixed stage games
-MIXED_ROUNDS = 2          # rounds of "solve with the posteriors fixed, then recompute them" per stage game
-_CHUNK = 1024             # stage games per vectorised batch (bounds the candidate arrays)
+SAMPLES = 8               # points of the typed mix r at which each candidate support is first evaluated
+BISECTIONS = 40           # steps that shrink a bracket of r (regula falsi, every third a halving)
+_CELLS = 4_000_000        # floats per vectorised batch (bounds the candidate arrays)
+FULL_SEARCH = 1_200       # candidate supports per turn tried beyond those next to the ε-profile
+MIXED_BUDGET = 600        # stage games per turn searched for a mixed equilibrium (the worst first)
 
 
 def _likelihood(sig: np.ndarray, acc: np.ndarray) -> np.ndarray:
     """L[n, x] = Σ_a sig[n, a] acc[a, x], summed over a in order one product at a time, as
-    :class:`escalab.simulate.private_types.TypeTrack` sums: a posterior rounds alike everywhere."""
+    :class:`escalab.simulate.private_types.TypeTrack` sums: a posterior is computed alike everywhere."""
     L = sig[:, :1] * acc[0]
     for c in range(1, acc.shape[0]):
         L = L + sig[:, c:c + 1] * acc[c]
     return L
 
 
-def _given_posteriors(Y: np.ndarray, acc: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """T[n, a, u] = Σ_x acc[a, x] Y[n, m[n, x], x, u]: the value of typed action a against the
-    uninformed actor's u when the belief after executed rung x is m[n, x]."""
-    n, _, X, _ = Y.shape
-    Z = Y[np.arange(n)[:, None], m, np.arange(X)[None, :]]                    # (n, X, Au)
-    return np.einsum("ax,nxu->nau", acc, Z, optimize=True)
-
-
-def _type_mixes(r: np.ndarray, a: np.ndarray, a2: np.ndarray, b: np.ndarray, pooled: np.ndarray, At: int
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Per candidate, the mixing type's mix (a with probability r, else a') and the other type's:
-    the same mix where it is indifferent between the same two actions (``pooled``), else b."""
-    k = np.arange(len(r))
-    mix = np.zeros((len(r), At))
-    mix[k, a] = r
-    mix[k, a2] += 1 - r
-    return mix, np.where(pooled[:, None], mix, np.eye(At)[b])
-
-
-def _uninformed_affine(wt: np.ndarray, wo: np.ndarray, Ath_a: np.ndarray, Ath_a2: np.ndarray, Ao_a: np.ndarray,
-                       Ao_a2: np.ndarray, Ao_b: np.ndarray, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The uninformed actor's value of each action, affine in r = P(the mixing type plays a):
-    c0 + r c1, weighing the mixing type by ``wt`` and the other by ``wo`` (its rows of values
-    ``A*_x`` against the typed actions a, a' and the other type's b)."""
-    c0 = wt * Ath_a2 + np.where(pooled, wo * Ao_a2, wo * Ao_b)
-    c1 = wt * (Ath_a - Ath_a2) + np.where(pooled, wo * (Ao_a - Ao_a2), 0.0)
-    return c0, c1
-
-
-def _pairs(k: int) -> np.ndarray:
-    return np.array([(i, j) for i in range(k) for j in range(i + 1, k)], dtype=np.int64).reshape(-1, 2)
-
-
-def _two_by_two_typed(A: list[np.ndarray], B: list[np.ndarray], acc: np.ndarray, g: np.ndarray, grid: int,
-                      m: np.ndarray, tol: float):  # noqa: ANN202
-    """With the posteriors fixed, the equilibrium of highest expected sum of payoffs in which the
-    uninformed actor mixes two actions, one type mixes two actions and the other type plays a best
-    reply (or, where it is indifferent between the same two, mixes them alike), preferring one
-    whose mix implies the posteriors ``m[n, x]`` assumed (from belief ``g`` through the accidents
-    ``acc[a, x]``): that one is an equilibrium as it stands. Also returns each one's support.
-
-    ``A[θ][n, a, u]`` and ``B[θ][n, a, u]`` are the uninformed actor's and type θ's values of
-    (typed action a, uninformed action u); every action is legal. Returns (found, σ_u, σ_0, σ_1, support).
-    The indifference conditions are linear: type θ's between a and a' fixes the uninformed mix s,
-    the uninformed actor's between u and u' fixes type θ's mix r.
-    """
-    n, At, Au = A[0].shape
-    mu = g / grid
-    w = np.stack([mu, 1.0 - mu], axis=1)
-    big = 1e6 * (1.0 + max(float(np.abs(x).max(initial=0.0)) for x in A + B))   # ranks fitting ones first
-    up, ap = _pairs(Au), _pairs(At)
-    su, st = np.zeros((n, Au)), [np.zeros((n, At)), np.zeros((n, At))]
-    sup = np.full((n, 7), -1, dtype=np.int64)       # the support: u, u', θ, a, a', other's b, pooled
-    best = np.full(n, -np.inf)
-    if len(up) == 0 or len(ap) == 0:
-        return np.zeros(n, dtype=bool), su, st[0], st[1], sup
-    u, v, a, a2 = up[:, 0], up[:, 1], ap[:, 0], ap[:, 1]
-    ja = np.arange(len(ap))
-    for th in (0, 1):
-        o = 1 - th
-        Bv = B[th][:, :, v].transpose(0, 2, 1)                                  # (n, U, At)
-        d = B[th][:, :, u].transpose(0, 2, 1) - Bv
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s = (Bv[:, :, a2] - Bv[:, :, a]) / (d[:, :, a] - d[:, :, a2])      # P(u): θ indifferent between a, a'
-        ok = np.isfinite(s) & (s >= 0) & (s <= 1)
-        s = np.where(ok, s, 0.5)
-        lines = Bv[:, :, None, :] + s[..., None] * d[:, :, None, :]             # (n, U, Ap, At)
-        ok &= lines[:, :, ja, a] >= lines.max(-1) - tol
-        # Few candidates pass (the kinks of θ's upper envelope): go on with those alone.
-        nn, iu, ia = np.nonzero(ok)
-        if len(nn) == 0:
-            continue
-        sc = s[nn, iu, ia]
-        va = lines[nn, iu, ia, a[ia]]
-        other = B[o][nn, :, v[iu]] + sc[:, None] * (B[o][nn, :, u[iu]] - B[o][nn, :, v[iu]])   # (c, At)
-        vo = other.max(-1)
-        near = other >= vo[:, None] - tol
-        b = np.argmax(near, axis=-1)                                             # least escalatory best reply
-        c = np.arange(len(nn))
-        pooled = (near[c, a[ia]] & near[c, a2[ia]])[:, None]
-        # The uninformed actor's value of each action, affine in r = P(type θ plays a): c0 + r c1.
-        wt, wo = w[nn, th, None], w[nn, o, None]
-        c0, c1 = _uninformed_affine(wt, wo, A[th][nn, a[ia]], A[th][nn, a2[ia]], A[o][nn, a[ia]], A[o][nn, a2[ia]],
-                                    A[o][nn, b], pooled)
-        D0, D1 = c0[c, u[iu]] - c0[c, v[iu]], c1[c, u[iu]] - c1[c, v[iu]]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = -D0 / D1
-        good = np.isfinite(r) & (r >= 0) & (r <= 1)
-        r = np.where(good, r, 0.5)
-        P = c0 + r[:, None] * c1
-        pu = P[c, u[iu]]
-        good &= pu >= P.max(-1) - tol
-        if not good.any():
-            continue
-        # A candidate whose mix implies the posteriors assumed is an equilibrium as it stands: those first.
-        mix_th, mix_o = _type_mixes(r, a[ia], a2[ia], b, pooled[:, 0], At)
-        mixes = (mix_th, mix_o) if th == 0 else (mix_o, mix_th)
-        post = posterior_index(g[nn, None], _likelihood(mixes[0], acc), _likelihood(mixes[1], acc), grid)
-        fits = (post == m[nn]).all(axis=1)
-        welfare = np.where(good, pu + wt[:, 0] * va + wo[:, 0] * vo, -np.inf) + np.where(fits & good, big, 0.0)
-        # The best candidate of each stage game: sort by (game, -welfare), take each game's first.
-        order = np.lexsort((-welfare, nn))
-        first = order[np.r_[True, nn[order][1:] != nn[order][:-1]]]
-        first = first[np.isfinite(welfare[first])]
-        take = first[welfare[first] > best[nn[first]]]
-        if len(take) == 0:
-            continue
-        g_ = nn[take]
-        best[g_] = welfare[take]
-        su[g_] = 0.0
-        su[g_, u[iu[take]]] = sc[take]
-        su[g_, v[iu[take]]] += 1 - sc[take]
-        st[th][g_], st[o][g_] = mix_th[take], mix_o[take]
-        sup[g_] = np.stack([u[iu[take]], v[iu[take]], np.full(len(take), th), a[ia[take]], a2[ia[take]], b[take],
-                            pooled[take, 0]], axis=1)
-    return np.isfinite(best), su, st[0], st[1], sup
+def _on_lottery(Y: np.ndarray, lo: np.ndarray, w: np.ndarray, game: np.ndarray | None = None) -> np.ndarray:
+    """Z[n, x, u] = Y[game[n], g', x, u] averaged over the lottery (lo, w)[n, x] for g' (game: n itself)."""
+    _, Gp, X, _ = Y.shape
+    rows = (np.arange(len(lo)) if game is None else game)[:, None]
+    xs = np.arange(X)[None, :]
+    low = Y[rows, lo, xs]
+    high = Y[rows, np.minimum(lo + 1, Gp - 1), xs]
+    return low + w[..., None] * (high - low)
 
 
 def _play(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarray, g: np.ndarray, grid: int,
           su: np.ndarray, st: list[np.ndarray], legal: tuple[np.ndarray, np.ndarray] | None = None
           ) -> dict[str, np.ndarray]:
     """What a mixed profile is worth in each stage game, with the posteriors it implies by Bayes'
-    rule on the grid: the largest gain from a deviation, the action values and each agent's value
-    given the type (the check every mixed stage game passes). ``legal`` masks (uninformed, typed)
-    the actions a deviation may take (None: all)."""
-    m = posterior_index(g[:, None], _likelihood(st[0], acc), _likelihood(st[1], acc), grid)
+    rule and their lotteries: the largest gain from a deviation, the action values and each
+    agent's value given the type (the check every mixed stage game passes). ``legal`` masks
+    (uninformed, typed) the actions a deviation may take (None: all)."""
+    lo, w = posterior_lottery(g[:, None], _likelihood(st[0], acc), _likelihood(st[1], acc), grid)
     mu = g / grid
-    w = (mu, 1.0 - mu)
-    A = [_given_posteriors(Yu[th], acc, m) for th in (0, 1)]
-    B = [_given_posteriors(Yt[th], acc, m) for th in (0, 1)]
-    qu = sum(w[th][:, None] * np.einsum("na,nau->nu", st[th], A[th]) for th in (0, 1))
+    wt = (mu, 1.0 - mu)
+    A = [np.einsum("ax,nxu->nau", acc, _on_lottery(Yu[th], lo, w), optimize=True) for th in (0, 1)]
+    B = [np.einsum("ax,nxu->nau", acc, _on_lottery(Yt[th], lo, w), optimize=True) for th in (0, 1)]
+    qu = sum(wt[th][:, None] * np.einsum("na,nau->nu", st[th], A[th]) for th in (0, 1))
     qt = [np.einsum("nau,nu->na", B[th], su) for th in (0, 1)]
     lu, lt = legal if legal is not None else (np.ones(qu.shape, dtype=bool), np.ones(qt[0].shape, dtype=bool))
     gain = np.where(lu, qu, -np.inf).max(1) - (su * qu).sum(1)
     for th in (0, 1):
         gain = np.maximum(gain, np.where(lt, qt[th], -np.inf).max(1) - (st[th] * qt[th]).sum(1))
-    return {"m": m, "gain": gain, "qu": qu, "qt0": qt[0], "qt1": qt[1],
+    vt = [(st[th] * qt[th]).sum(1) for th in (0, 1)]
+    return {"gain": gain, "qu": qu, "qt0": qt[0], "qt1": qt[1],
             "vu0": np.einsum("na,nau,nu->n", st[0], A[0], su), "vu1": np.einsum("na,nau,nu->n", st[1], A[1], su),
-            "vt0": (st[0] * qt[0]).sum(1), "vt1": (st[1] * qt[1]).sum(1)}
+            "vt0": vt[0], "vt1": vt[1], "welfare": (su * qu).sum(1) + mu * vt[0] + (1.0 - mu) * vt[1]}
+
+
+def _pairs(k: int) -> np.ndarray:
+    return np.array([(i, j) for i in range(k) for j in range(i + 1, k)], dtype=np.int64).reshape(-1, 2)
+
+
+def _candidates(Au: int, At: int) -> int:
+    """Candidate supports per stage game: a mixing type, its two actions, the other type's action or pooling."""
+    return 2 * (At * (At - 1) // 2) * (At + 1)
+
+
+def _support_table(At: int) -> np.ndarray:
+    """Rows (θ, a, a', b): type θ mixes a and a'; the other type plays b, or (b = -1) the same mix."""
+    pairs = _pairs(At)
+    return np.array([(th, a, a2, b) for th in (0, 1) for a, a2 in pairs for b in range(-1, At)],
+                    dtype=np.int64).reshape(-1, 4)
+
+
+def _mixes(r: np.ndarray, th: np.ndarray, a: np.ndarray, a2: np.ndarray, b: np.ndarray, At: int
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """(σ_0, σ_1) per row: type θ plays a with probability r, else a'; the other b, or the same mix."""
+    k = np.arange(len(r))
+    mix = np.zeros((len(r), At))
+    mix[k, a] = r
+    mix[k, a2] += 1 - r
+    other = np.where((b < 0)[:, None], mix, np.eye(At)[np.maximum(b, 0)])
+    first = (th == 0)[:, None]
+    return np.where(first, mix, other), np.where(first, other, mix)
+
+
+def _evaluate(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarray, g: np.ndarray, grid: int,
+              game: np.ndarray, th: np.ndarray, a: np.ndarray, a2: np.ndarray, b: np.ndarray, r: np.ndarray,
+              cols: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per row (stage game, support, r): the uninformed actor's value of each action U[·, u] and the
+    mixing type's gain from a over a' against each uninformed action E[·, u], with the posteriors the
+    mix implies and their lotteries (``cols[row]``: only these uninformed actions)."""
+    if cols is not None:
+        game_c = np.arange(len(game))
+        pick = (lambda Y: Y[game[:, None], :, :, cols].transpose(0, 2, 3, 1))   # (rows, Gp, X, c)
+        return _evaluate([pick(y) for y in Yu], [pick(y) for y in Yt], acc, g[game], grid, game_c, th, a, a2, b, r)
+    At = acc.shape[0]
+    s0, s1 = _mixes(r, th, a, a2, b, At)
+    L = (_likelihood(s0, acc), _likelihood(s1, acc))
+    gg = g[game]
+    lo, w = posterior_lottery(gg[:, None], L[0], L[1], grid)
+    mu = gg / grid
+    U = sum((mu if t_ == 0 else 1.0 - mu)[:, None]
+            * np.matmul(L[t_][:, None, :], _on_lottery(Yu[t_], lo, w, game))[:, 0] for t_ in (0, 1))
+    E = np.zeros(U.shape)
+    for t_ in (0, 1):
+        on = np.nonzero(th == t_)[0]
+        E[on] = np.matmul((acc[a[on]] - acc[a2[on]])[:, None, :], _on_lottery(Yt[t_], lo[on], w[on], game[on]))[:, 0]
+    return U, E
 
 
 def _mixed_stage_games(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarray, g: np.ndarray, grid: int,
-                       m0: np.ndarray, tol: float) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray,
-                                                             list[np.ndarray]]:
-    """Mixed perfect Bayesian equilibria of stage games without a pure one (all actions legal).
+                       tol: float, near: np.ndarray, budget: list[int]
+                       ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Mixed equilibria of stage games without a pure one (see :func:`_search`): first the supports
+    next to ``near[n]`` (each type's action in the pure profile whose largest gain is smallest: one
+    type mixes it with another action, the other type keeps its own or mixes alike), then every
+    support for the stage games still unsolved (as many as the ``budget[0]`` candidates left allow,
+    which it spends)."""
+    n, At = len(g), acc.shape[0]
+    th, a2, pool = (x.ravel() for x in np.meshgrid((0, 1), np.arange(At), (False, True), indexing="ij"))
+    game = np.repeat(np.arange(n), len(th))
+    th, a2, pool = np.tile(th, n), np.tile(a2, n), np.tile(pool, n)
+    a = near[game, th]
+    b = np.where(pool, -1, near[game, 1 - th])
+    use = a2 != a
+    lo, hi = np.minimum(a, a2), np.maximum(a, a2)
+    rows = np.stack([game, th, lo, hi, b], axis=1)[use]
+    best, su, s0, s1 = _batched(Yu, Yt, acc, g, grid, tol, rows)
+    left = np.nonzero(best["gain"] > tol)[0][:max(0, budget[0] // max(len(_support_table(At)), 1))]
+    budget[0] -= len(left) * len(_support_table(At))
+    if len(left):
+        sup = _support_table(At)
+        rows = np.concatenate([np.repeat(np.arange(len(left)), len(sup))[:, None], np.tile(sup, (len(left), 1))], 1)
+        more = _batched([y[left] for y in Yu], [y[left] for y in Yt], acc, g[left], grid, tol, rows)
+        better = more[0]["gain"] < best["gain"][left]
+        at = left[better]
+        for key_, x in more[0].items():
+            best[key_][at] = x[better]
+        su[at], s0[at], s1[at] = more[1][better], more[2][better], more[3][better]
+    return best, su, s0, s1
 
-    A mix moves the posteriors, and the posteriors move the payoffs, so: fix the posteriors (first
-    those of the nearest pure profile, ``m0``), solve the indifference conditions
-    (:func:`_two_by_two_typed`), recompute the posteriors the solution implies and repeat until they
-    stop moving. Every round's solution is checked with its own posteriors (:func:`_play`); the one
-    with the smallest largest gain is kept. Returns (its check, σ_u, σ_0, σ_1).
+
+def _batched(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarray, g: np.ndarray, grid: int, tol: float,
+             rows: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_search` over the candidate ``rows`` (stage game, θ, a, a', b) in batches of stage games."""
+    n, Au, At = len(g), Yu[0].shape[-1], acc.shape[0]
+    per = max(1, _CELLS // ((SAMPLES + 1) * acc.shape[1] * Au * 4))               # candidate rows per batch
+    su, s0, s1 = np.zeros((n, Au)), np.zeros((n, At)), np.zeros((n, At))
+    best: dict[str, np.ndarray] = {}
+    start = 0
+    while start < len(rows):
+        stop = min(len(rows), start + per)
+        # whole stage games per batch
+        while stop < len(rows) and rows[stop, 0] == rows[stop - 1, 0]:
+            stop += 1
+        part = rows[start:stop]
+        games = np.unique(part[:, 0])
+        local = np.searchsorted(games, part[:, 0])
+        b_, u_, x0, x1 = _search([y[games] for y in Yu], [y[games] for y in Yt], acc, g[games], grid, tol,
+                                 np.concatenate([local[:, None], part[:, 1:]], 1))
+        if not best:
+            best = {key_: np.zeros((n,) + x.shape[1:]) for key_, x in b_.items()}
+            best["gain"][:] = np.inf
+            best["welfare"][:] = -np.inf
+        for key_, x in b_.items():
+            best[key_][games] = x
+        su[games], s0[games], s1[games] = u_, x0, x1
+        start = stop
+    if not best:
+        best = {"gain": np.full(n, np.inf), "welfare": np.full(n, -np.inf)}
+    return best, su, s0, s1
+
+
+def _search(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarray, g: np.ndarray, grid: int,
+            tol: float, sup_rows: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Mixed perfect Bayesian equilibria of stage games without a pure one (all actions legal), on
+    the candidate supports ``sup_rows`` (stage game, θ, a, a', b).
+
+    Supports: one type θ mixes two actions a, a' with probability r of a; the other type plays one
+    action b or the same mix; the uninformed actor plays one action or mixes two. The posteriors,
+    and so every payoff, move continuously with r (the belief lottery makes the continuation
+    linear between grid points), so each support is a problem in r alone: the uninformed actor's
+    best action as r varies is found on ``SAMPLES`` points; where it changes from u to u', the r
+    that makes it indifferent between them is found by bisection, and the uninformed mix s that
+    makes θ indifferent between a and a' follows (linear in s); where it stays u, the r at which
+    θ's gain from a over a' against u changes sign is bisected. Each solution is checked with its
+    own posteriors (:func:`_play`): it counts when no agent gains more than ``tol`` by deviating.
+    Per stage game the checked equilibrium with the highest expected sum of payoffs is kept, else
+    the candidate with the smallest largest gain. Returns (its check, σ_u, σ_0, σ_1).
     """
     n, Au, At = len(g), Yu[0].shape[-1], acc.shape[0]
-    su, st = np.zeros((n, Au)), [np.zeros((n, At)), np.zeros((n, At))]
-    best: dict[str, np.ndarray] = {}
-    support = np.full((n, 7), -1, dtype=np.int64)
-    todo, m = np.arange(n), m0.copy()
-    for _ in range(MIXED_ROUNDS):
-        A = [_given_posteriors(Yu[th][todo], acc, m[todo]) for th in (0, 1)]
-        B = [_given_posteriors(Yt[th][todo], acc, m[todo]) for th in (0, 1)]
-        found, s_u, s_0, s_1, sup = _two_by_two_typed(A, B, acc, g[todo], grid, m[todo], tol)
-        todo, s_u, s_0, s_1 = todo[found], s_u[found], s_0[found], s_1[found]
-        if len(todo) == 0:
+    su, s0, s1 = np.zeros((n, Au)), np.zeros((n, At)), np.zeros((n, At))
+    best = {"gain": np.full(n, np.inf), "welfare": np.full(n, -np.inf)}
+    if len(sup_rows) == 0 or n == 0:
+        return best, su, s0, s1
+    C, K = len(sup_rows), SAMPLES + 1
+    rs = np.concatenate([[1e-9], np.arange(1, SAMPLES) / SAMPLES, [1 - 1e-9]])
+    cand = np.repeat(np.arange(C), K)
+    r = np.tile(rs, C)
+    game, th, a, a2, b = sup_rows[cand].T
+    U, E = _evaluate(Yu, Yt, acc, g, grid, game, th, a, a2, b, r)
+    U, E = U.reshape(C, K, Au), E.reshape(C, K, Au)
+    scale = tol
+    top = np.argmax(U >= U.max(-1, keepdims=True) - scale, axis=-1)              # (nC, K)
+    row, k = np.nonzero(np.ones((C, K - 1), dtype=bool))
+    u0, u1 = top[row, k], top[row, k + 1]
+    # brackets: (row, left r, right r, kind, u, u'): kind 0 the uninformed switches u -> u', 1 θ's gain flips at u
+    switch = u0 != u1
+    flips = ~switch & (np.sign(E[row, k, u0]) != np.sign(E[row, k + 1, u0]))
+    sel = switch | flips
+    br_row, br_k, kind = row[sel], k[sel], flips[sel].astype(np.int64)
+    bu, bv = u0[sel], np.where(kind == 1, u0[sel], u1[sel])
+    if len(br_row) == 0:
+        return best, su, s0, s1
+    lo_r, hi_r = rs[br_k], rs[br_k + 1]
+    gm, th, a, a2, b = sup_rows[br_row].T
+    ix = np.arange(len(br_row))
+
+    cols = np.stack([bu, bv], axis=1)
+    # the continuation tables of these two uninformed actions only, per bracket
+    pick = (lambda Y: Y[gm[:, None], :, :, cols].transpose(0, 2, 3, 1))
+    Yu2, Yt2 = [pick(y) for y in Yu], [pick(y) for y in Yt]
+    g2 = g[gm]
+
+    def f(x: np.ndarray, on: np.ndarray = ix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        U_, E_ = _evaluate(Yu2, Yt2, acc, g2, grid, on, th[on], a[on], a2[on], b[on], x)
+        return np.where(kind[on] == 0, U_[:, 0] - U_[:, 1], E_[:, 0]), U_, E_
+
+    # regula falsi with the Illinois step (the function is smooth between the lottery's kinks),
+    # a halving every third step so that every bracket shrinks; brackets leave once converged
+    f_lo, f_hi = f(lo_r)[0], f(hi_r)[0]
+    side = np.zeros(len(ix), dtype=np.int64)
+    on = ix
+    for i in range(BISECTIONS):
+        l, h, fl, fh = lo_r[on], hi_r[on], f_lo[on], f_hi[on]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sec = h - fh * (h - l) / (fh - fl)
+        bad = ~np.isfinite(sec) | (sec <= l) | (sec >= h) | (i % 3 == 2)
+        mid = np.where(bad, 0.5 * (l + h), sec)
+        fm = f(mid, on)[0]
+        left = np.sign(fm) == np.sign(fl)
+        sd = side[on]
+        fh = np.where(~left & (sd == -1), 0.5 * fh, fh)
+        fl = np.where(left & (sd == 1), 0.5 * fl, fl)
+        lo_r[on], f_lo[on] = np.where(left, mid, l), np.where(left, fm, fl)
+        hi_r[on], f_hi[on] = np.where(left, h, mid), np.where(left, fh, fm)
+        side[on] = np.where(left, 1, -1)
+        done = (np.abs(fm) <= 1e-15 * tol / TOL) | (hi_r[on] - lo_r[on] <= 1e-14)
+        lo_r[on[done]] = hi_r[on[done]] = mid[done]
+        on = on[~done]
+        if len(on) == 0:
             break
-        support[todo] = sup[found]
-        check = _play([y[todo] for y in Yu], [y[todo] for y in Yt], acc, g[todo], grid, s_u, [s_0, s_1])
-        better = check["gain"] < (best["gain"][todo] if best else np.inf)
-        if not best:
-            best = {k: np.zeros((n,) + x.shape[1:]) for k, x in check.items()}
-            best["gain"][:] = np.inf
-        _keep(best, (su, st[0], st[1]), todo[better], check, (s_u, s_0, s_1), better)
-        moved = (check["m"] != m[todo]).any(axis=1) & (best["gain"][todo] > tol)
-        m[todo] = check["m"]
-        todo = todo[moved]
-        if len(todo) == 0:
-            break
-    if not best:
-        return {"gain": np.full(n, np.inf)}, su, st[0], st[1]
-    # Where the rounds went round in circles, the support last tried along every posterior its mix can set.
-    left = np.nonzero((best["gain"] > tol) & (support[:, 0] >= 0))[0]
-    if len(left):
-        check, s_u, s_0, s_1 = _scan_support([y[left] for y in Yu], [y[left] for y in Yt], acc, g[left], grid,
-                                             support[left])
-        better = check["gain"] < best["gain"][left]
-        _keep(best, (su, st[0], st[1]), left[better], check, (s_u, s_0, s_1), better)
-    return best, su, st[0], st[1]
-
-
-def _keep(best: dict[str, np.ndarray], mixes: tuple[np.ndarray, ...], idx: np.ndarray, check: dict[str, np.ndarray],
-          found: tuple[np.ndarray, ...], better: np.ndarray) -> None:
-    """Stage games ``idx`` take the candidates ``better`` picks: their check and their mixes."""
-    for k, x in check.items():
-        best[k][idx] = x[better]
-    for out, x in zip(mixes, found):
-        out[idx] = x[better]
-
-
-SCAN_POINTS = 32          # mixes tried per support to list the posteriors it can set
-
-
-def _scan_support(Yu: list[np.ndarray], Yt: list[np.ndarray], acc: np.ndarray, g: np.ndarray, grid: int,
-                  sup: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
-    """For one support per stage game (u, u', θ, a, a', b, pooled as :func:`_two_by_two_typed` gives
-    it), every posterior map its mix r = P(θ plays a) sets (found on ``SCAN_POINTS`` values of r),
-    the indifference conditions solved with that map held fixed, each solution checked with its
-    own posteriors (:func:`_play`); the best one per stage game."""
-    n, At = len(g), acc.shape[0]
-    Au = Yu[0].shape[-1]
-    u, v, th, a, a2, b, pooled = sup.T
-    pooled = pooled.astype(bool)
-    rows = np.arange(n)
-
-    def mixes(r: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mix, other = _type_mixes(r, a[idx], a2[idx], b[idx], pooled[idx], At)
-        first = th[idx, None] == 0
-        return np.where(first, mix, other), np.where(first, other, mix)
-
-    rs = (np.arange(SCAN_POINTS) + 0.5) / SCAN_POINTS
-    idx = np.repeat(rows, SCAN_POINTS)
-    s0, s1 = mixes(np.tile(rs, n), idx)
-    maps = posterior_index(g[idx, None], _likelihood(s0, acc), _likelihood(s1, acc), grid).reshape(n, SCAN_POINTS, -1)
-    new = np.ones((n, SCAN_POINTS), dtype=bool)
-    new[:, 1:] = (maps[:, 1:] != maps[:, :-1]).any(axis=2)
-    ii, jj = np.nonzero(new)
-    m = maps[ii, jj]
-    A = [_given_posteriors(Yu[t][ii], acc, m) for t in (0, 1)]
-    B = [_given_posteriors(Yt[t][ii], acc, m) for t in (0, 1)]
-    first = (th[ii] == 0)[:, None, None]
-    Ath, Ao = np.where(first, A[0], A[1]), np.where(first, A[1], A[0])
-    Bth = np.where(first, B[0], B[1])
-    k = np.arange(len(ii))
-    ui, vi, ai, a2i, bi = u[ii], v[ii], a[ii], a2[ii], b[ii]
+    root = np.where(np.abs(f_lo) < np.abs(f_hi), lo_r, hi_r)
+    _, U_, E_ = f(root)
     with np.errstate(divide="ignore", invalid="ignore"):
-        s = (Bth[k, a2i, vi] - Bth[k, ai, vi]) / ((Bth[k, ai, ui] - Bth[k, ai, vi]) - (Bth[k, a2i, ui] - Bth[k, a2i, vi]))
-        mu = g[ii] / grid
-        wt = np.where(th[ii] == 0, mu, 1.0 - mu)[:, None]
-        wo = np.where(th[ii] == 0, 1.0 - mu, mu)[:, None]
-        c0, c1 = _uninformed_affine(wt, wo, Ath[k, ai], Ath[k, a2i], Ao[k, ai], Ao[k, a2i], Ao[k, bi], pooled[ii, None])
-        r = -(c0[k, ui] - c0[k, vi]) / (c1[k, ui] - c1[k, vi])
-    ok = np.isfinite(s) & (s >= 0) & (s <= 1) & np.isfinite(r) & (r >= 0) & (r <= 1)
-    ii, s, r, ui, vi = ii[ok], s[ok], r[ok], ui[ok], vi[ok]
-    su = np.zeros((len(ii), Au))
-    su[np.arange(len(ii)), ui] = s
-    su[np.arange(len(ii)), vi] += 1 - s
-    s0, s1 = mixes(r, ii)
-    check = _play([y[ii] for y in Yu], [y[ii] for y in Yt], acc, g[ii], grid, su, [s0, s1])
-    # the best candidate of each stage game
-    order = np.lexsort((check["gain"], ii))
-    pick = order[np.r_[True, ii[order][1:] != ii[order][:-1]]] if len(ii) else order
-    best = {key: np.zeros((n,) + x.shape[1:]) for key, x in check.items()}
-    best["gain"][:] = np.inf
-    out_u, out_0, out_1 = np.zeros((n, Au)), np.zeros((n, At)), np.zeros((n, At))
-    at = ii[pick]
-    for key, x in check.items():
-        best[key][at] = x[pick]
-    out_u[at], out_0[at], out_1[at] = su[pick], s0[pick], s1[pick]
-    return best, out_u, out_0, out_1
+        s = np.where(kind == 0, E_[:, 1] / (E_[:, 1] - E_[:, 0]), 1.0)
+    ok = np.isfinite(s) & (s >= -1e-12) & (s <= 1 + 1e-12)
+    s = np.clip(np.where(ok, s, 0.5), 0.0, 1.0)
+    cs_u = np.zeros((len(ix), Au))
+    cs_u[ix, bu] = s
+    cs_u[ix, bv] += 1 - s
+    c0, c1 = _mixes(root, th, a, a2, b, At)
+    keep = np.nonzero(ok)[0]
+    check = _play([y[gm[keep]] for y in Yu], [y[gm[keep]] for y in Yt], acc, g[gm[keep]], grid,
+                  cs_u[keep], [c0[keep], c1[keep]])
+    # per stage game: the best equilibrium by welfare, else the smallest gain
+    good = check["gain"] <= tol
+    rank = np.where(good, check["welfare"], -np.inf)
+    order = np.lexsort((check["gain"], -rank, ~good, gm[keep]))
+    first = order[np.r_[True, gm[keep][order][1:] != gm[keep][order][:-1]]] if len(order) else order
+    at = gm[keep][first]
+    for key_, x in check.items():
+        best[key_] = best.get(key_, np.zeros((n,) + x.shape[1:]))
+        best[key_][at] = x[first]
+    su[at], s0[at], s1[at] = cs_u[keep][first], c0[keep][first], c1[keep][first]
+    return best, su, s0, s1
 
 
 # ----------------------------------------------------------------------------- tables on beliefs
@@ -620,18 +676,21 @@ def best_response_typed(a, player: int, opponent, belief=None, progress: Progres
     for t in range(T - 1, -1, -1):
         if belief is not None:
             like = [belief.rows(t, pos[tau], pos[1 - tau], side[tau], kk, th * Gp + gg) @ acc_t for th in range(n)]
-            gnext = posterior_index(gg[:, None], like[0], like[1], G)         # (S, X_tau)
+            glo, gw = posterior_lottery(gg[:, None], like[0], like[1], G)     # (S, X_tau)
         else:
-            gnext = np.broadcast_to(gg[:, None], (len(gg), R))
+            glo, gw = np.broadcast_to(gg[:, None], (len(gg), R)), np.zeros((len(gg), R))
+        ghi = np.minimum(glo + 1, G)
         Q = []
         for th in range(n):
             W = after_turn(a, t, future[th], payoff[th], (Gp,))                # (B, K, X0, X1, Gp)
             variant = th * Gp + gg if other == tau else gg
             e_op = opponent.rows(t, pos[other], pos[player], side[other], kk, variant) @ acc_op   # (S, X_other)
+            at = (bb[:, None, None], kk[:, None, None], xs[None, :, None], xs[None, None, :])
             if tau == 0:
-                Z = W[bb[:, None, None], kk[:, None, None], xs[None, :, None], xs[None, None, :], gnext[:, :, None]]
+                lo_, hi_, w_ = glo[:, :, None], ghi[:, :, None], gw[:, :, None]
             else:
-                Z = W[bb[:, None, None], kk[:, None, None], xs[None, :, None], xs[None, None, :], gnext[:, None, :]]
+                lo_, hi_, w_ = glo[:, None, :], ghi[:, None, :], gw[:, None, :]
+            Z = (1 - w_) * W[at + (lo_,)] + w_ * W[at + (hi_,)]
             Y = np.einsum("sxy,sy->sx", Z, e_op) if player == 0 else np.einsum("sxy,sx->sy", Z, e_op)
             Q.append(Y @ acc_me.T)                                             # (S, A)
         if player == tau:
@@ -662,3 +721,141 @@ def _argmax_legal(Q: np.ndarray, legal: np.ndarray) -> np.ndarray:
 def _by_belief(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """(S, A) rows over states (p0, p1, b, k, g) -> (g, p0, p1, b, k, A)."""
     return np.moveaxis(rows.reshape(shape), 4, 0)
+
+
+# ----------------------------------------------------------------------------- the grid's error
+@dataclass(frozen=True)
+class GridError:
+    """What the belief grid costs, measured in the game with exact Bayes beliefs.
+
+    The equilibrium's strategies are played with the belief kept exact: at a belief between two
+    grid points a public lottery picks one of them (with the chances of :func:`lottery`), both
+    sides play that point's strategies, and the next belief follows by Bayes' rule from the exact
+    one. ``gain[i]`` is the largest gain side i (each type on its own) has from a one-shot deviation
+    at any state reached; ``value[i]`` its value there from the start, against ``solved[i]``, the
+    solver's value at the exact prior. Both differences vanish as the grid is refined.
+    """
+
+    gain: tuple[float, float]
+    value: tuple[float, float]
+    solved: tuple[float, float]
+    states: int
+
+    @property
+    def largest(self) -> float:
+        return max(max(self.gain), *(abs(v - s) for v, s in zip(self.value, self.solved)))
+
+
+def grid_error(eq, max_states: int = 4_000) -> GridError | None:  # noqa: ANN001 (LadderEquilibrium)
+    """The error of ``eq``'s belief grid (see :class:`GridError`), by an exact forward enumeration of
+    the fog-free crisis over states and exact beliefs, then backward values; None when more than
+    ``max_states`` states are reached (exact beliefs do not merge as grid points do)."""
+    a = eq.arrays
+    if a.typed < 0:
+        return None
+    tau, ups, G, Gp, T = a.typed, 1 - a.typed, a.grid, a.grid + 1, a.turn_limit
+    acc = [a.accident[i][a.allowed[i]] for i in (0, 1)]
+    pay = [a.payoffs_by_type(i) for i in (0, 1)]
+    prior = float(a.type_prior[0])
+    p0, p1 = a.start
+    layers: list[dict] = [{(p0, p1, a.initial_balance, max(p0, p1), prior): 1.0}]    # state -> P(reached)
+    plans: list[dict] = []
+    count = 1
+    for t in range(T):
+        nxt: dict = {}
+        plan: dict = {}
+        for key, reach in layers[t].items():
+            q0, q1, b, k, mu = key
+            lo, w = lottery(np.array(mu), G)
+            branches = []
+            for share, g in ((1.0 - float(w), int(lo)), (float(w), int(lo) + 1)):
+                if share <= 0:
+                    continue
+                pos = (q0, q1)
+                rows = []
+                for i in (0, 1):
+                    variants = [th * Gp + g for th in (0, 1)] if i == tau else [g, g]
+                    rows.append([eq.strategy[i].rows(t, np.array([pos[i]]), np.array([pos[1 - i]]),
+                                                     np.array([b if i == 0 else -b]), np.array([k]),
+                                                     np.array([v]))[0] for v in variants])
+                # executed rungs of each side per type, the posterior after each typed rung
+                ex_t = [rows[tau][th] @ acc[tau] for th in (0, 1)]
+                den = mu * ex_t[0] + (1 - mu) * ex_t[1]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    post = np.where(den > 0, mu * ex_t[0] / den, mu)
+                outcomes = {}
+                p_u = rows[ups][0] @ acc[ups]
+                NB, NK, CODE = (v.tolist() for v in a.advance(b, k, np.arange(a.num_rungs)[:, None],
+                                                              np.arange(a.num_rungs)[None, :], t + 1))
+                for x_t in range(a.num_rungs):
+                    for x_u in range(a.num_rungs):
+                        x = (x_u, x_t) if ups == 0 else (x_t, x_u)
+                        nb, nk, code = NB[x[0]][x[1]], NK[x[0]][x[1]], CODE[x[0]][x[1]]
+                        if t + 1 >= T and code < 0:
+                            code = a.endings.index("turn_limit")
+                        if code >= 0:
+                            outcomes[x] = ("end", code, nb, nk)
+                        else:
+                            nkey = (x[0], x[1], nb, nk, round(float(post[x_t]), 13))
+                            nxt[nkey] = nxt.get(nkey, 0.0) + reach * share * float(p_u[x_u] * den[x_t])
+                            outcomes[x] = ("go", nkey)
+                if count + len(nxt) > max_states:
+                    return None
+                branches.append((share, g, rows, post, outcomes))
+            plan[key] = branches
+        count += len(nxt)
+        if count > max_states:
+            return None
+        plans.append(plan)
+        layers.append(nxt)
+    # backward: V[key] = (value to u given type θ (2,), value to τ of type θ (2,)) and the largest gains
+    gains = [0.0, 0.0]
+    future: dict = {}
+    for t in range(T - 1, -1, -1):
+        values = {}
+        for key, branches in plans[t].items():
+            q0, q1, b, k, mu = key
+            reached = layers[t][key] > 0
+            legal = (a.legal[0][q0], a.legal[1][q1])
+            weight = (mu, 1.0 - mu)
+            v_key = np.zeros((2, 2))                       # [side: 0 uninformed, 1 typed][θ]
+            for share, g, rows, post, outcomes in branches:
+                # C[side][θ][x_u, x_t]: the side's value once rungs x_u, x_t are executed, given θ
+                C = np.zeros((2, 2, a.num_rungs, a.num_rungs))
+                for x, oc in outcomes.items():
+                    x_u, x_t = (x[0], x[1]) if ups == 0 else (x[1], x[0])
+                    for th in (0, 1):
+                        if oc[0] == "end":
+                            _, code, nb, nk = oc
+                            for side, player in ((0, ups), (1, tau)):
+                                C[side, th, x_u, x_t] = pay[player][th][code, t + 1, nb - a.lo, nk]
+                        else:
+                            C[:, th, x_u, x_t] = future[oc[1]][:, th]
+                s_u = rows[ups][0]
+                e_u = s_u @ acc[ups]
+                Qu = np.zeros(len(s_u))
+                for th in (0, 1):
+                    e_t = rows[tau][th] @ acc[tau]
+                    Qt = acc[tau] @ (C[1, th].T @ e_u)             # typed actions against the uninformed mix
+                    vt = float(rows[tau][th] @ Qt)
+                    if reached and mu_reaches(th, mu):
+                        gains[tau] = max(gains[tau], float(Qt[legal[tau]].max() - vt))
+                    Qu += weight[th] * (acc[ups] @ (C[0, th] @ e_t))
+                    v_key[0, th] += share * float(e_u @ C[0, th] @ e_t)
+                    v_key[1, th] += share * vt
+                if reached:
+                    gains[ups] = max(gains[ups], float(Qu[legal[ups]].max() - s_u @ Qu))
+            values[key] = v_key
+        future = values
+    root = next(iter(layers[0]))
+    v = future[root]
+    value = (float(prior * v[0, 0] + (1 - prior) * v[0, 1]), float(prior * v[1, 0] + (1 - prior) * v[1, 1]))
+    out_value = [0.0, 0.0]
+    out_value[ups], out_value[tau] = value
+    out_gain = (gains[0], gains[1])
+    return GridError(gain=out_gain, value=(out_value[0], out_value[1]), solved=eq.value(), states=count)
+
+
+def mu_reaches(theta: int, mu: float) -> bool:
+    """Is type θ possible at belief μ (= P(first type))?"""
+    return mu < 1.0 if theta == 1 else mu > 0.0

@@ -11,6 +11,10 @@ Bayes' rule on the grid (:class:`escalab.simulate.private_types.TypeTrack`):
   rungs, taking the other's rungs as it saw them: the belief the other holds when nothing was
   misread (the simulation's "neither actor reasons about what the other misperceived").
 
+Where a posterior (or the prior) falls between two grid points, the solver's lottery over them is
+drawn from a uniform that depends on the turn alone (:func:`lottery_uniform`), so both sides of a
+game draw alike, and a game's beliefs are reproducible.
+
 Both need a model of how the typed actor plays: the equilibrium strategy (perfect Bayesian
 beliefs) unless the agent is a level-k player (then level k - 1 for the uninformed side and k - 2
 for the typed side, as the level-k policies assume). Scores use the uninformed side's true belief,
@@ -49,18 +53,23 @@ def tracker(arrays: Any, table: Any) -> Any:
     return TypeTrack.with_table(arrays, table)
 
 
+def lottery_uniform(step: int) -> np.ndarray:
+    """The uniform that draws the belief lottery before turn ``step`` + 1 (``-1``: the prior's)."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence((22, step + 1)))).random(1)
+
+
 def belief_path(arrays: Any, table: Any, steps: Sequence[tuple[int, int, int, int, int, int]]) -> list[int]:
     """Belief indices before each step and after the last. A step is ``(turn from 0, uninformed's
     own rung, typed's rung as the uninformed saw it, balance in the first actor's terms, peak,
     typed's rung seen after the turn)``."""
     track = tracker(arrays, table)
-    g = np.array([track.start], dtype=np.int64)
+    g = track.draw_start(lottery_uniform(-1)).astype(np.int64)
     out = [int(g[0])]
     for t, p_u, q_u, bal, peak, seen in steps:
         if track.table is not None:
             one = (np.array([x], dtype=np.int64) for x in (p_u, q_u, bal, peak, seen))
             p, q, b, k, s = one
-            g = track.update(t, p, q, b, k, g, s)
+            g = track.update(t, p, q, b, k, g, s, lottery_uniform(t))
         out.append(int(g[0]))
     return out
 
