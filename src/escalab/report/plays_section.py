@@ -28,7 +28,7 @@ def compute(s: Scenario) -> dict[str, Any]:
     if not path.is_file():
         return {"skipped": f"no game store at '{path.name}' (the default store, or $ESCALAB_DB); play a game "
                            "with 'escalab play' first"}
-    store = SqliteStore(path)
+    store = SqliteStore(path, read_only=True)         # a report never writes to the store
     try:
         records = [g for g in store.games() if g.scenario == s.id]
         shown = records[-MAX_GAMES:]
