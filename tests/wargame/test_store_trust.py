@@ -91,6 +91,16 @@ EDITS = {
     "changed move": (lambda db: edit(db, "UPDATE events SET payload=json_set(payload, '$.action', 0) "
                                          "WHERE game_id='g1' AND seq=?", seq_of(db, "move", "state_a")),
                      "is not one the rules allow"),
+    "edited statement": (lambda db: edit(db, "UPDATE events SET payload=json_set(payload, '$.statement', 'We yield.') "
+                                             "WHERE game_id='g1' AND seq=?", seq_of(db, "move")),
+                         "it does not follow from the events before it"),
+    "inserted event": (lambda db: edit(db, "UPDATE events SET seq=seq+1000 WHERE game_id='g1' AND kind='game_end'"),
+                       "is missing"),
+    "removed end": (lambda db: edit(db, "DELETE FROM events WHERE game_id='g1' AND kind IN ('game_end', 'score')"),
+                    "recorded as finished but its log has no end"),
+    "edited observation": (lambda db: edit(db, "UPDATE events SET payload=json_set(payload, '$.opponent_signal', 3), "
+                                               "chain=NULL WHERE game_id='g1' AND seq=?", seq_of(db, "observation")),
+                           "the observation of state_a on turn 1 is missing or not what the outcome shows"),
     "agents not JSON": (lambda db: edit(db, "UPDATE games SET agents_json='nope' WHERE game_id='g1'"),
                         "its record is damaged or was edited"),
 }
@@ -276,3 +286,40 @@ def test_games_tells_running_paused_finished_and_interrupted_apart(invoke, tmp_p
     assert r.exit_code == 0, r.output
     r = invoke("resume", "live", "--db", str(db))
     assert r.exit_code == 2 and "is being played by process" in message(r) and "--take-over" in message(r)
+
+
+def test_a_store_from_before_the_hash_chain_still_reads_and_is_chained_from_then_on(invoke, db: Path):
+    con = sqlite3.connect(db)
+    con.execute("ALTER TABLE events DROP COLUMN chain")
+    con.execute("DROP TABLE leases")
+    con.commit()
+    con.close()
+    assert invoke("games", "--db", str(db)).exit_code == 0
+    assert invoke("replay", "g1", "--db", str(db)).exit_code == 0
+    assert invoke("score", "g1", "--db", str(db)).exit_code == 0        # appends score events, chained
+    con = sqlite3.connect(db)
+    chained = con.execute("SELECT kind FROM events WHERE game_id='g1' AND chain IS NOT NULL").fetchall()
+    con.close()
+    assert chained and {k for (k,) in chained} == {"score"}
+    assert invoke("replay", "g1", "--db", str(db)).exit_code == 0
+
+
+def test_the_report_says_a_foreign_default_store_is_not_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from escalab.report import plays_section
+    foreign = tmp_path / "escalab-games.sqlite"
+    con = sqlite3.connect(foreign)
+    with con:
+        con.execute("CREATE TABLE notes (body TEXT)")
+    con.close()
+    before = sha(foreign)
+    monkeypatch.setenv("ESCALAB_DB", str(foreign))
+    assert "is not an escalab store" in plays_section.compute(escalab.load(SCENARIO))["skipped"]
+    assert sha(foreign) == before
+
+
+def test_a_fork_made_but_not_played_is_paused_not_interrupted(invoke, db: Path):
+    r = invoke("fork", "g1", "--turn", "2", "--no-play", "--db", str(db))
+    assert r.exit_code == 0, r.output
+    (child,) = [g for g in SqliteStore(db).games() if g.parent_game == "g1"]
+    assert child.status == "paused"
+    assert child.game_id in invoke("games", "--db", str(db), "--status", "paused").output

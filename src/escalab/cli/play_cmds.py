@@ -198,8 +198,11 @@ def resume(game: GameArg, db: DbOpt = None,
     While one process plays a game, another asked to resume it is refused (exit 2). A language-model
     endpoint named by the store is called only once you trust it (--trust-endpoint, or asked)."""
     from ..wargame.engine import read_game
+    from ..wargame.store import held_elsewhere
     store = _store(db)
     log = read_game(store, game)
+    if not take_over:
+        held_elsewhere(store, game)          # told before anything else is said or asked
     if log.ended:
         console.print(f"game [bold]{game}[/] has already ended ({log.state.ending} after {log.state.turn} turns)")
         return
@@ -268,6 +271,8 @@ def fork(game: GameArg,
         _trust(game, trust_endpoint, llm_config, given, {**parent.agents, **given},
                dict(parent.params.get("options", {})), shared)
     rec = fork_game(store, game, turn, agents=given, seed=seed)
+    if no_play:
+        store.set_status(rec.game_id, "paused")      # made, not started: resumable, not 'interrupted'
     console.print(f"game [bold]{rec.game_id}[/] · fork of {game} at turn {turn} · seed {rec.seed} · "
                   + " vs ".join(f"{escape(a)}={escape(s)}" for a, s in rec.agents.items()))
     if not no_play:

@@ -17,11 +17,14 @@ a hand-edited row is a :class:`StoreDamaged` naming the game and the event, neve
 error), commands that only read open it read-only, and a file without escalab's tables is refused
 rather than written to. A game being played is *claimed* (a row in ``leases`` naming the process),
 so a second process asked to play it is told so instead of appending the same moves again; a claim
-whose process is gone marks a game that was interrupted.
+whose process is gone marks a game that was interrupted. Each event carries a hash chained over the
+game's events before it (``chain``), so an event edited, inserted or removed by hand reads as "the
+log was changed" (a chain is a check against edits, not a signature: whoever edits can rehash).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -50,7 +53,7 @@ CREATE TABLE IF NOT EXISTS games (
     parent_game TEXT, parent_turn INTEGER);
 CREATE TABLE IF NOT EXISTS events (
     game_id TEXT NOT NULL, seq INTEGER NOT NULL, turn INTEGER NOT NULL, kind TEXT NOT NULL, actor TEXT,
-    payload TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (game_id, seq));
+    payload TEXT NOT NULL, at TEXT NOT NULL, chain TEXT, PRIMARY KEY (game_id, seq));
 CREATE TABLE IF NOT EXISTS leases (
     game_id TEXT PRIMARY KEY, holder TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL,
     started TEXT NOT NULL, at TEXT NOT NULL);
@@ -166,7 +169,7 @@ class EventStore(Protocol):
     def lease(self, game_id: str) -> Lease | None: ...
     def game(self, game_id: str) -> GameRecord: ...
     def games(self, status: str | None = None) -> list[GameRecord]: ...
-    def events(self, game_id: str, kinds: tuple[str, ...] | None = None) -> list[Event]: ...
+    def events(self, game_id: str, kinds: tuple[str, ...] | None = None, check: bool = True) -> list[Event]: ...
     def close(self) -> None: ...
 
 
@@ -236,7 +239,7 @@ class MemoryStore:
     def games(self, status: str | None = None) -> list[GameRecord]:
         return [g for g in self._games.values() if status is None or g.status == status]
 
-    def events(self, game_id: str, kinds: tuple[str, ...] | None = None) -> list[Event]:
+    def events(self, game_id: str, kinds: tuple[str, ...] | None = None, check: bool = True) -> list[Event]:
         self.game(game_id)
         return [e for e in self._events[game_id] if kinds is None or e.kind in kinds]
 
@@ -270,10 +273,22 @@ class SqliteStore:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
                 self._db.executescript(SCHEMA)
+                if "chain" not in self._columns("events"):     # a store from before the chain: chained from now on
+                    self._db.execute("ALTER TABLE events ADD COLUMN chain TEXT")
         except sqlite3.DatabaseError as exc:
             raise StoreDamaged(f"cannot use '{name}' as a game store: {_reason(exc)}") from None
         self._lock = threading.Lock()          # one connection shared by threads (concurrent LLM games)
-        self._next: dict[str, int] = {}
+        self._next: dict[str, tuple[int, str]] = {}        # game -> (next seq, chain of the last event)
+        self._chained = self._has_chain()
+
+    def _columns(self, table: str) -> set[str]:
+        return {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+
+    def _has_chain(self) -> bool:
+        try:
+            return "chain" in self._columns("events")
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamaged(f"cannot use '{self.path.name}' as a game store: {_reason(exc)}") from None
 
     def _check_writable(self) -> None:
         p = self.path
@@ -337,19 +352,26 @@ class SqliteStore:
         try:
             if sql is not None:
                 self._db.execute(sql, row)
-            seq = self._next.get(game_id)
-            if seq is None:
-                (last,) = self._db.execute("SELECT MAX(seq) FROM events WHERE game_id=?", (game_id,)).fetchone()
-                seq = 0 if last is None else int(last) + 1
-            rows = [(game_id, seq + k, turn, kind, actor, text, at)
-                    for k, ((turn, kind, actor, _), text) in enumerate(zip(items, texts))]
-            self._db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?)", rows)
+            known = self._next.get(game_id)
+            if known is None:
+                last = self._db.execute("SELECT seq, chain FROM events WHERE game_id=? ORDER BY seq DESC LIMIT 1",
+                                        (game_id,)).fetchone()
+                known = (0, "") if last is None else (int(last[0]) + 1, last[1] or "")
+            seq, chain = known
+            rows, chains = [], []
+            for k, ((turn, kind, actor, _), text) in enumerate(zip(items, texts)):
+                row = (game_id, seq + k, turn, kind, actor, text, at)
+                chain = link(chain, row)
+                rows.append(row)
+                chains.append(row + (chain,))
+            self._db.executemany("INSERT INTO events (game_id, seq, turn, kind, actor, payload, at, chain) "
+                                 "VALUES (?,?,?,?,?,?,?,?)", chains)
             self._db.execute("UPDATE leases SET at=? WHERE game_id=?", (at, game_id))    # the claim's heartbeat
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        self._next[game_id] = seq + len(rows)
+        self._next[game_id] = (seq + len(rows), chain)
         return [Event(g, s, t, k, a, json.loads(p), at) for g, s, t, k, a, p, at in rows]
 
     def set_status(self, game_id: str, status: str) -> None:
@@ -444,20 +466,47 @@ class SqliteStore:
                 raise self._fail(exc) from None
         return [self._record(r) for r in rows]
 
-    def events(self, game_id: str, kinds: tuple[str, ...] | None = None) -> list[Event]:
+    def events(self, game_id: str, kinds: tuple[str, ...] | None = None, check: bool = True) -> list[Event]:
+        """The game's events in order; ``check`` (the default) verifies their hash chain first."""
         self.game(game_id)
         with self._lock:
             try:
-                rows = self._db.execute("SELECT game_id, seq, turn, kind, actor, payload, at FROM events "
+                rows = self._db.execute("SELECT game_id, seq, turn, kind, actor, payload, at, "
+                                        f"{'chain' if self._chained else 'NULL'} FROM events "
                                         "WHERE game_id=? ORDER BY seq", (game_id,)).fetchall()
             except sqlite3.Error as exc:
                 raise self._fail(exc, game_id) from None
-        out = [_event(self.path.name, *r) for r in rows]
+        if check:
+            check_chain(self.path.name, rows)
+        out = [_event(self.path.name, *r[:7]) for r in rows]
         return out if kinds is None else [e for e in out if e.kind in kinds]
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def link(prev: str, row: tuple[Any, ...]) -> str:
+    """The chain value of one stored event row (game, seq, turn, kind, actor, payload text, time)."""
+    return hashlib.sha256((prev + json.dumps(list(row), separators=(",", ":"))).encode()).hexdigest()
+
+
+def check_chain(where: str, rows: list[tuple[Any, ...]]) -> None:
+    """Every chained event must follow from the ones before it; once a game's events are chained,
+    all later ones are (events stored before chains existed have none)."""
+    prev: str | None = None
+    for row in rows:
+        stored = row[7]
+        if stored is None:
+            if prev is not None:
+                raise StoreDamaged(f"game '{row[0]}', event {row[1]} ({row[3]}) in '{where}': its hash is missing; "
+                                   "the log was changed")
+            continue
+        want = link(prev or "", row[:7])
+        if stored != want:
+            raise StoreDamaged(f"game '{row[0]}', event {row[1]} ({row[3]}) in '{where}': it does not follow from the "
+                               "events before it (an event was edited, inserted or removed); the log was changed")
+        prev = stored
 
 
 def _event(where: str, g: Any, s: Any, t: Any, k: Any, a: Any, p: Any, at: Any) -> Event:
@@ -481,6 +530,14 @@ def _reason(exc: sqlite3.Error) -> str:
     if "malformed" in text or "not a database" in text:
         return f"{text} (the file is damaged or not a SQLite database)"
     return text
+
+
+def held_elsewhere(store: EventStore, game_id: str) -> None:
+    """Raise :class:`GameTaken` when another live process has claimed the game (a check before
+    starting; :meth:`EventStore.claim` is what decides, in a transaction)."""
+    lease = store.lease(game_id)
+    if lease is not None and lease.pid != os.getpid() and lease.alive() is not False:
+        raise _taken(game_id, lease)
 
 
 def default_db_path() -> Path:
