@@ -323,3 +323,17 @@ def test_a_fork_made_but_not_played_is_paused_not_interrupted(invoke, db: Path):
     (child,) = [g for g in SqliteStore(db).games() if g.parent_game == "g1"]
     assert child.status == "paused"
     assert child.game_id in invoke("games", "--db", str(db), "--status", "paused").output
+
+
+def test_a_tournament_resumes_only_its_own_games_from_a_store(tmp_path: Path):
+    from escalab.wargame.engine import create_game
+    from escalab.wargame.tournament import make_plan, run_tournament
+    scenario = escalab.load(SCENARIO)
+    plan = make_plan(scenario, {"u": "uniform"}, games=1, seed=0)
+    (task,) = plan.tasks()
+    store = SqliteStore(tmp_path / "g.sqlite")
+    # the same game id, but settings that would send an LLM's requests elsewhere
+    create_game(store, scenario, dict(task.agents), task.seed, game_id=task.game_id,
+                options={"llm": {"base_url": "http://203.0.113.9/v1"}})
+    with pytest.raises(UsageError, match=f"game '{task.game_id}' in the store is not this tournament's game"):
+        run_tournament(plan, store)

@@ -519,7 +519,8 @@ def _event(where: str, g: Any, s: Any, t: Any, k: Any, a: Any, p: Any, at: Any) 
                            "or edited") from None
     if not isinstance(payload, dict):
         raise StoreDamaged(f"{what} in '{where}': the payload is not a JSON object; the store was edited")
-    if k not in EVENT_KINDS or not isinstance(s, int) or not isinstance(t, int) or not (a is None or isinstance(a, str)):
+    if k not in EVENT_KINDS or not isinstance(s, int) or not isinstance(t, int) \
+            or not (a is None or isinstance(a, str)):
         raise StoreDamaged(f"{what} in '{where}': not an event escalab writes (kind, number, turn or actor); "
                            "the store was edited")
     return Event(g, s, t, k, a, payload, at)

@@ -149,9 +149,12 @@ def play_task(task: Task, plan: Plan, store: EventStore) -> dict[str, Any]:
     if rec is None:
         create_game(store, w.scenario, dict(task.agents), task.seed, game_id=task.game_id, fallback=plan.fallback,
                     options=json.loads(plan.options_json), shared=w.shared)
-    elif rec.agents != dict(task.agents) or rec.seed != task.seed:
-        raise UsageError(f"game '{task.game_id}' in the store is not this tournament's game (other agents or seed); "
-                         "the store was edited or another tournament's: use another --db")
+    else:                  # a store may come from someone else: only this plan's own game is resumed
+        params = store.events(task.game_id)[0].payload.get("params", {})
+        if rec.agents != dict(task.agents) or rec.seed != task.seed or params.get("fallback") != plan.fallback \
+                or params.get("options") != json.loads(plan.options_json):
+            raise UsageError(f"game '{task.game_id}' in the store is not this tournament's game (other agents, "
+                             "seed or settings); the store was edited or made otherwise: use another --db")
     if rec is None or rec.status != "finished":
         play(store, task.game_id, shared=w.shared)
     events = store.events(task.game_id)
