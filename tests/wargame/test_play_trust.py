@@ -299,3 +299,21 @@ def test_pool_workers_end_when_their_parent_is_killed_9(tmp_path: Path):
     for w in left:
         os.kill(w, signal.SIGKILL)
     assert left == [], "pool workers outlived their killed parent"
+
+
+def test_a_trusted_endpoint_is_asked_about_once_and_a_refused_one_stops_everything():
+    from escalab.errors import UsageError
+    from escalab.wargame.llm import admit_endpoints
+    from escalab.wargame.llm_config import EndpointTrust, parse_spec
+    asked: list[str] = []
+    specs = {"a": "llm:m@http://198.51.100.7/v1,key_env=THEIR_KEY", "b": "llm:m@http://198.51.100.7/v1/"}
+    trust = EndpointTrust.of_user("g", [], None, lambda q: asked.append(q) or True)
+    admit_endpoints(specs, {}, trust)
+    assert len(asked) == 1 and "http://198.51.100.7/v1" in asked[0] and "$OPENAI_API_KEY" in asked[0]
+    cfg = trust.admit(parse_spec(specs["a"]))
+    assert cfg.key_env == "OPENAI_API_KEY" and len(asked) == 1       # remembered; the store's key_env dropped
+    # a spec of the user's own without a URL takes the stored settings' base_url: that one is the store's
+    no = EndpointTrust.of_user("g", [], None, lambda q: False)
+    with pytest.raises(UsageError, match="would send requests to http://203.0.113.5/v1"):
+        admit_endpoints({"a": "llm:m"}, {"llm": {"base_url": "http://203.0.113.5/v1"}}, no)
+    admit_endpoints({"a": "llm:m"}, {}, no)                          # OpenAI's own URL needs no question

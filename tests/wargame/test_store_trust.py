@@ -4,7 +4,9 @@ two processes on one game, and what `escalab games` says about each game (issue 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -199,9 +201,7 @@ def test_a_store_that_cannot_be_written_gives_a_message_not_an_operational_error
         store.claim("g1")
 
 
-@pytest.mark.skipif(sys.platform == "win32" or (hasattr(__import__("os"), "geteuid") and
-                                                 __import__("os").geteuid() == 0),
-                    reason="root writes read-only files")
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root writes read-only files")
 def test_a_read_only_store_file_is_named(invoke, db: Path):
     db.chmod(0o444)
     r = invoke("resume", "g1", "--db", str(db))
@@ -272,7 +272,7 @@ def test_games_tells_running_paused_finished_and_interrupted_apart(invoke, tmp_p
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     edit(db, "INSERT INTO leases VALUES ('crashed', 'x', ?, ?, '1', '2026-01-01')", dead.pid,
-         __import__("socket").gethostname())               # claimed by a process that died without a word
+         socket.gethostname())                              # claimed by a process that died without a word
     store.set_status("stopped", "paused")
     r = invoke("games", "--db", str(db))
     assert r.exit_code == 0, r.output
