@@ -366,7 +366,6 @@ class SqliteStore:
                 chains.append(row + (chain,))
             self._db.executemany("INSERT INTO events (game_id, seq, turn, kind, actor, payload, at, chain) "
                                  "VALUES (?,?,?,?,?,?,?,?)", chains)
-            self._db.execute("UPDATE leases SET at=? WHERE game_id=?", (at, game_id))    # the claim's heartbeat
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -382,8 +381,8 @@ class SqliteStore:
                 raise self._fail(exc, game_id) from None
 
     def claim(self, game_id: str, take_over: bool = False) -> str:
-        """Claim the game for this process, in one transaction; a live claim of another process refuses."""
-        self.game(game_id)
+        """Claim the game for this process, in one transaction; a live claim of another process refuses.
+        (An unknown game is refused by whatever reads it next; the claim is released then.)"""
         lease = _new_lease()
         with self._lock:
             try:
@@ -487,8 +486,10 @@ class SqliteStore:
 
 
 def link(prev: str, row: tuple[Any, ...]) -> str:
-    """The chain value of one stored event row (game, seq, turn, kind, actor, payload text, time)."""
-    return hashlib.sha256((prev + json.dumps(list(row), separators=(",", ":"))).encode()).hexdigest()
+    """The chain value of one stored event row (game, seq, turn, kind, actor, payload text, time):
+    each field length-prefixed (None apart from ''), so no two rows hash the same text."""
+    text = "".join("-;" if x is None else f"{len(str(x))}:{x};" for x in row)
+    return hashlib.sha256((prev + text).encode()).hexdigest()
 
 
 def check_chain(where: str, rows: list[tuple[Any, ...]]) -> None:
