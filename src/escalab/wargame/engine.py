@@ -132,7 +132,8 @@ def compiled(scenario_json: str) -> tuple[Scenario, LadderGame]:
     return scenario, scenario.compile("ladder")
 
 
-ACTOR_KINDS = ("type_draw", "view_sent", "agent_call", "fallback", "move", "accident", "observation", "pause")
+ACTOR_KINDS = ("type_draw", "view_sent", "agent_call", "fallback", "move", "accident", "observation")
+NO_ACTOR_KINDS = ("game_created", "turn_start", "turn_end", "game_end", "score")    # 'pause' may have either
 
 
 def read_game(store: EventStore, game_id: str, verify: bool = True) -> GameLog:
@@ -180,7 +181,8 @@ def _read_events(store: EventStore, record: GameRecord, scenario: Scenario, game
 def _replay_log(store: EventStore, record: GameRecord, scenario: Scenario, game: LadderGame, events: list[Event],
                 verify: bool) -> GameLog:
     game_id = record.game_id
-    params = dict(events[0].payload.get("params", {}))
+    params = events[0].payload.get("params", {})
+    params = dict(params) if isinstance(params, dict) else {}
     types: dict[str, str] = {}
     moves: dict[int, dict[int, Move]] = {}
     started: set[int] = set()
@@ -191,10 +193,18 @@ def _replay_log(store: EventStore, record: GameRecord, scenario: Scenario, game:
             if verify:
                 if ev.seq != k:
                     raise _changed(game_id, ev, f"event {k} is missing (the events jump from {k - 1} to {ev.seq})")
-                if ev.kind in ACTOR_KINDS and ev.actor not in game.actors:
+                if (ev.kind in ACTOR_KINDS or ev.kind == "pause" and ev.actor is not None) \
+                        and ev.actor not in game.actors:
                     raise _changed(game_id, ev, f"unknown actor {ev.actor!r} (actors of this crisis: "
                                                 f"{', '.join(game.actors)})")
+                if ev.kind in NO_ACTOR_KINDS and ev.actor is not None:
+                    raise _changed(game_id, ev, f"a {ev.kind} event names an actor ({ev.actor!r})")
             if k == 0:
+                made = ev.payload
+                if verify and (made.get("agents") != record.agents or made.get("seed") != record.seed
+                               or made.get("scenario") != record.scenario or not isinstance(made.get("params"), dict)):
+                    raise _changed(game_id, ev, "the game's creation does not match its record (agents, seed, "
+                                                "scenario or settings)")
                 continue
             if ev.kind == "type_draw":
                 if verify and ev.payload["actor"] != ev.actor:
