@@ -103,6 +103,8 @@ EDITS = {
     "edited observation": (lambda db: edit(db, "UPDATE events SET payload=json_set(payload, '$.opponent_signal', 3), "
                                                "chain=NULL WHERE game_id='g1' AND seq=?", seq_of(db, "observation")),
                            "the observation of state_a on turn 1 is missing or not what the outcome shows"),
+    "text not UTF-8": (lambda db: edit(db, "UPDATE events SET actor=CAST(X'8341' AS TEXT) WHERE game_id='g1' AND seq=?",
+                                       seq_of(db, "move")), "text that is not UTF-8"),
     "agents not JSON": (lambda db: edit(db, "UPDATE games SET agents_json='nope' WHERE game_id='g1'"),
                         "its record is damaged or was edited"),
 }

@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS leases (
     started TEXT NOT NULL, at TEXT NOT NULL);
 """
 TABLES = ("games", "events")           # what makes a SQLite file an escalab store
+DB_ERRORS = (sqlite3.Error, UnicodeDecodeError)     # a damaged page may also hold text that is not UTF-8
 
 
 @dataclass(frozen=True)
@@ -275,7 +276,7 @@ class SqliteStore:
                 self._db.executescript(SCHEMA)
                 if "chain" not in self._columns("events"):     # a store from before the chain: chained from now on
                     self._db.execute("ALTER TABLE events ADD COLUMN chain TEXT")
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise StoreDamaged(f"cannot use '{name}' as a game store: {_reason(exc)}") from None
         self._lock = threading.Lock()          # one connection shared by threads (concurrent LLM games)
         self._next: dict[str, tuple[int, str]] = {}        # game -> (next seq, chain of the last event)
@@ -308,7 +309,7 @@ class SqliteStore:
                                f"{': it holds ' + ', '.join(sorted(names)[:5]) if names else ''}); "
                                "pass the --db of a store escalab made")
 
-    def _fail(self, exc: sqlite3.Error, game_id: str | None = None) -> UsageError:
+    def _fail(self, exc: Exception, game_id: str | None = None) -> UsageError:
         where = f"game '{game_id}' in " if game_id else ""
         if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc).replace("-", ""):
             return UsageError(f"cannot write {where}the game store '{self.path.name}': it is read-only")
@@ -324,7 +325,7 @@ class SqliteStore:
                 self._write(record.game_id, items or [], "INSERT INTO games VALUES (?,?,?,?,?,?,?,?,?)", row)
             except sqlite3.IntegrityError:
                 raise UsageError(f"game '{record.game_id}' already exists in {self.path.name}") from None
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise self._fail(exc, record.game_id) from None
         return record
 
@@ -340,7 +341,7 @@ class SqliteStore:
                 self._next.pop(game_id, None)
                 raise UsageError(f"game '{game_id}': another process appended to it at the same time; nothing "
                                  "of this batch was stored") from None
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise self._fail(exc, game_id) from None
 
     def _write(self, game_id: str, items: list[EventItem], sql: str | None = None,
@@ -377,7 +378,7 @@ class SqliteStore:
         with self._lock:
             try:
                 self._db.execute("UPDATE games SET status=? WHERE game_id=?", (status, game_id))
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise self._fail(exc, game_id) from None
 
     def claim(self, game_id: str, take_over: bool = False) -> str:
@@ -397,7 +398,7 @@ class SqliteStore:
                 except BaseException:
                     self._db.execute("ROLLBACK")
                     raise
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise self._fail(exc, game_id) from None
         self._next.pop(game_id, None)          # another process may have appended since this one last did
         return lease.holder
@@ -406,7 +407,7 @@ class SqliteStore:
         with self._lock:
             try:
                 self._db.execute("DELETE FROM leases WHERE game_id=? AND holder=?", (game_id, holder))
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise self._fail(exc, game_id) from None
 
     def _lease_row(self, game_id: str) -> Lease | None:
@@ -423,7 +424,7 @@ class SqliteStore:
         with self._lock:
             try:
                 return self._lease_row(game_id)
-            except (sqlite3.Error, ValueError, TypeError) as exc:
+            except (sqlite3.Error, ValueError, TypeError) as exc:     # UnicodeDecodeError is a ValueError
                 raise StoreDamaged(f"game '{game_id}': its claim in '{self.path.name}' is damaged ({exc})") from None
 
     def _record(self, row: tuple[Any, ...]) -> GameRecord:
@@ -447,7 +448,7 @@ class SqliteStore:
         with self._lock:
             try:
                 row = self._db.execute("SELECT * FROM games WHERE game_id=?", (game_id,)).fetchone()
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise self._fail(exc, game_id) from None
         if row is None:
             raise _unknown(game_id, [g.game_id for g in self.games()])
@@ -461,7 +462,7 @@ class SqliteStore:
                 else:
                     rows = self._db.execute("SELECT * FROM games WHERE status=? ORDER BY created_at, game_id",
                                             (status,)).fetchall()
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise self._fail(exc) from None
         return [self._record(r) for r in rows]
 
@@ -473,7 +474,7 @@ class SqliteStore:
                 rows = self._db.execute("SELECT game_id, seq, turn, kind, actor, payload, at, "
                                         f"{'chain' if self._chained else 'NULL'} FROM events "
                                         "WHERE game_id=? ORDER BY seq", (game_id,)).fetchall()
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise self._fail(exc, game_id) from None
         if check:
             check_chain(self.path.name, rows)
@@ -527,7 +528,9 @@ def _event(where: str, g: Any, s: Any, t: Any, k: Any, a: Any, p: Any, at: Any) 
     return Event(g, s, t, k, a, payload, at)
 
 
-def _reason(exc: sqlite3.Error) -> str:
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError) or "decode to UTF-8" in str(exc):
+        return "it holds text that is not UTF-8 (the file is damaged or was edited)"
     text = str(exc)
     if "malformed" in text or "not a database" in text:
         return f"{text} (the file is damaged or not a SQLite database)"
