@@ -86,3 +86,37 @@ def test_an_edited_log_is_read_or_refused_never_an_internal_error(changes) -> No
             export_games(store, [record.game_id], Path(out) / "x")
     except EscalabError:
         pass
+
+
+def test_a_store_file_damaged_at_random_is_refused_never_an_internal_error(tmp_path: Path) -> None:
+    import random
+
+    from escalab.wargame.store import SqliteStore, open_store
+    scenario = escalab.load("kahn-game-compact")
+    store = SqliteStore(tmp_path / "ok.sqlite")
+    for s in range(3):
+        new_game(store, scenario, AGENTS, s, game_id=f"g{s}")
+    store.close()
+    data = (tmp_path / "ok.sqlite").read_bytes()
+    rng = random.Random(23)                     # seeded: the same damaged files every run
+    damaged = tmp_path / "damaged.sqlite"
+    for _ in range(150):
+        d = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            at, n = rng.randrange(100, len(d) - 64), rng.choice([1, 4, 16, 64])
+            d[at:at + n] = bytes(rng.randrange(256) for _ in range(n))
+        damaged.write_bytes(bytes(d))
+        for side in tmp_path.glob("damaged.sqlite-*"):
+            side.unlink()
+        try:
+            opened = open_store(damaged, read_only=True)
+            try:
+                for g in opened.games():
+                    log = read_game(opened, g.game_id)
+                    score_play(play_from_events(g.game_id, opened.events(g.game_id), log.game.rung_ids),
+                               log.game.ladder)
+                    export_games(opened, [g.game_id], tmp_path / "out")
+            finally:
+                opened.close()
+        except EscalabError:
+            pass
