@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["safe_console", "shown"]
+__all__ = ["hide_url_credentials", "safe_console", "shown"]
 
 # C0 controls but tab/newline, DEL, C1 controls, and the Unicode bidi embedding/override/isolate marks
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -38,6 +38,14 @@ def shown(text: object, *, one_line: bool = False) -> str:
     """
     s = str(text)
     return (_CONTROL_ONE_LINE if one_line else _CONTROL).sub(_escape, s)
+
+
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]*@")
+
+
+def hide_url_credentials(text: object) -> str:
+    """``text`` with the credentials of any URL in it (``https://user:pass@host``) written as ``***``."""
+    return _URL_CREDENTIALS.sub(r"\1***@", str(text))
 
 
 def safe_console(**kwargs: Any) -> "Console":

@@ -124,6 +124,39 @@ def _warm(modules: tuple[str, ...]) -> None:
             importlib.import_module(name)
 
 
+def _start_worker(modules: tuple[str, ...], parent: int) -> None:
+    """Worker initializer: end with the parent (see :func:`_watch_parent`), then warm the imports."""
+    _watch_parent(parent)
+    _warm(modules)
+
+
+def _watch_parent(parent: int, every: float = 0.25) -> None:
+    """End this worker when its parent ends, however it ends (``kill -9`` included).
+
+    A pool's workers otherwise outlive a killed parent (they wait on a pipe no one writes to), keep
+    their cores and the store open. On Linux the kernel sends SIGKILL when the parent goes
+    (``prctl(PR_SET_PDEATHSIG)``); everywhere, a daemon thread checks that the parent is still the
+    one that started this process and exits when it is not (it was re-parented)."""
+    import signal
+    import threading
+    import time
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)   # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:            # the parent was gone before the watch began
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="escalab-parent-watch", daemon=True).start()
+
+
 def preload(*modules: str) -> None:
     """Task: import ``modules`` in a worker ahead of the task that needs them, while other
     processes do other work (a sweep's figure: matplotlib is imported while the grid is solved)."""
@@ -176,7 +209,8 @@ class WorkerPool:
             # with "fork", all processes are made at the first submit (below), before any other thread
             self._executor = ProcessPoolExecutor(max_workers=workers - 1,
                                                  mp_context=multiprocessing.get_context(self.start),
-                                                 initializer=_warm, initargs=(tuple(warm),))
+                                                 initializer=_start_worker,
+                                                 initargs=(tuple(warm), os.getpid()))
             # ProcessPoolExecutor spawns a process per submit until it has them all; start them now,
             # with the main module hidden (see the module docstring).
             with _main_module_hidden():

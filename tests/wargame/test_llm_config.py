@@ -60,7 +60,9 @@ def test_yaml_files_too(tmp_path: Path) -> None:
     ("llm:m,response_format=xml", "response_format: input should be 'json_object', 'json_schema' or 'none'"),
     ("llm:m,key_env=MY-KEY", "key_env: expected the name of an environment variable"),
     ("llm:m,base_url=http://x", "set 'base_url' in the spec's head or the config file, not as an option"),
-    ("llm:m,persona_file=/nonexistent/p.txt", "persona_file: cannot read 'p.txt'"),
+    ("llm:m,persona_file=nonexistent/p.txt", "persona_file: cannot read 'p.txt'"),
+    ("llm:m,persona_file=/etc/passwd", "persona_file: '/etc/passwd' is outside the working folder"),
+    ("llm:m,system_file=../../../../etc/hostname", "is outside the working folder"),
 ])
 def test_bad_specs_say_what_is_wrong(spec: str, message: str) -> None:
     with pytest.raises(UsageError) as info:

@@ -156,7 +156,7 @@ def test_export_round_trip(invoke, played: Path, tmp_path: Path):
     (("fork", "g1", "--turn", "99"), "--turn must be between 1 and"),
     (("fork", "g1", "--turn", "1", "--agent", "state_b=wizard"), "unknown agent 'wizard'"),
     (("export", "g1", "nope", "--out", "x"), "unknown game 'nope'"),
-    (("games", "--status", "odd"), "--status must be running or finished"),
+    (("games", "--status", "odd"), "--status must be running, paused, finished or interrupted"),
 ])
 def test_bad_input_exits_2_with_a_message(invoke, played: Path, args, message):
     r = invoke(*args, "--db", str(played))

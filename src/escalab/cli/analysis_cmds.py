@@ -7,6 +7,7 @@ Heavy modules (the solver, matplotlib, the process pool) are imported inside the
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -115,9 +116,12 @@ def score(
                 except ModelError as exc:
                     raise tr.locate(play.game_id, exc) from None
     if ids:
-        from ..wargame.store import open_store
+        from ..wargame.store import default_db_path, open_store
         from ..wargame.stored import StoredGames
-        store = open_store(db, must_exist=True)
+        path = db if db is not None else default_db_path()
+        # the scores are stored with finished games, unless the store cannot be written: then shown only
+        writable = os.access(path, os.W_OK) and os.access(path.parent if str(path.parent) else ".", os.W_OK)
+        store = open_store(path, must_exist=True, read_only=not writable)
         try:
             stored = StoredGames(store)
             with progress_bar("scoring stored games") as update:
@@ -148,7 +152,7 @@ def fit(
     from ..wargame.store import open_store
     from ..wargame.stored import StoredGames
 
-    store = open_store(db, must_exist=True)
+    store = open_store(db, must_exist=True, read_only=True)
     try:
         stored = StoredGames(store)
         game, plays, text = stored.plays(games)

@@ -34,9 +34,9 @@ GameArg = Annotated[str, typer.Argument(help="A game id (see 'escalab games').")
 EXIT_RERUN_DIFFERS = 3
 
 
-def _store(db: Path | None, must_exist: bool = True) -> SqliteStore:
+def _store(db: Path | None, must_exist: bool = True, read_only: bool = False) -> SqliteStore:
     from ..wargame.store import open_store
-    return open_store(db, must_exist=must_exist)
+    return open_store(db, must_exist=must_exist, read_only=read_only)
 
 
 def _fresh_seed() -> int:
@@ -96,13 +96,14 @@ def score_line(log: GameLog) -> str:
             f"escalab score {log.game_id}")
 
 
-def _run(store: Any, game_id: str, agents: dict[str, str], pace: float, shared: dict[str, Any]) -> None:
+def _run(store: Any, game_id: str, agents: dict[str, str], pace: float, shared: dict[str, Any],
+         take_over: bool = False) -> None:
     from ..wargame.engine import play as play_game
     from ..wargame.protocol import AgentQuit
     quiet = _has_human(agents)          # a human must not see the true state turn by turn
     on_turn = None if quiet else (lambda log, p: console.print(turn_line(log, p)))
     try:
-        log = play_game(store, game_id, shared=shared, pace=pace, on_turn=on_turn)
+        log = play_game(store, game_id, shared=shared, pace=pace, on_turn=on_turn, take_over=take_over)
     except (AgentQuit, KeyboardInterrupt) as exc:
         why = "interrupted" if isinstance(exc, KeyboardInterrupt) else escape(str(exc))
         console.print(f"game [bold]{game_id}[/] paused ({why}); continue it with: escalab resume {game_id}")
@@ -158,18 +159,58 @@ def play(
     _run(store, rec.game_id, agents, pace, shared)
 
 
+TrustOpt = Annotated[list[str] | None, typer.Option(
+    "--trust-endpoint", help="An LLM endpoint (base URL) the stored game may call (repeatable). A stored game's "
+                             "endpoints are called only when you name them here, in --llm-config or an --agent "
+                             "of your own, or confirm them at the terminal.")]
+UserLlmOpt = Annotated[Path | None, typer.Option(
+    "--llm-config", help="Your own LLM settings (TOML or YAML): its key_env names the key sent and its base_url "
+                         "is trusted; the game keeps its stored settings.")]
+
+
+def _trust(game_id: str, urls: list[str] | None, llm_config: Path | None, own_specs: dict[str, str],
+           specs: dict[str, str], options: dict[str, Any], shared: dict[str, Any]) -> None:
+    """Admit every endpoint the stored game's llm: agents would call (asking at a terminal, refusing
+    otherwise), before anything is created or asked; the agents are then built with the user's key."""
+    if not any(s.strip().startswith("llm:") for s in specs.values()):
+        return
+    import sys
+
+    from ..wargame.llm import admit_endpoints
+    from ..wargame.llm_config import EndpointTrust, load_file, named_url
+    user = load_file(llm_config) if llm_config is not None else None
+    own = [u for u in (named_url(s) for s in own_specs.values()) if u]
+    ask = (lambda q: typer.confirm(q, default=False)) if sys.stdin.isatty() else None
+    trust = EndpointTrust.of_user(game_id, [*(urls or []), *own], user, ask)
+    admit_endpoints(specs, options, trust)
+    shared["endpoints"] = trust
+
+
+TakeOverOpt = Annotated[bool, typer.Option(
+    "--take-over", help="Continue a game another process has claimed (use only when that process is gone, e.g. "
+                        "on another machine that crashed).")]
+
+
 def resume(game: GameArg, db: DbOpt = None,
-           pace: Annotated[float, typer.Option(help="Seconds to wait after each move.")] = 0.0) -> None:
-    """Continue a stored game where it stopped (moves already made are kept, not asked again)."""
+           pace: Annotated[float, typer.Option(help="Seconds to wait after each move.")] = 0.0,
+           take_over: TakeOverOpt = False, trust_endpoint: TrustOpt = None, llm_config: UserLlmOpt = None) -> None:
+    """Continue a stored game where it stopped (moves already made are kept, not asked again).
+    While one process plays a game, another asked to resume it is refused (exit 2). A language-model
+    endpoint named by the store is called only once you trust it (--trust-endpoint, or asked)."""
     from ..wargame.engine import read_game
+    from ..wargame.store import held_elsewhere
     store = _store(db)
     log = read_game(store, game)
+    if not take_over:
+        held_elsewhere(store, game)          # told before anything else is said or asked
     if log.ended:
         console.print(f"game [bold]{game}[/] has already ended ({log.state.ending} after {log.state.turn} turns)")
         return
     console.print(f"game [bold]{game}[/] resumes at turn {log.state.turn + 1}"
                   + (f" ({len(log.pending)} move(s) of that turn already made)" if log.pending else ""))
-    _run(store, game, log.agents, pace, {})
+    shared: dict[str, Any] = {}
+    _trust(game, trust_endpoint, llm_config, {}, log.agents, dict(log.params.get("options", {})), shared)
+    _run(store, game, log.agents, pace, shared, take_over)
 
 
 def replay_table(log: GameLog) -> Table:
@@ -196,7 +237,7 @@ def replay(game: GameArg, db: DbOpt = None,
            ) -> None:
     """Show a stored game turn by turn."""
     from ..wargame.engine import read_game, rerun
-    store = _store(db)
+    store = _store(db, read_only=True)
     log = read_game(store, game)
     console.print(replay_table(log))
     if log.ended:
@@ -216,7 +257,8 @@ def fork(game: GameArg,
          turn: Annotated[int, typer.Option("--turn", help="The turn the new game starts at (1 = the start).")],
          agent: AgentOpt = None, seed: SeedOpt = None, db: DbOpt = None,
          no_play: Annotated[bool, typer.Option("--no-play", help="Only create the new game.")] = False,
-         pace: Annotated[float, typer.Option(help="Seconds to wait after each move.")] = 0.0) -> None:
+         pace: Annotated[float, typer.Option(help="Seconds to wait after each move.")] = 0.0,
+         trust_endpoint: TrustOpt = None, llm_config: UserLlmOpt = None) -> None:
     """Start a new game from the state of a stored game at the start of turn N (other agents or seed
     allowed; with the same ones the fork replays the original)."""
     from ..wargame.agents import parse_agent_options
@@ -224,11 +266,17 @@ def fork(game: GameArg,
     store = _store(db)
     parent = read_game(store, game)
     given = parse_agent_options(agent, parent.game.actors, require_all=False)
+    shared: dict[str, Any] = {}
+    if not no_play:
+        _trust(game, trust_endpoint, llm_config, given, {**parent.agents, **given},
+               dict(parent.params.get("options", {})), shared)
     rec = fork_game(store, game, turn, agents=given, seed=seed)
+    if no_play:
+        store.set_status(rec.game_id, "paused")      # made, not started: resumable, not 'interrupted'
     console.print(f"game [bold]{rec.game_id}[/] · fork of {game} at turn {turn} · seed {rec.seed} · "
                   + " vs ".join(f"{escape(a)}={escape(s)}" for a, s in rec.agents.items()))
     if not no_play:
-        _run(store, rec.game_id, rec.agents, pace, {})
+        _run(store, rec.game_id, rec.agents, pace, shared)
 
 
 def export(games: Annotated[list[str], typer.Argument(help="Game ids (see 'escalab games').")],
@@ -237,30 +285,60 @@ def export(games: Annotated[list[str], typer.Argument(help="Game ids (see 'escal
     """Write stored games as transcript.jsonl (the plain format 'escalab score' reads), turns.csv,
     games.csv and events.jsonl; all files appear together or not at all."""
     from ..wargame.export import export_games
-    store = _store(db)
+    store = _store(db, read_only=True)
     for g in games:
         store.game(g)                    # an unknown id fails before anything is written
     for path in export_games(store, games, out):
         console.print(f"[dim]wrote {escape(path)}[/]")
 
 
+GAME_STATES = ("running", "paused", "finished", "interrupted")
+
+
+def game_state(store: Any, rec: Any) -> str:
+    """running, paused, finished - or interrupted: stored as running, but no live process holds it
+    (killed, crashed, or a machine gone), so ``escalab resume`` continues it."""
+    if rec.status != "running":
+        return str(rec.status)
+    lease = store.lease(rec.game_id)
+    if lease is None:
+        return "interrupted"
+    alive = lease.alive()
+    if alive is None:
+        return f"running (on {lease.host})"
+    return "running" if alive else "interrupted"
+
+
 def games(db: DbOpt = None,
-          status: Annotated[str | None, typer.Option(help="Only games with this status: running or finished.")]
-          = None) -> None:
-    """List the stored games."""
-    if status is not None and status not in ("running", "finished"):
-        raise UsageError(f"--status must be running or finished, got '{status}'")
-    store = _store(db)
+          status: Annotated[str | None, typer.Option(
+              help="Only games with this status: running, paused, finished or interrupted.")] = None) -> None:
+    """List the stored games: running (a process plays it now), paused (resumable), finished, or
+    interrupted (its process died; resumable). A damaged or edited game is listed as such, exit 2."""
+    from ..errors import EscalabError
+    from ..wargame.engine import read_game
+    if status is not None and status not in GAME_STATES:
+        raise UsageError(f"--status must be running, paused, finished or interrupted, got '{status}'")
+    store = _store(db, read_only=True)
     t = Table(Column("game", no_wrap=True), Column("scenario", no_wrap=True), "status", "turns",
               Column("ending", overflow="fold"), Column("agents", overflow="fold"), box=None)
-    for rec in store.games(status):
-        events = store.events(rec.game_id, ("turn_end", "game_end"))
-        end = next((e.payload for e in events if e.kind == "game_end"), {})
-        turns = max((e.turn for e in events if e.kind == "turn_end"), default=0)
+    damaged: list[str] = []
+    for rec in store.games():
+        state = game_state(store, rec)
+        try:
+            log = read_game(store, rec.game_id)
+            turns, ending = str(log.state.turn), (log.state.ending or "") if log.ended else ""
+        except EscalabError as exc:
+            damaged.append(str(exc))
+            state, turns, ending = "damaged", "?", ""
+        if status is not None and state.split(" ")[0] != status:
+            continue
         fork = "" if rec.parent_game is None else f" (fork of {rec.parent_game} at turn {rec.parent_turn})"
-        t.add_row(rec.game_id, escape(rec.scenario), rec.status, str(turns), end.get("ending", ""),
+        t.add_row(escape(rec.game_id), escape(rec.scenario), escape(state), turns, escape(ending),
                   escape(" ".join(f"{a}={s}" for a, s in rec.agents.items()) + fork))
     console.print(t)
+    if damaged:
+        more = f" (and {len(damaged) - 1} more)" if len(damaged) > 1 else ""
+        raise UsageError(f"{len(damaged)} stored game(s) cannot be read as escalab wrote them: {damaged[0]}{more}")
 
 
 def register(app: typer.Typer) -> None:

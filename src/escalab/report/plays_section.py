@@ -28,7 +28,10 @@ def compute(s: Scenario) -> dict[str, Any]:
     if not path.is_file():
         return {"skipped": f"no game store at '{path.name}' (the default store, or $ESCALAB_DB); play a game "
                            "with 'escalab play' first"}
-    store = SqliteStore(path)
+    try:
+        store = SqliteStore(path, read_only=True)     # a report never writes to the store
+    except EscalabError as exc:                       # not an escalab store, or damaged: said, not fatal
+        return {"skipped": str(exc)}
     try:
         records = [g for g in store.games() if g.scenario == s.id]
         shown = records[-MAX_GAMES:]

@@ -14,6 +14,7 @@ the engine goes on.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -131,49 +132,178 @@ def compiled(scenario_json: str) -> tuple[Scenario, LadderGame]:
     return scenario, scenario.compile("ladder")
 
 
+ACTOR_KINDS = ("type_draw", "view_sent", "agent_call", "fallback", "move", "accident", "observation")
+NO_ACTOR_KINDS = ("game_created", "turn_start", "turn_end", "game_end", "score")    # 'pause' may have either
+
+
 def read_game(store: EventStore, game_id: str, verify: bool = True) -> GameLog:
-    """Rebuild a game from its events. With ``verify``, each stored outcome must be one the rules allow."""
+    """Rebuild a game from its events. With ``verify``, the log must be one the rules could have
+    written: events numbered without a gap, known actors, the type draw the seed gives, each stored
+    outcome one the rules allow, the ending and payoffs the final state gives. A log that is not
+    gets a :class:`ModelError` naming the game, the event and what is wrong."""
+    from .store import StoreDamaged
     record = store.game(game_id)
-    events = store.events(game_id)
+    chain: StoreDamaged | None = None
+    try:
+        events = store.events(game_id)
+    except StoreDamaged as exc:             # a broken hash chain: the rules may say more precisely what changed
+        if not verify:
+            raise
+        chain, events = exc, store.events(game_id, check=False)
     if not events or events[0].kind != "game_created":
         raise ModelError(f"game '{game_id}' has no game_created event; the store is damaged")
     scenario, game = compiled(record.scenario_json)
-    params = dict(events[0].payload.get("params", {}))
+    log = _read_events(store, record, scenario, game, events, verify)
+    if verify and record.status == "finished" and not log.ended:
+        raise _changed(game_id, events[-1], "the game is recorded as finished but its log has no end")
+    if chain is not None:
+        raise chain
+    return log
+
+
+def _changed(game_id: str, ev: Event, what: str) -> ModelError:
+    return ModelError(f"game '{game_id}', event {ev.seq} ({ev.kind}, turn {ev.turn}): {what}; the log was changed "
+                      "(or the store is damaged)")
+
+
+def _read_events(store: EventStore, record: GameRecord, scenario: Scenario, game: LadderGame, events: list[Event],
+                 verify: bool) -> GameLog:
+    game_id = record.game_id
+    cur = events[0]
+    try:
+        return _replay_log(store, record, scenario, game, events, verify)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        cur = getattr(exc, "escalab_event", cur)
+        raise ModelError(f"game '{game_id}', event {cur.seq} ({cur.kind}, turn {cur.turn}): the payload is not what "
+                         f"escalab writes ({type(exc).__name__}: {exc}); the store was damaged or edited") from None
+
+
+def _replay_log(store: EventStore, record: GameRecord, scenario: Scenario, game: LadderGame, events: list[Event],
+                verify: bool) -> GameLog:
+    game_id = record.game_id
+    params = events[0].payload.get("params", {})
+    params = dict(params) if isinstance(params, dict) else {}
     types: dict[str, str] = {}
     moves: dict[int, dict[int, Move]] = {}
     started: set[int] = set()
+    said: dict[tuple[int, str, str], dict[str, Any]] = {}     # (turn, kind, actor) -> payload, checked at turn_end
     log = None
-    for ev in events[1:]:
-        if ev.kind == "type_draw":
-            types[ev.payload["actor"]] = ev.payload["type"]
-            continue
-        if log is None:
-            log = GameLog(record, scenario, game, params, _start_state(game, types),
-                          first_turn=int(params.get("first_turn", 1)))
-        if ev.kind == "turn_start":
-            started.add(ev.turn)
-        elif ev.kind == "move":
-            moves.setdefault(ev.turn, {})[game.actors.index(ev.actor or "")] = move_from_json(ev.payload)
-        elif ev.kind == "turn_end":
-            got = moves.get(ev.turn, {})
-            if len(got) != 2:
-                raise ModelError(f"game '{game_id}': turn {ev.turn} ended without both moves; the store is damaged")
-            nxt = state_from_json(ev.payload["state"])
+    for k, ev in enumerate(events):
+        try:
             if verify:
-                joint = JointAction((got[0].action, got[1].action), (got[0].signal, got[1].signal))
-                if nxt not in {s for _, s in game.transition(log.state, joint)}:
-                    raise ModelError(f"game '{game_id}': the stored outcome of turn {ev.turn} is not one the "
-                                     "rules allow; the log was changed or the scenario differs")
-            log.turns.append(PlayedTurn(ev.turn, (got[0], got[1]), nxt))
-        elif ev.kind == "game_end":
-            log.ended = True
+                if ev.seq != k:
+                    raise _changed(game_id, ev, f"event {k} is missing (the events jump from {k - 1} to {ev.seq})")
+                if (ev.kind in ACTOR_KINDS or ev.kind == "pause" and ev.actor is not None) \
+                        and ev.actor not in game.actors:
+                    raise _changed(game_id, ev, f"unknown actor {ev.actor!r} (actors of this crisis: "
+                                                f"{', '.join(game.actors)})")
+                if ev.kind in NO_ACTOR_KINDS and ev.actor is not None:
+                    raise _changed(game_id, ev, f"a {ev.kind} event names an actor ({ev.actor!r})")
+            if k == 0:
+                made = ev.payload
+                if verify and (made.get("agents") != record.agents or made.get("seed") != record.seed
+                               or made.get("scenario") != record.scenario or not isinstance(made.get("params"), dict)):
+                    raise _changed(game_id, ev, "the game's creation does not match its record (agents, seed, "
+                                                "scenario or settings)")
+                continue
+            if ev.kind == "type_draw":
+                if verify and ev.payload["actor"] != ev.actor:
+                    raise _changed(game_id, ev, "the type draw names another actor than the event")
+                types[ev.payload["actor"]] = ev.payload["type"]
+                continue
+            if log is None:
+                if verify:
+                    _check_types(store, record, game, types, ev)
+                log = GameLog(record, scenario, game, params, _start_state(game, types),
+                              first_turn=int(params.get("first_turn", 1)))
+            if ev.kind == "turn_start":
+                started.add(ev.turn)
+            elif ev.kind in ("observation", "accident", "fallback"):
+                said[(ev.turn, ev.kind, ev.actor or "")] = ev.payload
+            elif ev.kind == "move":
+                moves.setdefault(ev.turn, {})[game.actors.index(ev.actor or "")] = move_from_json(ev.payload)
+            elif ev.kind == "turn_end":
+                got = moves.get(ev.turn, {})
+                if len(got) != 2:
+                    raise _changed(game_id, ev, "the turn ended without both moves")
+                nxt = state_from_json(ev.payload["state"])
+                if verify:
+                    if ev.turn != log.state.turn + 1:
+                        raise _changed(game_id, ev, f"turn {ev.turn} follows turn {log.state.turn}")
+                    joint = JointAction((got[0].action, got[1].action), (got[0].signal, got[1].signal))
+                    if nxt not in {s for _, s in game.transition(log.state, joint)}:
+                        raise _changed(game_id, ev, f"the stored outcome of turn {ev.turn} is not one the rules "
+                                                    "allow (or the scenario differs)")
+                    _check_turn(game_id, game, ev, (got[0], got[1]), nxt, said)
+                log.turns.append(PlayedTurn(ev.turn, (got[0], got[1]), nxt))
+            elif ev.kind == "game_end":
+                if verify:
+                    _check_end(game_id, game, log.state, ev)
+                log.ended = True
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            exc.escalab_event = ev         # type: ignore[attr-defined]  # named in the message
+            raise
     if log is None:
+        if verify:
+            _check_types(store, record, game, types, events[-1])
         log = GameLog(record, scenario, game, params, _start_state(game, types),
                       first_turn=int(params.get("first_turn", 1)))
     nxt_turn = log.state.turn + 1
     log.pending = dict(moves.get(nxt_turn, {}))
     log.started = nxt_turn in started
     return log
+
+
+def _check_turn(game_id: str, game: LadderGame, ev: Event, moves: tuple[Move, Move], nxt: LadderState,
+                said: Mapping[tuple[int, str, str], Mapping[str, Any]]) -> None:
+    """A turn's observations, accidents and fallbacks must be what its moves and outcome say."""
+    t = ev.turn
+    for i, actor in enumerate(game.actors):
+        obs = said.get((t, "observation", actor))
+        if obs is None or obs.get("opponent_observed") != nxt.perceived[i] \
+                or obs.get("opponent_signal") != nxt.signals[1 - i]:
+            raise _changed(game_id, ev, f"the observation of {actor} on turn {t} is missing or not what the outcome "
+                                        "shows")
+        acc = said.get((t, "accident", actor))
+        if (acc is None) != (nxt.positions[i] == moves[i].action) or acc is not None and (
+                acc.get("chosen") != moves[i].action or acc.get("executed") != nxt.positions[i]):
+            raise _changed(game_id, ev, f"the accident record of {actor} on turn {t} does not match the move and "
+                                        "the outcome")
+        if ((t, "fallback", actor) in said) != moves[i].source.startswith("fallback:"):
+            raise _changed(game_id, ev, f"the move of {actor} on turn {t} and its fallback record disagree")
+
+
+def _check_types(store: EventStore, record: GameRecord, game: LadderGame, types: Mapping[str, str],
+                 ev: Event) -> None:
+    """The private types must be chance's draw from the seed of the game that drew them (a fork
+    inherits its root game's draw; a root missing from the store leaves nothing to check against)."""
+    rec, seen = record, set()
+    while rec.parent_game is not None:
+        if rec.parent_game in seen or len(seen) > 1000:
+            return
+        seen.add(rec.parent_game)
+        try:
+            rec = store.game(rec.parent_game)
+        except UsageError:
+            return
+    start = sample(game.initial_distribution(), np.random.default_rng(stream(rec.seed, STREAM_TYPES)))
+    drawn = {a: game.type_names[i][start.types[i]] for i, a in enumerate(game.actors)}
+    if dict(types) != drawn:
+        raise _changed(record.game_id, ev, f"the stored private types {dict(types)} are not the draw of seed "
+                                           f"{rec.seed} ({drawn})")
+
+
+def _check_end(game_id: str, game: LadderGame, state: LadderState, ev: Event) -> None:
+    import math
+    want = dict(zip(game.actors, game.returns(state)))
+    got = ev.payload.get("returns", {})
+    if ev.payload.get("ending") != state.ending or ev.payload.get("turns") != state.turn:
+        raise _changed(game_id, ev, f"the stored ending {ev.payload.get('ending')!r} after {ev.payload.get('turns')} "
+                                    f"turn(s) is not the final state's ({state.ending!r} after {state.turn})")
+    if set(got) != set(want) or not all(isinstance(got[a], (int, float)) and math.isclose(got[a], want[a],
+                                                                                         rel_tol=1e-9, abs_tol=1e-12)
+                                        for a in want):
+        raise _changed(game_id, ev, f"the stored payoffs {got} are not the final state's {want}")
 
 
 # ----------------------------------------------------------------------------- views
@@ -331,7 +461,10 @@ def build_sides(log: GameLog, *, io: Any = None, shared: dict[str, Any] | None =
         agent: Agent
         if stored is not None:
             mine = [e for e in stored if e.actor == actor]
-            ctx.replies = [{**e.payload, "turn": e.turn} for e in mine if e.kind == "agent_call"]
+            # the attempts of a turn that paused the game were asked again on resuming: not replayed
+            paused = {e.turn: e.seq for e in mine if e.kind == "pause"}
+            ctx.replies = [{**e.payload, "turn": e.turn} for e in mine if e.kind == "agent_call"
+                           and not e.seq < paused.get(e.turn, -1)]
             ctx.moves = {e.turn: e.payload for e in mine if e.kind == "move"}
         if stored is not None and spec_kind(specs[actor]) == "human":
             agent = StoredMoves(specs[actor], ctx.moves or {},
@@ -447,7 +580,9 @@ class Engine:
             move = side.agent.act(view)
             calls = tuple(getattr(move, "calls", ()))
             problem = check_move(move, view)
-        except AgentQuit:
+        except AgentQuit as exc:           # the game pauses: the turn's attempts and the pause are stored
+            self._append([(t, "agent_call", actor, {"actor": actor, "agent": side.agent.name, **c})
+                          for c in exc.calls] + [(t, "pause", actor, {"actor": actor, "reason": str(exc)})])
             raise
         except AgentFailure as exc:
             calls, problem = tuple(exc.calls), exc.reason
@@ -503,14 +638,32 @@ def clean_statement(text: str) -> str:
 
 
 def play(store: EventStore, game_id: str, *, io: Any = None, shared: dict[str, Any] | None = None,
-         pace: float = 0.0, on_turn: TurnCallback | None = None) -> GameLog:
-    """Play a stored game to its end from wherever its log stands (a new game or a resumed one)."""
-    log = read_game(store, game_id)
-    if log.ended:
-        return log
-    sides = build_sides(log, io=io, shared=shared)
-    store.set_status(game_id, "running")
-    return Engine(store, log, sides, pace=pace, on_turn=on_turn).run()
+         pace: float = 0.0, on_turn: TurnCallback | None = None, take_over: bool = False) -> GameLog:
+    """Play a stored game to its end from wherever its log stands (a new game or a resumed one).
+
+    The game is claimed for this process while it plays (another process's live claim refuses it,
+    unless ``take_over``); a player who quits or an endpoint gone for good pauses it."""
+    holder = store.claim(game_id, take_over)      # a second process on this game is refused here
+    try:
+        log = read_game(store, game_id)
+        if log.ended:
+            return log
+        sides = build_sides(log, io=io, shared=shared)
+        store.set_status(game_id, "running")
+        engine = Engine(store, log, sides, pace=pace, on_turn=on_turn)
+        try:
+            return engine.run()
+        except AgentQuit:
+            store.set_status(game_id, "paused")
+            raise
+        except KeyboardInterrupt:
+            with contextlib.suppress(Exception):     # best effort: the process is being stopped
+                store.append(game_id, engine.log.state.turn + 1, "pause", None, {"reason": "interrupted (Ctrl-C)"})
+                store.set_status(game_id, "paused")
+            raise
+    finally:
+        with contextlib.suppress(Exception):
+            store.release(game_id, holder)
 
 
 def new_game(store: EventStore, scenario: Scenario, agents: Mapping[str, str], seed: int, **kw: Any) -> GameLog:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..atomic import output_set
+from ..cells import spreadsheet_row
 from .scenario_record import restore_scenario
 from .store import Event, EventStore
 
@@ -87,7 +88,7 @@ def _csv(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
     w.writeheader()
-    w.writerows(rows)
+    w.writerows(spreadsheet_row(r) for r in rows)    # statements and names are strangers' text: no formulas
     return buf.getvalue()
 
 
@@ -96,7 +97,9 @@ def export_games(store: EventStore, game_ids: Sequence[str], out: str | os.PathL
     turns: list[dict[str, Any]] = []
     games: list[dict[str, Any]] = []
     events_out: list[str] = []
+    from .engine import read_game
     for gid in dict.fromkeys(game_ids):          # each game once, in the order given
+        read_game(store, gid)                    # a damaged or edited log is refused, not exported
         events = store.events(gid)
         turns += turn_rows(gid, events, _rung_ids(store, gid))
         games.append(game_row(store, gid, events))

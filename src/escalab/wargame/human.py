@@ -4,7 +4,8 @@ The screen shows only the player's :class:`View`: the ladder with its bands and 
 the player stands, where the opponent *appears* to stand and what it declared and said, and the
 player's own history. Input comes from a stream (standard input by default), so tests and scripted
 sessions drive it line by line. Two people at one terminal (hot-seat) get a "pass the keyboard"
-screen before and after each turn, with the screen cleared, so neither sees the other's view.
+screen before and after each turn - the screen and the terminal's scrollback cleared, and the next
+player's view drawn only once they confirm they are at the keyboard - so neither sees the other's.
 
 Typing ``quit`` (or closing the input) stops the game; ``escalab resume GAME`` continues it.
 """
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from rich.console import Console
+from rich.control import Control
+from rich.segment import ControlType, Segment
 from rich.markup import escape
 from rich.table import Table
 
@@ -26,6 +29,9 @@ from .protocol import AgentQuit, Move, View
 BAND_STYLE = {"de_escalation": "green", "status_quo": "green", "conventional": "yellow",
               "nuclear_signalling": "magenta", "nuclear_use": "red", "strategic": "bold red"}
 QUIT_WORDS = ("quit", "exit", ":q")
+# ESC[3J: erase the saved lines (xterm, VTE, iTerm2, Windows Terminal); rich has no control type for it,
+# so a control segment of its own (a control segment is dropped when the output is not a terminal)
+SCROLLBACK_CLEAR = Segment("\x1b[3J", None, [(ControlType.CLEAR,)])
 MAX_TRIES = 20           # re-prompts before the turn is given up (a stuck script must not loop forever)
 
 
@@ -112,15 +118,24 @@ class HumanAgent:
     def __init__(self, io: HumanIO, hotseat: bool = False, name: str = "human"):
         self.io, self.hotseat, self.name = io, hotseat, name
 
-    def _pass_keyboard(self, actor: str, done: bool) -> None:
+    def _wipe(self) -> None:
+        """Clear the screen and the scrollback (ESC[3J): a player scrolling up must not find the
+        other player's view."""
         c = self.io.console
         c.clear()
+        scrollback = Control()
+        scrollback.segment = SCROLLBACK_CLEAR
+        c.control(scrollback)
+
+    def _pass_keyboard(self, actor: str, done: bool) -> None:
+        self._wipe()
         if done:
             self.io.ask(f"[bold]{escape(actor)}'s move is recorded.[/] Press Enter, then pass the keyboard. ")
-            c.clear()
+            self._wipe()
         else:
-            self.io.ask(f"[bold]Pass the keyboard to {escape(actor)}.[/] Only {escape(actor)} should look now; "
-                        "press Enter when ready. ")
+            self.io.ask(f"[bold]Pass the keyboard to {escape(actor)}.[/] Only {escape(actor)} should look now: "
+                        f"press Enter when {escape(actor)} is at the keyboard. ")
+            self._wipe()
 
     def _choose(self, prompt: str, view: View, allowed: tuple[int | None, ...], what: str) -> int | None:
         for _ in range(MAX_TRIES):

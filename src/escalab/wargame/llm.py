@@ -23,13 +23,14 @@ import numpy as np
 from ..errors import UsageError
 from ..scenario.scenario import Scenario
 from .agents import POLICY_KINDS, AgentContext, spec_kind
-from .llm_config import LLMConfig, load_file, parse_spec
+from .llm_config import EndpointTrust, LLMConfig, load_file, parse_spec
 from .llm_prompt import ReplyError, parse_reply, reask_prompt, response_format, system_prompt, turn_prompt
 from .llm_transport import Caller, HttpTransport, ReplayMismatch, ReplayTransport, Transport
 from .policy_agents import turn_generator
 from .protocol import AgentFailure, AgentQuit, Move, View
 
-__all__ = ["LLMAgent", "ReplayMismatch", "build_llm_agent", "load_file", "make_llm_agent", "persona_for"]
+__all__ = ["LLMAgent", "ReplayMismatch", "admit_endpoints", "build_llm_agent", "load_file", "make_llm_agent",
+           "persona_for"]
 JITTER_STREAM = 0x6C6C6D        # spawn key of the backoff jitter's stream, apart from the fallback's
 
 
@@ -64,7 +65,7 @@ class LLMAgent:
             pause = self.config.pause_after
             if pause and self.down_turns >= pause and not self.replaying:
                 raise AgentQuit(f"the endpoint of {self.name} failed on {self.down_turns} turn(s) in a row "
-                                f"({exc.reason}); the game is paused until it is back") from None
+                                f"({exc.reason}); the game is paused until it is back", exc.calls) from None
             raise
         except (AgentFailure, ReplayMismatch):
             raise
@@ -131,10 +132,15 @@ def make_llm_agent(spec: str, ctx: AgentContext) -> LLMAgent:
 
     ``ctx.options["llm"]``: settings loaded from ``--llm-config`` (see :func:`load_file`), stored with
     the game so a resumed game needs no file. ``ctx.replies``: stored ``agent_call`` payloads of this
-    actor - the agent then makes no request and waits no time.
+    actor - the agent then makes no request and waits no time. ``ctx.shared["endpoints"]``: an
+    :class:`EndpointTrust` when the spec and settings come from a store (resume, fork): the endpoint
+    must be one the user trusts, and the key is the user's.
     """
     settings = ctx.options.get("llm") if ctx.options else None
     cfg = parse_spec(spec, settings=dict(settings) if settings else None)
+    trust: EndpointTrust | None = ctx.shared.get("endpoints")
+    if trust is not None and ctx.replies is None:       # a stored game about to call live: the user's say
+        cfg = trust.admit(cfg)
     if cfg.fallback is not None:                # a bad fallback is refused now, not at the first failure
         if spec_kind(cfg.fallback) not in POLICY_KINDS:
             raise UsageError(f"agent '{spec}': the fallback must be a simulation policy "
@@ -144,6 +150,16 @@ def make_llm_agent(spec: str, ctx: AgentContext) -> LLMAgent:
     transport = ReplayTransport(list(ctx.replies)) if ctx.replies is not None else None
     return build_llm_agent(cfg, actor=ctx.actor, scenario=ctx.game.scenario, seed=jitter,
                            transport=transport, sleep=(lambda s: None) if transport is not None else None)
+
+
+def admit_endpoints(specs: dict[str, str], options: dict[str, Any], trust: EndpointTrust) -> None:
+    """Ask (or refuse) once for every endpoint the ``llm:`` specs of a stored game would call,
+    before anything is created or asked (``trust`` remembers the answers for the game's agents)."""
+    from .agents import spec_kind
+    settings = options.get("llm") if options else None
+    for spec in dict.fromkeys(specs.values()):
+        if spec_kind(spec) == "llm":
+            trust.admit(parse_spec(spec, settings=dict(settings) if settings else None))
 
 
 def build_llm_agent(cfg: LLMConfig, *, actor: str, scenario: Scenario, seed: int | np.random.SeedSequence,

@@ -84,6 +84,7 @@ class HttpTransport:
         self.timeout = timeout
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._key = key
+        self._key_pattern = key_pattern(key) if key else None
 
     def post(self, payload: dict[str, Any]) -> Exchange:
         client = _client(self.base_url, self.timeout)
@@ -103,7 +104,26 @@ class HttpTransport:
                         latency_s=time.perf_counter() - t0)
 
     def scrub(self, text: str) -> str:
-        return text.replace(self._key, "[redacted]") if self._key else text
+        """``text`` without the key, in whatever escaped form a server echoed it (see :func:`key_pattern`)."""
+        return self._key_pattern.sub("[redacted]", text) if self._key_pattern is not None else text
+
+
+def key_pattern(key: str) -> re.Pattern[str]:
+    """A pattern of ``key`` as a server may echo it back: each character as itself or escaped -
+    JSON (``\\/``, ``\\u002f``), URL (``%2F``, ``%2f``, ``+`` for a space), backslash (``\\-``,
+    also doubled when escaped twice), ``\\x2f`` or an HTML character reference - in any mix."""
+    def one(ch: str) -> str:
+        code = ord(ch)
+        hexes = [f"{code:02x}"] if code < 0x100 else []
+        forms = [re.escape(ch)]
+        if ch == " ":
+            forms.append(r"\+")
+        forms += [f"%(?i:{h})" for h in hexes]
+        forms += [rf"\\+(?i:x{h})" for h in hexes]
+        forms.append(rf"\\+(?i:u{code:04x})")
+        forms.append(rf"&#(?:0*{code}|(?i:x0*{code:x}));")
+        return r"\\*(?:" + "|".join(forms) + ")"
+    return re.compile("".join(one(ch) for ch in key))
 
 
 class ReplayTransport:

@@ -139,7 +139,12 @@ class AgentFailure(Exception):
 
 
 class AgentQuit(Exception):
-    """The player left (a human typed 'quit' or closed the input): the game stops, resumable."""
+    """The player left (a human typed 'quit' or closed the input), or its endpoint is down for good:
+    the game pauses, resumable. ``calls`` are the failed attempts of the turn, stored with the pause."""
+
+    def __init__(self, reason: str, calls: tuple[dict[str, Any], ...] = ()):
+        super().__init__(reason)
+        self.calls = calls
 
 
 def _jsonable(x: Any) -> Any:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..errors import UsageError
 from ..model.ladder import LadderGame
-from .engine import compiled
+from .engine import compiled, read_game
 from .scores import GameScores, Play, Reference, play_from_events, score_payload, score_play
 from .store import EventStore
 
@@ -41,6 +41,7 @@ class StoredGames:
     def play(self, game_id: str) -> tuple[LadderGame, Play, str]:
         """The crisis, the play and the scenario text of one stored game."""
         record = self.store.game(game_id)
+        read_game(self.store, game_id)           # a damaged or edited log is refused, never scored
         game = self.game_of(record.scenario_json)
         return game, play_from_events(game_id, self.store.events(game_id), game.rung_ids), record.scenario_json
 
@@ -69,7 +70,7 @@ class StoredGames:
         which numbers the events it appends."""
         game, play, text = self.play(game_id)
         scores = score_play(play, game.ladder, game, self.reference(text, reference))
-        if write and self.store.game(game_id).status == "finished":
+        if write and self.store.game(game_id).status == "finished" and not getattr(self.store, "read_only", False):
             done = {e.payload.get("distance", {}).get("reference") if e.payload.get("distance") else None
                     for e in self.store.events(game_id, ("score",)) if e.payload.get("scope") == "game"}
             if reference not in done:

@@ -149,6 +149,12 @@ def play_task(task: Task, plan: Plan, store: EventStore) -> dict[str, Any]:
     if rec is None:
         create_game(store, w.scenario, dict(task.agents), task.seed, game_id=task.game_id, fallback=plan.fallback,
                     options=json.loads(plan.options_json), shared=w.shared)
+    else:                  # a store may come from someone else: only this plan's own game is resumed
+        params = store.events(task.game_id)[0].payload.get("params", {})
+        if rec.agents != dict(task.agents) or rec.seed != task.seed or params.get("fallback") != plan.fallback \
+                or params.get("options") != json.loads(plan.options_json):
+            raise UsageError(f"game '{task.game_id}' in the store is not this tournament's game (other agents, "
+                             "seed or settings); the store was edited or made otherwise: use another --db")
     if rec is None or rec.status != "finished":
         play(store, task.game_id, shared=w.shared)
     events = store.events(task.game_id)
@@ -318,9 +324,10 @@ class Results:
             cols += [name, f"{name}_lo", f"{name}_hi"]
         for band in REACHED:
             cols += [f"reached_{band}", f"reached_{band}_lo", f"reached_{band}_hi"]
+        from ..cells import spreadsheet_row
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(cols)
+        w.writerow(spreadsheet_row(cols))         # labels and names are the user's: no formula, no escape
         for r in self.rows:
             row: list[Any] = [r["pairing"], r["agents"][0], r["agents"][1], r["games"]]
             for e in self.endings:
@@ -331,7 +338,7 @@ class Results:
                 row += _cells(stat, "mean")
             for band in REACHED:
                 row += _cells(r["reached"][band], "p")
-            w.writerow(row)
+            w.writerow(spreadsheet_row(row))
         return buf.getvalue()
 
 
