@@ -264,3 +264,48 @@ def test_cache_clear_command(own_cache: Path, invoke) -> None:  # noqa: ANN001
     assert entry_files(own_cache) == []
     result = invoke("cache", "clear")
     assert result.exit_code == 0 and "nothing to delete" in result.output
+
+
+# ``escalab run`` solves a variant's crisis in a second process (report/presolve.py): with the cache
+# on, the result comes back through the disk (not pickled), and a variant already there starts nothing.
+def test_a_variant_solved_alongside_comes_back_through_the_disk(own_cache: Path, monkeypatch) -> None:  # noqa: ANN001
+    from escalab.report import presolve
+
+    base = escalab.load(str(TINY))
+    variant = base.with_params({"p_tough": 0.7})
+    monkeypatch.setattr("escalab.report.variants.separate_crises", lambda s: [variant])
+    monkeypatch.setattr(presolve, "MIN_STATES", 0)
+    ahead = presolve.Presolve(base, workers=2)
+    assert ahead.started == 1
+    assert ahead.collect() == 1
+    assert len(solve_ladder._memo) == 0                          # nothing was sent back
+    before = solve_ladder.SOLVES["typed"]
+    crisis, eq = solve(variant)
+    assert solve_ladder.SOLVES["typed"] == before               # the worker's solve, from the disk
+    assert_same(eq, solve_ladder._solve_equilibrium(crisis.arrays))
+    assert presolve.Presolve(base, workers=2).started == 0      # already on disk: no worker
+
+
+def test_spawned_tournament_workers_load_the_equilibrium(own_cache: Path, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """A tournament's spawned workers (a terminal's progress bar makes fork unsafe) start without
+    this process's memo: they load the crisis from the disk instead of solving it once each. A solve
+    anywhere would rewrite the entry (a new file), so the entry's inode is the evidence."""
+    from escalab import workers
+    from escalab.wargame.store import SqliteStore
+    from escalab.wargame.tournament import make_plan, run_tournament
+
+    monkeypatch.setattr(workers, "fork_is_safe", lambda: False)
+    sc = escalab.load(str(TINY))
+    plan = make_plan(sc, {"eq": "equilibrium", "lg": "logit:0.5"}, games=3, seed=1)   # solves it here
+    (entry,) = entry_files(own_cache)           # the games' own crisis (as their stored scenario compiles)
+    inode = entry.stat().st_ino
+    db = tmp_path / "t.sqlite"
+    store = SqliteStore(db)
+    try:
+        with workers.WorkerPool(2) as pool:
+            assert pool.start == "spawn"
+        res = run_tournament(plan, store, db=str(db), workers=2)
+    finally:
+        store.close()
+    assert sum(r["games"] for r in res.rows) == 12
+    assert [p.stat().st_ino for p in entry_files(own_cache)] == [inode]

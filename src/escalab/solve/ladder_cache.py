@@ -313,6 +313,12 @@ def clear() -> tuple[int, int]:
     return n, size
 
 
+def cached(arrays_key: str) -> bool:
+    """Whether this machine's cache holds the crisis (an entry is there; it is checked when loaded)."""
+    key = entry_key(arrays_key) if enabled() else None
+    return key is not None and _path(key).is_file()
+
+
 # ----------------------------------------------------------------------------- the solver's view
 class Slot:
     """The cache's place for one crisis, held while the caller looks it up and solves it."""
