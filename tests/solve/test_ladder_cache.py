@@ -309,3 +309,16 @@ def test_spawned_tournament_workers_load_the_equilibrium(own_cache: Path, tmp_pa
         store.close()
     assert sum(r["games"] for r in res.rows) == 12
     assert [p.stat().st_ino for p in entry_files(own_cache)] == [inode]
+
+
+def test_where_the_cache_lives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ESCALAB_CACHE_DIR", str(tmp_path / "mine"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert ladder_cache.folder() == tmp_path / "mine" / "ladder"
+    monkeypatch.delenv("ESCALAB_CACHE_DIR")
+    assert ladder_cache.folder() == tmp_path / "xdg" / "escalab" / "ladder"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/xdg")              # the XDG spec: ignored
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert ladder_cache.folder() == tmp_path / "home" / ".cache" / "escalab" / "ladder"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert ladder_cache.folder() == tmp_path / "home" / ".cache" / "escalab" / "ladder"

@@ -68,20 +68,24 @@ def enabled() -> bool:
     return os.environ.get("ESCALAB_CACHE", "").strip().lower() not in ("off", "0", "no", "false")
 
 
-def root() -> Path:
+def root() -> Path | None:
     """escalab's cache folder: ``$ESCALAB_CACHE_DIR``, else ``$XDG_CACHE_HOME/escalab``, else
-    ``~/.cache/escalab``."""
+    ``~/.cache/escalab`` (None without a home folder: then there is no cache)."""
     given = os.environ.get("ESCALAB_CACHE_DIR", "").strip()
     if given:
         return Path(given).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    base = Path(xdg).expanduser() if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    try:
+        base = Path(xdg).expanduser() if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    except RuntimeError:            # no HOME and no password entry (a bare container)
+        return None
     return base / "escalab"
 
 
 def folder() -> Path:
-    """Where ladder equilibria are kept."""
-    return root() / "ladder"
+    """Where ladder equilibria are kept (see :func:`root`; a path that is never a folder without one)."""
+    base = root()
+    return base / "ladder" if base is not None else Path(os.devnull) / "ladder"
 
 
 @lru_cache(maxsize=1)
