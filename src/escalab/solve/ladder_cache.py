@@ -14,8 +14,8 @@ that solve, bit for bit.
 **Entry.** One file per equilibrium, ``<key>.eq`` in the cache folder's ``ladder`` folder: a
 JSON header naming each field, the raw bytes of each array (64-byte aligned) and a checksum of all
 that (:func:`checksum`). It is *mapped*, not read (copy-on-write, so the tables stay writable): the 0.5 GB of the
-default scenario cost the check of the checksum, about 0.1 s, and processes that load it share the
-pages. Entries are written under a temporary name and renamed (``escalab.atomic``), so a reader
+default scenario cost the check of the checksum, a few hundredths of a second, and processes that
+load it share the pages. Entries are written under a temporary name and renamed (``escalab.atomic``), so a reader
 sees a whole entry or none. An entry holds numbers and JSON only, no pickle: reading one runs no
 code. Anything wrong with an entry (a flipped byte, a cut-off file, another version or format, a
 field the code does not know) makes it a miss: it is deleted, solved again and rewritten.
@@ -57,7 +57,8 @@ ALIGN = 64
 BLOCK = 4096                  # words per block of the checksum (32 kB)
 DIGEST = 32                   # bytes of the checksum, at the end of an entry
 SUFFIX = ".eq"
-SOLVER_SOURCES = ("ladder.py", "ladder_types.py", "ladder_cache.py")   # in this folder: what computes an entry
+SOLVER_SOURCES = ("ladder.py", "ladder_types.py")   # in this folder: the code that computes an entry
+# (this module only stores it: a change to the layout of an entry raises FORMAT)
 DTYPES = frozenset({"<f8", "<f4", "<i8", "<i4", "<i2", "|i1", "|u1", "|b1", "<u8", "<u4"})
 WAIT_SECONDS = 900.0          # longest wait for another process solving the same crisis; then solve here
 STATS: Counter[str] = Counter()   # "hit", "miss", "rejected", "written", "unwritable": what the cache did here
