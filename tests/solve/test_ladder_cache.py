@@ -294,7 +294,10 @@ def test_spawned_tournament_workers_load_the_equilibrium(own_cache: Path, tmp_pa
     from escalab.wargame.store import SqliteStore
     from escalab.wargame.tournament import make_plan, run_tournament
 
+    from escalab.wargame import engine
+
     monkeypatch.setattr(workers, "fork_is_safe", lambda: False)
+    engine.compiled.cache_clear()               # a crisis compiled by an earlier test holds its equilibrium
     sc = escalab.load(str(TINY))
     plan = make_plan(sc, {"eq": "equilibrium", "lg": "logit:0.5"}, games=3, seed=1)   # solves it here
     (entry,) = entry_files(own_cache)           # the games' own crisis (as their stored scenario compiles)
