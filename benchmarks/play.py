@@ -6,8 +6,9 @@ Run: ``python benchmarks/play.py [--games N] [--tournament-games N]``. Prints
    games written to the SQLite event store (WAL, every batch committed before the engine goes on)
    and to the in-memory store, and their ratio (target: the store costs at most 2x);
 2. games per second of a tournament (policy agents, scores included) on 1 and on 2 worker
-   processes, and their ratio (2 workers pay for starting processes and solving the equilibrium once
-   each; the speed-up shows on tournaments long enough to amortise that).
+   processes, and their ratio (2 workers pay for starting processes; the equilibrium is solved
+   once, in a worker loaded from the machine's cache or inherited; the speed-up shows on tournaments
+   long enough to amortise the start).
 
 Each timing is the best of ``--repeat`` runs. Wall-clock numbers on a shared machine are noisy:
 read the ratios, measured in the same run, not the absolute rates.

@@ -1,4 +1,10 @@
-"""Shared test settings: hypothesis runs derandomised so CI is reproducible run to run."""
+"""Shared test settings: hypothesis runs derandomised so CI is reproducible run to run, and solved
+ladder equilibria are cached in a folder of this test session's own (never the user's cache, and
+the default scenario is solved once per session, not once per test)."""
+
+import os
+import shutil
+import tempfile
 
 from hypothesis import HealthCheck, settings
 
@@ -24,3 +30,19 @@ def invoke():
         assert "Traceback" not in result.stderr
         return result
     return run
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    folder = tempfile.mkdtemp(prefix="escalab-test-cache-")
+    config.stash[_CACHE] = folder
+    os.environ["ESCALAB_CACHE_DIR"] = folder        # subprocesses of tests inherit it
+    os.environ.pop("ESCALAB_CACHE", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_CACHE, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_CACHE = pytest.StashKey[str]()

@@ -174,6 +174,9 @@ FIGURE_NODES = _define("figure-nodes", 200, "the number of nodes drawn in a game
                        doc="a bigger tree is refused for drawing (solve and --efg still work)")
 FIGURE_INCHES = _define("figure-inches", 150, "the figure size in inches",
                         doc="matplotlib allocates width x height x dpi^2 pixels")
+CACHE_BYTES = _define("cache-bytes", 2 * 1024 ** 3, "the bytes of solved ladder-crisis equilibria kept on disk",
+                     doc="not a refusal: beyond it the entries used least recently are deleted (the default "
+                         "scenario's takes 0.5 GB)")
 DASK_TIMEOUT = _define("dask-timeout", 10, "the seconds to wait for a Dask scheduler",
                        doc="a silent or wrong endpoint exits 2 after this many seconds")
 

@@ -1,5 +1,8 @@
 """One ladder-crisis equilibrium solve per crisis in a process (``escalab.solve.ladder``'s memo).
 
+The machine's disk cache is off here (``ESCALAB_CACHE=off``): these count what the memo saves;
+tests/solve/test_ladder_cache.py counts what the disk cache saves.
+
 ``escalab run`` meets the same crisis more than once (its section, ``--from`` with ``--out``, the
 agents of a play); a typed solve takes half a minute on the default scenario. Counted, not timed:
 the number of solves computed, and the tables a hit returns against a fresh solve, bit for bit.
@@ -21,7 +24,8 @@ TINY = Path(__file__).parent / "files" / "typed-tiny.yaml"
 
 
 @pytest.fixture(autouse=True)
-def empty_memo():
+def empty_memo(monkeypatch):
+    monkeypatch.setenv("ESCALAB_CACHE", "off")
     solve_ladder.clear_memo()
     yield
     solve_ladder.clear_memo()

@@ -154,6 +154,23 @@ def schema(kind: Annotated[str, typer.Option(help="scenario, ladder or readiness
     typer.echo(json.dumps(MODELS[kind].model_json_schema(), indent=2))
 
 
+cache_app = typer.Typer(help="escalab's cache of solved ladder-crisis equilibria (see docs/simulate.md).",
+                        no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("clear")
+@handled
+def cache_clear() -> None:
+    """Delete every solved equilibrium kept on disk (each is solved again when next needed)."""
+    from ..solve import ladder_cache
+    n, size = ladder_cache.clear()
+    if n == 0:
+        console.print("the cache of solved equilibria is empty: nothing to delete")
+    else:
+        console.print(f"deleted {n} solved equilibri{'um' if n == 1 else 'a'} ({size / 1e6:,.1f} MB) from the cache")
+
+
 run_cmd.register(app)
 solve_cmds.register(app)
 simulate_cmds.register(app)

@@ -5,10 +5,12 @@ default scenario's report needs two of them: its own crisis and the crisis of th
 the low-yield answer. The solver is NumPy on small arrays and holds the GIL, so a thread does not
 help; a second process does, on any machine with two cores. While this process works through the
 move tree, the phase diagram and its own crisis, a worker solves each variant's crisis, and the
-result goes into this process's memo (``solve.ladder.remember``), where the variants section finds
-it. The worker runs the same code on the same arrays, so the numbers are the same bit for bit as
-a solve here (the memo is keyed by the arrays' content), and a worker that fails costs nothing but
-the time: the crisis is then solved here, and any error is reported from here.
+result reaches this process through the machine's disk cache (``solve.ladder_cache``; a variant
+already there is not sent at all) or, with the cache off or unusable, through this process's memo
+(``solve.ladder.remember``), where the variants section finds it. The worker runs the same code on
+the same arrays, so the numbers are the same bit for bit as a solve here (both are keyed by the
+arrays' content), and a worker that fails costs nothing but the time: the crisis is then solved
+here, and any error is reported from here.
 """
 
 from __future__ import annotations
@@ -31,15 +33,23 @@ def _solve(document: str, values: dict[str, Any]) -> Any:
     from ..scenario import loads
     from ..simulate import Crisis
 
+    from ..solve.ladder import arrays_key
+    from ..solve.ladder_cache import cached
+
     scenario = loads(document, name="variant").with_params(values)
-    return Crisis.of(scenario).factory.equilibrium
+    eq = Crisis.of(scenario).factory.equilibrium
+    # on disk, the caller loads it in a fraction of a second: half a gigabyte need not be pickled back
+    return None if cached(arrays_key(eq.arrays)) else eq
 
 
 def _worth_it(v: Scenario) -> bool:
     from ..simulate import Crisis
+    from ..solve.ladder import arrays_key
+    from ..solve.ladder_cache import cached
 
     a = Crisis.of(v).arrays
-    return a.typed >= 0 and a.num_rungs ** 3 * a.num_balances * a.num_beliefs * a.turn_limit >= MIN_STATES
+    big = a.typed >= 0 and a.num_rungs ** 3 * a.num_balances * a.num_beliefs * a.turn_limit >= MIN_STATES
+    return big and not cached(arrays_key(a))
 
 
 class Presolve:
@@ -69,14 +79,17 @@ class Presolve:
         return len(self._futures)
 
     def collect(self) -> int:
-        """Wait for the workers and put what they solved in the memo; returns how many."""
+        """Wait for the workers and put what they solved (and did not leave in the disk cache) in the
+        memo; returns how many were solved."""
         from ..solve.ladder import remember
 
         got = 0
         try:
             for fut in self._futures:
                 try:
-                    remember(fut.result())
+                    eq = fut.result()
+                    if eq is not None:          # None: it is in the disk cache
+                        remember(eq)
                     got += 1
                 except Exception:  # noqa: BLE001 - solved again here, where errors are reported
                     continue

@@ -533,16 +533,25 @@ def remember(eq: LadderEquilibrium, key: str | None = None) -> None:
 def solve_equilibrium(arrays: LadderArrays, progress: Progress | None = None) -> LadderEquilibrium:
     """Backward induction over turns; one batch of stage games per turn (with private types, the
     perfect Bayesian equilibrium of :mod:`escalab.solve.ladder_types`). Solved once per crisis
-    content in a process (see ``_memo``)."""
+    content in a process (see ``_memo``) and once per machine (:mod:`escalab.solve.ladder_cache`)."""
     key = arrays_key(arrays)
     with _memo_lock:                # games played on threads (tournament --threads) share the memo
         eq = _memo.get(key)
         if eq is not None:
             _memo.move_to_end(key)
     if eq is None:
-        eq = _solve_equilibrium(arrays, progress)
-        with _memo_lock:
-            SOLVES["typed" if arrays.typed >= 0 else "untyped"] += 1
+        from . import ladder_cache
+
+        with ladder_cache.slot(key) as disk:    # this machine's cache; another process solving it is waited for
+            eq = disk.load(arrays) if disk is not None else None
+            if eq is None:
+                eq = _solve_equilibrium(arrays, progress)
+                with _memo_lock:
+                    SOLVES["typed" if arrays.typed >= 0 else "untyped"] += 1
+                if disk is not None:
+                    disk.store(eq)
+            elif progress is not None:
+                progress(1, 1)
         remember(eq, key)
     elif progress is not None:
         progress(1, 1)              # nothing left to solve

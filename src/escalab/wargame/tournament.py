@@ -100,15 +100,19 @@ def make_plan(scenario: Scenario, agents: Mapping[str, str], games: int, seed: i
     TOURNAMENT_GAMES.check((n * n if self_play else n * (n - 1)) * games)
     if reference.partition(":")[0] not in ("equilibrium", "logit"):
         raise UsageError(f"--reference must be equilibrium or logit:LAMBDA, got '{reference}'")
-    game = scenario.compile("ladder")
-    from .engine import check_agents
+    # the crisis as the games will compile it from the stored scenario (whose JSON may order the
+    # types otherwise, another crisis to the solver): the equilibrium checking the agents solves
+    # here is then the one every worker finds in the memo (forked) or the disk cache (spawned)
+    scenario_json = dump_scenario(scenario)
+    from .engine import check_agents, compiled
+    game = compiled(scenario_json)[1]
     from .policy_agents import policy_factory
     policy_factory(game).check(reference)
     opts = dict(options or {})
     shared: dict[str, Any] = {}
     for spec in dict.fromkeys(agents.values()):      # every spec builds: bad specs or settings fail here
         check_agents(game, {a: spec for a in game.actors}, fallback, opts, shared)
-    plan = Plan(dump_scenario(scenario), scenario.id, game.actors, tuple(agents.items()), games, seed, self_play,
+    plan = Plan(scenario_json, scenario.id, game.actors, tuple(agents.items()), games, seed, self_play,
                 reference, fallback, json.dumps(opts, sort_keys=True))
     return plan
 
