@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from escalab.atomic import MANIFEST, atomic_open, atomic_path, output_set, write_bytes_atomic, write_text_atomic
+from escalab.atomic import atomic_open, atomic_path, output_set, write_bytes_atomic, write_text_atomic
 
 
 def test_write_text_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> None:
@@ -62,23 +62,23 @@ def test_atomic_path_keeps_suffix_for_format_inference(tmp_path: Path) -> None:
 
 def test_output_set_replaces_previous_run_files_and_keeps_user_files(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    with output_set(out) as outs:
+    with output_set(out, "test") as outs:
         outs.write_text("a.csv", "1")
         outs.write_text("b.png", "2")
     (out / "notes.txt").write_text("mine")
-    with output_set(out) as outs:
+    with output_set(out, "test") as outs:
         outs.write_text("a.csv", "new")
-    assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, "a.csv", "notes.txt"])
+    assert sorted(p.name for p in out.iterdir()) == sorted([".escalab-outputs.test.json", "a.csv", "notes.txt"])
     assert (out / "a.csv").read_text() == "new"
 
 
 def test_interrupted_output_set_leaves_previous_complete_set(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    with output_set(out) as outs:
+    with output_set(out, "test") as outs:
         outs.write_text("a.csv", "old-a")
         outs.write_text("a.json", "old-j")
     before = {p.name: p.read_text() for p in out.iterdir()}
-    with pytest.raises(KeyboardInterrupt), output_set(out) as outs:
+    with pytest.raises(KeyboardInterrupt), output_set(out, "test") as outs:
         outs.write_text("a.csv", "half")
         raise KeyboardInterrupt
     assert {p.name: p.read_text() for p in out.iterdir()} == before
@@ -87,7 +87,7 @@ def test_interrupted_output_set_leaves_previous_complete_set(tmp_path: Path) -> 
 def test_signals_during_commit_are_delivered_after(tmp_path: Path) -> None:
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        with output_set(out) as outs:
+        with output_set(out, "test") as outs:
             outs.write_text("a.csv", "x")
             real_replace = os.replace
 
@@ -99,11 +99,11 @@ def test_signals_during_commit_are_delivered_after(tmp_path: Path) -> None:
                 outs.commit()
             finally:
                 os.replace = real_replace
-    assert (out / "a.csv").read_text() == "x" and (out / MANIFEST).exists()
+    assert (out / "a.csv").read_text() == "x" and (out / ".escalab-outputs.test.json").exists()
 
 
 def test_output_name_must_be_plain(tmp_path: Path) -> None:
-    with output_set(tmp_path / "o") as outs:
+    with output_set(tmp_path / "o", "test") as outs:
         with pytest.raises(ValueError):
             outs.path("../escape.txt")
 
@@ -112,19 +112,19 @@ def test_a_run_that_publishes_nothing_leaves_no_folder_it_made(tmp_path: Path) -
     """A command that fails after opening its output set (a sweep refused mid-way) must not leave the
     empty folders it created; a folder that existed before, or that now holds a user's file, stays."""
     with pytest.raises(RuntimeError):
-        with output_set(tmp_path / "new" / "deeper") as outs:
+        with output_set(tmp_path / "new" / "deeper", "test") as outs:
             outs.write_text("a.txt", "partial")
             raise RuntimeError("refused")
     assert not (tmp_path / "new").exists()
 
     (tmp_path / "kept").mkdir()
     with pytest.raises(RuntimeError):
-        with output_set(tmp_path / "kept" / "made") as outs:
+        with output_set(tmp_path / "kept" / "made", "test") as outs:
             (tmp_path / "kept" / "made" / "user.txt").write_text("mine")      # put there meanwhile
             raise RuntimeError("refused")
     assert (tmp_path / "kept" / "made" / "user.txt").read_text() == "mine"
 
-    with output_set(tmp_path / "fresh") as outs:
+    with output_set(tmp_path / "fresh", "test") as outs:
         outs.write_text("a.txt", "whole")
     assert (tmp_path / "fresh" / "a.txt").read_text() == "whole"
 
@@ -132,10 +132,10 @@ def test_a_run_that_publishes_nothing_leaves_no_folder_it_made(tmp_path: Path) -
 def test_an_error_naming_a_staged_file_names_the_published_one(tmp_path: Path) -> None:
     """A full disk found while a staged file is written is reported with the name the user asked
     for, not the hidden staging folder's; an error naming any other file is left as it is."""
-    with pytest.raises(OSError) as failed, output_set(tmp_path / "out") as outs:
+    with pytest.raises(OSError) as failed, output_set(tmp_path / "out", "test") as outs:
         raise OSError(28, "No space left on device", str(outs.path("big.csv")))
     assert failed.value.filename == str(tmp_path / "out" / "big.csv") and failed.value.errno == 28
     other = str(tmp_path / "elsewhere.txt")
-    with pytest.raises(OSError) as failed, output_set(tmp_path / "out"):
+    with pytest.raises(OSError) as failed, output_set(tmp_path / "out", "test"):
         raise OSError(13, "Permission denied", other)
     assert failed.value.filename == other

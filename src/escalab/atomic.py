@@ -7,6 +7,13 @@ system and is atomic) and renamed over the destination with ``os.replace``. A re
 symlink planted at the destination instead of writing through it, and temporary names are created
 exclusively (``O_EXCL``), so a planted link can never redirect an output.
 
+A destination that exists and is not a regular file is never replaced: a character device or a
+FIFO named as one output file (``-o /dev/null``) is written to as a stream, once the output is
+complete; a block device or a socket is refused. A folder of outputs (:class:`OutputSet`) belongs
+to the command that wrote it only file by file: each command keeps its own manifest, replaces only
+the files its own earlier set wrote and refuses to replace anything else there (another command's
+file, a file the user put there, a device node).
+
 Errors are raised as ``OSError`` whose ``filename`` is the destination exactly as the caller gave
 it (relative stays relative), never the temporary name: the CLI prints that and exits 2.
 
@@ -20,6 +27,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -27,11 +35,12 @@ from pathlib import Path
 from typing import IO, Any
 
 __all__ = [
-    "OutputSet", "atomic_open", "atomic_path", "output_set", "published_mark", "published_since", "write_bytes_atomic",
+    "OutputSet", "special_kind", "atomic_open", "atomic_path", "output_set", "published_mark", "published_since", "write_bytes_atomic",
     "write_text_atomic",
 ]
 
-MANIFEST = ".escalab-outputs.json"
+MANIFEST = ".escalab-outputs.json"     # the one manifest of earlier versions: files of some escalab command
+_MANIFEST_OF = ".escalab-outputs.{}.json"   # each command's own
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 _PUBLISHED: list[str] = []     # every output published in this process, as the caller named it
@@ -63,6 +72,54 @@ def _refuse_directory(path: Path, given: str | os.PathLike[str]) -> None:
         raise IsADirectoryError(21, "is a directory, expected a file name", _as_given(given))
 
 
+_KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def special_kind(path: str | os.PathLike[str]) -> str | None:
+    """What ``path`` is when it exists and is neither a regular file, a folder nor a symlink."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    return next((kind for test, kind in _KINDS if test(mode)), None)
+
+
+def _streamed(path: Path, given: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is written as a stream (a character device or a FIFO); refuse the kinds
+    that are neither replaced nor written (a block device, a socket)."""
+    kind = special_kind(path)
+    if kind is None:
+        return False
+    if kind in ("a block device", "a socket"):
+        raise OSError(1, f"is {kind}; escalab writes outputs to regular files, character devices and FIFOs "
+                         "only, and never replaces one", _as_given(given))
+    return True
+
+
+def _stream_into(tmp: Path, dest: Path, given: str | os.PathLike[str]) -> None:
+    """Copy the finished output ``tmp`` into the device or FIFO ``dest``, which stays what it is."""
+    try:
+        # no O_CREAT: if it went away meanwhile nothing is made; O_NONBLOCK: a FIFO without a reader
+        # fails at once (ENXIO) instead of waiting forever
+        fd = os.open(dest, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == 6:      # ENXIO
+            raise OSError(exc.errno, "is a FIFO (named pipe) that nobody reads; start the reader first",
+                          _as_given(given)) from None
+        raise _reraise(exc, given) from None
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):        # replaced by a plain file since it was checked
+            raise OSError(17, "changed from a device or FIFO to a file while escalab wrote it", _as_given(given))
+        os.set_blocking(fd, True)
+        with open(tmp, "rb") as src, os.fdopen(fd, "wb", closefd=False) as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+    except OSError as exc:
+        raise _reraise(exc, given) from None
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a fresh temporary path beside ``path`` (same suffix); rename it over ``path`` on success.
@@ -73,10 +130,14 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     dest = Path(path)
     _refuse_directory(dest, path)
+    stream = _streamed(dest, path)
     folder = dest.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)     # an output's folder is made for it, like --out
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=f".tmp{dest.suffix}", dir=folder)
+        if stream:      # staged outside the device's folder (/dev), then copied into it
+            fd, tmp_name = tempfile.mkstemp(prefix=".escalab-stream.", suffix=f".tmp{dest.suffix}")
+        else:
+            folder.mkdir(parents=True, exist_ok=True)     # an output's folder is made for it, like --out
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=f".tmp{dest.suffix}", dir=folder)
     except OSError as exc:
         raise _reraise(exc, path) from None
     tmp = Path(tmp_name)
@@ -87,7 +148,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.close(fd)
     try:
         yield tmp
-        os.replace(tmp, dest)
+        if stream:
+            _stream_into(tmp, dest, path)
+            tmp.unlink()
+        else:
+            os.replace(tmp, dest)
         _PUBLISHED.append(_as_given(path))
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -168,18 +233,26 @@ def _signals_deferred() -> Iterator[None]:
 
 
 class OutputSet:
-    """The files one run writes into a folder, published together.
+    """The files one command writes into a folder, published together.
 
     Files are written into a hidden staging folder inside ``folder`` (``path(name)`` gives where).
-    ``commit()`` then removes the files the *previous* run recorded in its manifest that this run
-    does not write, renames each new file into place and writes the manifest last. Interrupts are
-    held during that short commit, so the folder shows either the previous complete set or the new
-    complete set. Anything else in the folder (files the user put there) is never touched. Without a
-    commit (an exception or Ctrl-C) the staging folder is deleted and the folder is unchanged.
+    ``commit()`` first checks that every name may be published: a name already there must be a
+    regular file (or a planted symlink) that this command's *previous* set wrote, as its own manifest
+    (``.escalab-outputs.COMMAND.json``) records; a file of another command's set, of the user, a
+    folder or a device node is refused and nothing is published. It then removes the files of this
+    command's previous set that this one does not write, renames each new file into place and
+    writes the manifest last. Interrupts are held during that short commit, so the folder shows
+    either the previous complete set or the new complete set. Other commands' sets and the user's
+    files are never touched. Without a commit (an exception or Ctrl-C) the staging folder is
+    deleted and the folder is unchanged.
     """
 
-    def __init__(self, folder: str | os.PathLike[str]):
+    def __init__(self, folder: str | os.PathLike[str], command: str):
+        if not command or not all(c.isalnum() or c == "-" for c in command):
+            raise ValueError(f"command must be a plain name like 'sweep', not {command!r}")
         self.given = folder
+        self.command = command
+        self.manifest = _MANIFEST_OF.format(command)
         self.folder = Path(folder)
         if self.folder.exists() and not self.folder.is_dir():
             raise NotADirectoryError(20, "exists and is not a folder", _as_given(folder))
@@ -196,7 +269,7 @@ class OutputSet:
     def path(self, name: str) -> Path:
         """Where to write output ``name`` (a plain file name) before the commit."""
         if not name or os.sep in name or (os.altsep and os.altsep in name) or name in (".", "..") \
-                or name == MANIFEST or name.startswith(_STAGING_PREFIX):
+                or name.startswith(".escalab-"):
             raise ValueError(f"output name must be a plain file name, not {name!r}")
         if name not in self.names:
             self.names.append(name)
@@ -220,32 +293,74 @@ class OutputSet:
             raise _reraise(exc, self.final(name)) from None
         return self.final(name)
 
-    def previous(self) -> list[str]:
-        """The file names the last committed run recorded (empty when there was none)."""
+    def _listed(self, manifest: str) -> list[str]:
         try:
-            data = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
+            data = json.loads((self.folder / manifest).read_text(encoding="utf-8"))
             files = data.get("files", [])
-            return [f for f in files if isinstance(f, str) and os.sep not in f and f not in (".", "..")]
+            return [f for f in files if isinstance(f, str) and os.sep not in f and f not in (".", "..")
+                    and not f.startswith(".escalab-")]
         except (OSError, ValueError, AttributeError):
             return []
+
+    def previous(self) -> list[str]:
+        """The file names this command's last committed set recorded (empty when there was none)."""
+        return self._listed(self.manifest)
+
+    def others(self) -> dict[str, str]:
+        """Each file another command's set in this folder recorded -> that command."""
+        owners: dict[str, str] = {}
+        prefix, suffix = _MANIFEST_OF.split("{}")
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.folder):
+                n = entry.name
+                if n.startswith(prefix) and n.endswith(suffix) and n != self.manifest:
+                    for f in self._listed(n):
+                        owners.setdefault(f, n[len(prefix):-len(suffix)])
+        return owners
+
+    def _check_targets(self, written: list[str]) -> None:
+        """Refuse (before anything is renamed) a name held by anything but this command's last set."""
+        ours = set(self.previous()) | set(self._listed(MANIFEST))   # an earlier version's set: escalab's too
+        owners = self.others()
+        for name in written:
+            target = self.folder / name
+            try:
+                mode = os.lstat(target).st_mode
+            except FileNotFoundError:
+                continue
+            given = str(self.final(name))
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(21, "is a folder, expected a file name", given)
+            kind = special_kind(target)
+            if kind is not None:
+                raise FileExistsError(17, f"exists and is {kind}; escalab {self.command} writes its files in a "
+                                          "folder as regular files and does not replace it (remove it, or "
+                                          "choose another --out)", given)
+            if name in owners:
+                raise FileExistsError(17, f"was written by escalab {owners[name]}, and escalab {self.command} "
+                                          f"does not replace another command's files (choose another --out "
+                                          f"for one of them)", given)
+            if name not in ours:
+                raise FileExistsError(17, f"exists and was not written by escalab {self.command}, which "
+                                          "replaces only its own earlier files (move it away, or choose "
+                                          "another --out)", given)
 
     def commit(self) -> list[Path]:
         """Publish every staged file; return their final paths as the user gave the folder."""
         written = [n for n in self.names if (self.staging / n).exists()]
         try:
             with _signals_deferred():
+                self._check_targets(written)
                 for old in self.previous():
-                    if old not in written:
+                    if old not in written and special_kind(self.folder / old) is None:
                         with contextlib.suppress(FileNotFoundError, IsADirectoryError):
                             (self.folder / old).unlink()
                 for name in written:
-                    target = self.folder / name
-                    if target.is_dir() and not target.is_symlink():
-                        raise IsADirectoryError(21, "is a folder, expected a file name", str(self.final(name)))
-                    os.replace(self.staging / name, target)
-                manifest = self.staging / MANIFEST
-                manifest.write_text(json.dumps({"files": written}, indent=1), encoding="utf-8")
-                os.replace(manifest, self.folder / MANIFEST)
+                    os.replace(self.staging / name, self.folder / name)
+                manifest = self.staging / self.manifest
+                manifest.write_text(json.dumps({"command": self.command, "files": written}, indent=1),
+                                    encoding="utf-8")
+                os.replace(manifest, self.folder / self.manifest)
         except OSError as exc:
             raise _reraise(exc, exc.filename if isinstance(exc.filename, str) and not
                            exc.filename.startswith(str(self.staging)) else self.given) from None
@@ -272,9 +387,10 @@ class OutputSet:
 
 
 @contextlib.contextmanager
-def output_set(folder: str | os.PathLike[str]) -> Iterator[OutputSet]:
-    """``with output_set(out) as outs: outs.path("a.csv") ...`` - committed when the block ends cleanly."""
-    outs = OutputSet(folder)
+def output_set(folder: str | os.PathLike[str], command: str) -> Iterator[OutputSet]:
+    """``with output_set(out, "sweep") as outs: outs.path("a.csv") ...`` - committed when the block
+    ends cleanly, replacing only what ``command`` wrote there before."""
+    outs = OutputSet(folder, command)
     try:
         yield outs
     except OSError as exc:

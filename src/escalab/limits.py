@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from .errors import UsageError
 
-__all__ = ["LIMITS", "Limit", "LimitError", "applied", "get", "limit", "overrides", "parse_limit_option", "raised",
-           "set_limits"]
+__all__ = ["LIMITS", "Limit", "LimitError", "applied", "available_memory", "check_memory", "get", "limit",
+           "overrides", "parse_limit_option", "raised", "set_limits"]
 
 
 class LimitError(UsageError):
@@ -178,7 +178,55 @@ CACHE_BYTES = _define("cache-bytes", 2 * 1024 ** 3, "the bytes of solved ladder-
                      doc="not a refusal: beyond it the entries used least recently are deleted (the default "
                          "scenario's takes 0.5 GB)")
 DASK_TIMEOUT = _define("dask-timeout", 10, "the seconds to wait for a Dask scheduler",
-                       doc="a silent or wrong endpoint exits 2 after this many seconds")
+                       doc="a silent or wrong endpoint exits 2 after this many seconds; at most 3,600")
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still allocate without swapping or being killed: the kernel's
+    MemAvailable (free pages elsewhere), and less where a cgroup (a container, a systemd slice)
+    caps it. None when the platform says nothing."""
+    found: list[int] = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if not found:
+        try:
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (OSError, ValueError, AttributeError):
+            pass
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as fh:
+            cap = fh.read().strip()
+        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as fh:
+            used = int(fh.read().strip())
+        if cap.isdigit():
+            found.append(max(int(cap) - used, 0))
+    except (OSError, ValueError):
+        pass
+    return min(found) if found else None
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} PB"  # pragma: no cover
+
+
+def check_memory(nbytes: float, what: str) -> None:
+    """Refuse, before allocating, work whose arrays need more memory than the machine has available
+    (a budget lifted with --limit is the user's to trust, not the machine's to hold): a UsageError
+    naming the size and the memory available, instead of a MemoryError or the OOM killer."""
+    free = available_memory()
+    if free is not None and nbytes > free:
+        raise UsageError(f"{what} need about {_bytes(nbytes)}, more than the {_bytes(free)} of memory available "
+                         "on this machine; make the work smaller")
 
 
 def get(name: str) -> Limit:

@@ -64,7 +64,7 @@ def test_every_image_is_embedded_non_empty_and_also_a_png_file(default_report) -
     page, _ = parse(out / "index.html")
     names = {img["data-file"] for img in page.images}
     # the default scenario has a tree, two ladders, a phase diagram, a variant's, endings and readiness
-    assert {"tree.png", "ladder.png", "crisis-ladder.png", "phase-diagram.png", "endings.png",
+    assert {"tree.png", "ladder.png", "crisis-ladder.png", "phase.png", "endings.png",
             "phase-escalate-to-deescalate-no-low-yield.png", "readiness-russia.png"} <= names
     for img in page.images:
         head, _, data = img["src"].partition(",")

@@ -145,4 +145,4 @@ def test_run_includes_the_solve_section(tmp_path, invoke):
     assert r.exit_code == 0, r.stderr
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["solve"]["on_path"][0]["action"] == "limited_use"
-    assert (tmp_path / "phase-diagram.png").exists()
+    assert (tmp_path / "phase.png").exists()

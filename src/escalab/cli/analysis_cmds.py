@@ -207,6 +207,11 @@ def tournament(
     from ..wargame.store import open_store
     from ..wargame.tournament import make_plan, run_tournament, write_results
 
+    if scheduler is not None:       # an address or a wait that cannot work, before any game is played
+        from ..solve.dask_client import check_scheduler
+        from ..solve.sweep import check_scheduler_address
+        check_scheduler_address(scheduler)
+        check_scheduler(scheduler)
     sc = load_with_sets(name, set_)
     agents: dict[str, str] = {}
     for item in agent:

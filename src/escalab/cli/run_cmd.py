@@ -29,8 +29,7 @@ def _stored(path: Path) -> dict:
         raise UsageError(f"cannot read '{path}': {getattr(exc, 'strerror', None) or exc}") from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"'{path}' is not JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(data, dict) or data.get("format") != run_report.FORMAT or "scenario" not in data \
-            or "reproducibility" not in data:
+    if not isinstance(data, dict) or data.get("format") != run_report.FORMAT:     # each key: stored_scenario
         raise UsageError(f"'{path}' is not the results.json of an escalab report (expected \"format\": "
                          f"\"{run_report.FORMAT}\")")
     return data
@@ -46,7 +45,7 @@ def run(name: ScenarioArg = DEFAULT_SCENARIO, set_: SetOpt = None, out: OutOpt =
             raise UsageError("--from recomputes the scenario stored in the results file; give no scenario name "
                              "and no --set with it")
         stored = _stored(from_)
-        diffs = run_report.check(stored, console)
+        diffs = run_report.check(stored, console, str(from_))
         repro = stored["reproducibility"]
         if diffs:
             console.print(f"[bold red]Not reproduced:[/] {len(diffs)}{'+' if len(diffs) >= 20 else ''} number(s) "

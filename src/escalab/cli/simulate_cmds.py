@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from .. import DEFAULT_SCENARIO
 from ..errors import UsageError
@@ -47,10 +48,18 @@ def simulate(
     if type_prior_from_assess is not None or type_prior_declared is not None:
         scenario = _with_readiness_looks(scenario, type_prior_from_assess, type_prior_declared)
     specs = parse_policy_options(policy)
-    if runs < 1:
-        raise UsageError(f"--runs must be at least 1, got {runs}")
-    if workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {workers}")
+    # every size and the scheduler before any worker starts or anything is solved (issue 23)
+    if exact:
+        if workers < 1:
+            raise UsageError(f"--workers must be at least 1, got {workers}")
+    else:
+        from ..simulate.montecarlo import check_request
+        check_request(runs, seed, workers)
+        if scheduler is not None:
+            from ..solve.dask_client import check_scheduler
+            from ..solve.sweep import check_scheduler_address
+            check_scheduler_address(scheduler)
+            check_scheduler(scheduler)
     pool = None
     if workers > 1 and not exact and scheduler is None:
         # started now, so the workers boot (and load the compiled kernel) while the equilibrium is solved
@@ -61,6 +70,8 @@ def simulate(
     try:
         with progress_bar("solving the equilibrium") as solving:
             crisis = Crisis.of(scenario, accidents=not no_accidents, progress=solving)
+            if exact:
+                crisis.check_exact()
             policies = crisis.policies(specs)
         labels = {a: p.label for a, p in zip(crisis.game.actors, policies)}
         if exact:
@@ -80,11 +91,10 @@ def simulate(
         console.print(f"The prior over {rp.actor}'s types is read from its readiness (ladder_crisis.type_prior): "
                       f"{_shares(rp.types, rp.prior)}.")
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / "simulate.json"
-        from ..atomic import write_text_atomic
-        write_text_atomic(path, json.dumps(result.to_dict(), indent=2))
-        console.print(f"[dim]wrote {path}[/]")
+        from ..atomic import output_set
+        with output_set(out, "simulate") as outs:        # replaces only an earlier simulate.json
+            path = outs.write_text("simulate.json", json.dumps(result.to_dict(), indent=2))
+        console.print(f"[dim]wrote {escape(str(path))}[/]")
 
 
 def assess(

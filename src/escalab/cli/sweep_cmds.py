@@ -133,14 +133,14 @@ def register(app: typer.Typer) -> None:
                 raise UsageError(f"'{both[0]}' is given by --set and by --grid; a swept parameter takes its "
                                  "values from --grid (drop the --set)")
             if scheduler is not None:
-                from ..solve.dask_client import parse_tcp_address
+                from ..solve.dask_client import check_scheduler
                 from ..solve.sweep import check_scheduler_address
                 check_scheduler_address(scheduler)
-                parse_tcp_address(scheduler)     # refuse inproc://, http://, ... before anything starts
+                check_scheduler(scheduler)       # refuse inproc://, http://, an hour's wait... before anything starts
             scenario = load_with_sets(name, set_)
             check_axes(scenario, axes)            # before the output folder is made
             out_dir = out or Path("escalab-out") / scenario.id
-            with output_set(out_dir) as outs:
+            with output_set(out_dir, "sweep") as outs:
                 stream = CsvStream(outs.path("sweep.csv"), [a.name for a in axes], [a.values for a in axes]) \
                     if csv else None
                 try:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..errors import EscalabError, ScenarioError, UsageError
 from ..scenario import Scenario, loads
 
 LIBRARIES = ("numpy", "scipy", "pygambit", "matplotlib", "pydantic", "numba", "PyYAML")
@@ -38,6 +39,78 @@ def scenario_from_results(data: dict[str, Any]) -> Scenario:
     doc = data["scenario"]["document"]
     s = loads(json.dumps(doc), name="results.json (scenario)")
     return s.with_params(data["reproducibility"]["parameters"])
+
+
+# What ``--from`` reads, and the JSON type each must have: a file missing one, or with another
+# type, is refused by key before anything is recomputed (it was changed, or is not a report's).
+STORED_KEYS: dict[str, type | tuple[type, ...]] = {
+    "format": str, "scenario": dict, "scenario.document": dict, "reproducibility": dict,
+    "reproducibility.escalab": str, "reproducibility.scenario_hash": str, "reproducibility.parameters": dict,
+    "reproducibility.settings": dict, "solve": dict, "simulate": dict, "variants": dict, "readiness": dict,
+    "plays": dict, "colours": dict, "findings": list, "citation": str, "methods": str}
+SETTINGS = ("monte_carlo_runs", "monte_carlo_seed")
+_JSON_TYPE = {dict: "an object", list: "a list", str: "a string", int: "a whole number"}
+
+
+class StoredResultsError(UsageError):
+    """A results.json that ``--from`` cannot take as a report escalab wrote: names the file and key."""
+
+    def __init__(self, name: str, key: str, what: str, recomputed: bool = False):
+        super().__init__(f"'{name}': {key}: {what}; not a results.json as escalab writes it"
+                         + (" (changed or cut after it was written)" if recomputed else ", so nothing was recomputed"))
+
+
+def _lookup(data: dict[str, Any], key: str) -> Any:
+    value: Any = data
+    for part in key.split("."):
+        value = value[part]
+    return value
+
+
+def stored_scenario(data: dict[str, Any], name: str) -> tuple[Scenario, dict[str, int]]:
+    """The scenario and settings of a stored report, every key ``--from`` reads checked first and the
+    scenario hash recomputed: a forged hash, a changed document or parameter, a missing or renamed
+    key, a value of the wrong type are refused naming the file and the key."""
+    for key, want in STORED_KEYS.items():
+        try:
+            value = _lookup(data, key)
+        except (KeyError, TypeError):
+            raise StoredResultsError(name, key, "missing") from None
+        if not isinstance(value, want):
+            raise StoredResultsError(name, key, f"expected {_JSON_TYPE[want]}, found {_json_kind(value)}")
+    repro = data["reproducibility"]
+    settings = repro["settings"]
+    if sorted(settings) != sorted(SETTINGS):
+        odd = sorted(set(settings) ^ set(SETTINGS))
+        raise StoredResultsError(name, f"reproducibility.settings.{odd[0]}",
+                                 "missing" if odd[0] not in settings else "not a setting of escalab run")
+    for key in SETTINGS:
+        value = settings[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < (1 if key.endswith("runs") else 0):
+            raise StoredResultsError(name, f"reproducibility.settings.{key}",
+                                     f"expected a whole number >= {1 if key.endswith('runs') else 0}, found "
+                                     f"{json.dumps(value)[:40]}")
+    try:
+        s = scenario_from_results(data)
+    except ScenarioError:
+        raise
+    except EscalabError as exc:
+        raise StoredResultsError(name, "reproducibility.parameters", str(exc)) from None
+    values = {k: float(v) for k, v in s.values.items()}
+    recomputed = content_hash(data["scenario"]["document"], values)
+    if recomputed != repro["scenario_hash"]:
+        raise StoredResultsError(name, "reproducibility.scenario_hash",
+                                 f"{repro['scenario_hash'][:80]!r} is not the hash of the stored scenario and "
+                                 f"parameters ({recomputed}): one of them was changed after the report was written")
+    return s, {k: settings[k] for k in SETTINGS}
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    return _JSON_TYPE.get(type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
 
 
 def _version(name: str) -> str:
@@ -137,7 +210,20 @@ def numbers_view(results: dict[str, Any]) -> dict[str, Any]:
 
 def differences(old: Any, new: Any, path: str = "", limit: int = 20) -> list[str]:
     """Where two results differ, as 'path: old -> new' lines (at most ``limit``)."""
-    out: list[str] = []
+    return [text for _, text in _walk(old, new, path, limit)]
+
+
+def form_differences(old: Any, new: Any, limit: int = 20) -> list[str]:
+    """Where stored results differ from a new run in form, not in value: a key one has and the other
+    not, a list of another length, a value of another JSON type (a file edited or truncated)."""
+    return [text for form, text in _walk(old, new, "", 10 ** 9) if form][:limit]
+
+
+def _walk(old: Any, new: Any, path: str, limit: int) -> list[tuple[bool, str]]:
+    out: list[tuple[bool, str]] = []
+
+    def kind(x: Any) -> str:
+        return "number" if isinstance(x, (int, float)) and not isinstance(x, bool) else type(x).__name__
 
     def walk(a: Any, b: Any, p: str) -> None:
         if len(out) >= limit:
@@ -145,18 +231,18 @@ def differences(old: Any, new: Any, path: str = "", limit: int = 20) -> list[str
         if isinstance(a, dict) and isinstance(b, dict):
             for k in sorted(set(a) | set(b), key=str):
                 if k not in a:
-                    out.append(f"{p}.{k}: only in the new run")
+                    out.append((True, f"{p}.{k}: only in the new run"))
                 elif k not in b:
-                    out.append(f"{p}.{k}: only in the stored results")
+                    out.append((True, f"{p}.{k}: only in the stored results"))
                 else:
                     walk(a[k], b[k], f"{p}.{k}" if p else str(k))
         elif isinstance(a, list) and isinstance(b, list):
             if len(a) != len(b):
-                out.append(f"{p}: {len(a)} items stored, {len(b)} now")
+                out.append((True, f"{p}: {len(a)} items stored, {len(b)} now"))
             for i, (x, y) in enumerate(zip(a, b)):
                 walk(x, y, f"{p}[{i}]")
         elif a != b or type(a) is not type(b):
-            out.append(f"{p}: {json.dumps(a)[:80]} -> {json.dumps(b)[:80]}")
+            out.append((kind(a) != kind(b), f"{p}: {json.dumps(a)[:80]} -> {json.dumps(b)[:80]}"))
     walk(old, new, path)
     return out
 

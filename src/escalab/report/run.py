@@ -21,7 +21,9 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
+from .. import limits
 from ..atomic import output_set
+from ..errors import UsageError
 from ..scenario import Scenario
 from . import (figures, plays_section, readiness_section, reproducibility, simulate_section, solve_section,
                variants)
@@ -74,6 +76,7 @@ def compute(s: Scenario, progress: Progress = lambda msg: None, sizes: dict[str,
             ) -> dict[str, Any]:
     """Every number of the report, in reading order. Sections that do not apply say why."""
     sizes = sizes or settings()
+    check_sizes(s, sizes)           # before the variants' crises start solving alongside
     runs, seed = sizes["monte_carlo_runs"], sizes["monte_carlo_seed"]
     colours = OutcomeColours()
     results: dict[str, Any] = {"format": FORMAT, "scenario": scenario_record(s)}
@@ -106,13 +109,13 @@ def _jsonable(results: dict[str, Any]) -> dict[str, Any]:
 def write(s: Scenario, results: dict[str, Any], out: Path | str, progress: Progress = lambda msg: None
           ) -> list[Path]:
     """Draw every figure and the page into ``out`` and publish them together; returns the files."""
-    with output_set(out) as outs:
+    with output_set(out, "run") as outs:
         where = outs.staging
         progress("drawing figures")
         figs: dict[str, Any] = {"tree": figures.tree(s, results, where), "ladders": figures.ladders(s, results, where)}
         colours = results.get("colours", {})
         solve = results.get("solve", {})
-        figs["phase"] = figures.phase(s, solve.get("phase_diagram", {}), colours, where, "phase-diagram.png",
+        figs["phase"] = figures.phase(s, solve.get("phase_diagram", {}), colours, where, "phase.png",
                                       f"{s.title}: equilibrium outcome")
         figs["variant_phase"] = {}
         for row in results.get("variants", {}).get("rows", []):
@@ -180,11 +183,36 @@ def _path_in_one_line(lines: list[str], one_line: str) -> list[str]:
     return [*lines[:at[0]], one_line, *(ln for k, ln in enumerate(lines) if k > at[0] and k not in at)]
 
 
-def check(stored: dict[str, Any], console: Console) -> list[str]:
-    """Recompute a stored run; the differences (empty when every number agrees bit for bit)."""
-    s = reproducibility.scenario_from_results(stored)
+def check(stored: dict[str, Any], console: Console, name: str = "results.json") -> list[str]:
+    """Recompute a stored run; the differences (empty when every number agrees bit for bit).
+
+    The stored file is checked before anything is computed (every key read, the scenario's hash, the
+    sizes against their budgets) and compared in form after: a file that was cut or edited is
+    refused by key (a UsageError), never taken as reproduced."""
+    s, sizes = reproducibility.stored_scenario(stored, name)
+    check_sizes(s, sizes, f"'{name}' (reproducibility.settings)")
     with console.status("recomputing") as status:
-        fresh = _jsonable(compute(s, lambda msg: status.update(f"[bold]{escape(msg)}[/]"),
-                                  stored["reproducibility"].get("settings") or settings()))
+        fresh = _jsonable(compute(s, lambda msg: status.update(f"[bold]{escape(msg)}[/]"), sizes))
     old = reproducibility.numbers_view({k: v for k, v in stored.items() if k not in ("citation", "methods")})
+    form = reproducibility.form_differences(old, reproducibility.numbers_view(fresh))
+    if form:
+        key, _, what = form[0].partition(": ")
+        more = f" (and {len(form) - 1} more difference(s) in form)" if len(form) > 1 else ""
+        raise reproducibility.StoredResultsError(name, key, what + more, recomputed=True)
     return reproducibility.differences(old, reproducibility.numbers_view(fresh))
+
+
+def monte_carlo_simulations(s: Scenario) -> int:
+    """How many Monte Carlo simulations of ``monte_carlo_runs`` runs each the report makes."""
+    return simulate_section.simulations(s) + len(variants.separate_crises(s))
+
+
+def check_sizes(s: Scenario, sizes: dict[str, int], where: str = "the report's settings") -> None:
+    """The report's Monte Carlo runs, all simulations together, against the mc-runs budget: before
+    anything is solved or simulated (a stored setting of 10^8 runs once ran for hours)."""
+    runs = sizes["monte_carlo_runs"]
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+        raise UsageError(f"{where}: monte_carlo_runs must be a whole number >= 1, got {runs!r}")
+    n = monte_carlo_simulations(s)
+    limits.MC_RUNS.check(runs * n, where=f"{where}: {runs:,} runs for each of the report's {n} Monte Carlo "
+                                         "simulations")

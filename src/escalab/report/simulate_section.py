@@ -41,6 +41,18 @@ def configurations(s: Scenario) -> list[tuple[str, dict[str, str]]]:
     return rows
 
 
+def simulations(s: Scenario) -> int:
+    """How many Monte Carlo simulations :func:`compute` makes (for the runs budget, before any)."""
+    if s.spec.ladder_crisis is None:
+        return 0
+    configs = configurations(s)
+    named, used = s.ladder, s.crisis_ladder
+    compacted = (named is not None and used is not None and named.id != used.id
+                 and len(named.rungs) > len(used.rungs))
+    doctrines = sum(all(spec.startswith("doctrine:") for spec in specs.values()) for _, specs in configs)
+    return 2 * len(configs) + (2 * doctrines if compacted else 0)
+
+
 def simulate_rows(s: Scenario, configs: list[tuple[str, dict[str, str]]], progress: Progress,
                   accidents_options: tuple[bool, ...] = (True, False), runs: int | None = None,
                   seed: int | None = None) -> list[dict[str, Any]]:

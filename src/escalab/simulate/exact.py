@@ -33,6 +33,18 @@ from .results import Rate, SimulationResult, distribution_result, type_rates
 Progress = Callable[[int, int], None]
 
 
+def check_exact_size(a: LadderArrays, scenario: str) -> None:
+    """The exact analysis's budget, from the crisis alone: checked before its policies are solved
+    (an equilibrium takes seconds to minutes) and before any array is allocated. Types x endings x
+    peaks x turns x balances (a huge turn limit or balance range in a small file once asked for
+    gigabytes); Monte Carlo needs none of this."""
+    cells = a.num_types * len(a.endings) * a.num_rungs * (a.turn_limit + 1) * a.num_balances
+    if cells > limits.STATE_SPACE.value():
+        raise UsageError(limits.STATE_SPACE.refusal(cells, f"{scenario}: the exact analysis")
+                         + "; or simulate it by Monte Carlo (--runs N), which needs no such arrays")
+    limits.check_memory(8 * cells, f"{scenario}: the exact analysis's {cells:,} cells")
+
+
 def exact_analysis(arrays: LadderArrays, policies: tuple[Policy, Policy], *, scenario: str,
                    progress: Progress | None = None, method: str = "auto") -> SimulationResult:
     """Absorption probabilities of the crisis under two policies. ``method``: "sparse" enumerates the
@@ -44,13 +56,8 @@ def exact_analysis(arrays: LadderArrays, policies: tuple[Policy, Policy], *, sce
 
     a = arrays
     R, T, B = a.num_rungs, a.turn_limit, a.num_balances
+    check_exact_size(a, scenario)
     track = TypeTrack.of(a, policies)
-    # budget before allocating, on either path: types x endings x peaks x turns x balances (a huge turn
-    # limit or balance range in a small file once asked for gigabytes); Monte Carlo needs none of this
-    cells = a.num_types * len(a.endings) * R * (T + 1) * B
-    if cells > limits.STATE_SPACE.value():
-        raise UsageError(limits.STATE_SPACE.refusal(cells, f"{scenario}: the exact analysis")
-                         + "; or simulate it by Monte Carlo (--runs N), which needs no such arrays")
     if method == "auto" and all(isinstance(p, TablePolicy) for p in policies) and track.table is None:
         return _factorised(a, policies, track, scenario, progress)
     # moving beliefs and no signals: dense arrays per turn where they fit the budget (its sparse scatter

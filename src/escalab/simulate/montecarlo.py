@@ -453,6 +453,20 @@ def _tasks(sizes: Sequence[int], workers: int) -> list[list[tuple[int, int]]]:
     return [chunks[i:i + per] for i in range(0, len(chunks), per)]
 
 
+def check_request(runs: int, seed: int, workers: int = 1, chunk_runs: int = CHUNK_RUNS) -> None:
+    """The sizes of a Monte Carlo run, refused before anything is solved for it (a ladder
+    equilibrium takes seconds to minutes) or allocated: callers check here first, the chunks again."""
+    if runs < 1:
+        raise UsageError(f"--runs must be at least 1, got {runs}")
+    limits.MC_RUNS.check(runs, where="--runs")
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {workers}")
+    if seed < 0:
+        raise UsageError(f"--seed must be a whole number >= 0, got {seed}")
+    if chunk_runs < 1:
+        raise UsageError(f"chunk_runs must be at least 1, got {chunk_runs}")
+
+
 def run_chunks(plan: Plan, runs: int, seed: int, workers: int = 1, scheduler: Any = None,
                progress: Progress | None = None, chunk_runs: int = CHUNK_RUNS,
                engine: str | None = None, pool: Any = None) -> ChunkTotals:
@@ -465,15 +479,7 @@ def run_chunks(plan: Plan, runs: int, seed: int, workers: int = 1, scheduler: An
     """
     if engine is not None:
         plan = replace(plan, engine=engine)
-    if runs < 1:
-        raise UsageError(f"--runs must be at least 1, got {runs}")
-    limits.MC_RUNS.check(runs, where="--runs")     # before the list of chunk sizes is built
-    if workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {workers}")
-    if seed < 0:
-        raise UsageError(f"--seed must be a whole number >= 0, got {seed}")
-    if chunk_runs < 1:
-        raise UsageError(f"chunk_runs must be at least 1, got {chunk_runs}")
+    check_request(runs, seed, workers, chunk_runs)     # before the list of chunk sizes is built
     if pool is not None and scheduler is not None:
         raise UsageError("give either --workers or --scheduler, not both")
     sizes = [min(chunk_runs, runs - c * chunk_runs) for c in range(math.ceil(runs / chunk_runs))]

@@ -16,8 +16,8 @@ from ..errors import UsageError
 from ..model.ladder import LadderGame
 from ..scenario import Scenario
 from ..solve.ladder import LadderArrays, ladder_arrays
-from .exact import exact_analysis
-from .montecarlo import CHUNK_RUNS, BeliefTrack, Plan, monte_carlo
+from .exact import check_exact_size, exact_analysis
+from .montecarlo import CHUNK_RUNS, BeliefTrack, Plan, check_request, monte_carlo
 from .policies import Policy, PolicyFactory
 from .readiness import indicator_model, level_of_rung
 from .results import SimulationResult
@@ -53,6 +53,10 @@ class Crisis:
         arrays = ladder_arrays(game)
         return cls(scenario, game, arrays, PolicyFactory(game, arrays, progress))
 
+    def check_exact(self) -> None:
+        """The exact analysis's budget, before any policy is solved for it."""
+        check_exact_size(self.arrays, self.scenario.id)
+
     def policies(self, specs: Mapping[str, str] | None = None) -> tuple[Policy, Policy]:
         specs = dict(specs or {})
         for actor in specs:
@@ -71,6 +75,7 @@ class Crisis:
         return tuple(tracks)
 
     def exact(self, specs: Mapping[str, str] | None = None, progress: Progress | None = None) -> SimulationResult:
+        self.check_exact()
         return exact_analysis(self.arrays, self.policies(specs), scenario=self.scenario.id, progress=progress)
 
     def monte_carlo(self, specs: Mapping[str, str] | None = None, runs: int = 10_000, seed: int = 0,
@@ -79,6 +84,7 @@ class Crisis:
                     engine: str | None = None, pool: Any = None) -> SimulationResult:
         """Monte Carlo; ``workers=N`` or ``pool`` (a :class:`escalab.workers.WorkerPool` kept for
         several runs) run the chunks in parallel, with the same result bit for bit."""
+        check_request(runs, seed, workers, chunk_runs)        # before the policies' equilibrium is solved
         plan = Plan(self.arrays, self.policies(specs), self.belief_tracks() if beliefs else ())
         return monte_carlo(plan, runs, seed, scenario=self.scenario.id, workers=workers, scheduler=scheduler,
                            progress=progress, chunk_runs=chunk_runs, engine=engine, pool=pool)

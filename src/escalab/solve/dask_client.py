@@ -70,10 +70,32 @@ def parse_tcp_address(address: str) -> tuple[str, int]:
     return host, int(port_text)
 
 
+# The longest escalab waits for a scheduler to answer, whatever dask-timeout says: past it a
+# silent endpoint would hold the command for days (10^9 s is 31 years), and a deadline that large
+# overflows the event loop's timers. Refused before any connection.
+MOST_WAIT_SECONDS = 3600
+
+
+def wait_seconds(timeout: float | None = None) -> float:
+    """The seconds to wait for a scheduler: ``timeout`` or the dask-timeout limit, at most an hour."""
+    value = float(limits.DASK_TIMEOUT.value()) if timeout is None else float(timeout)
+    if not 0 <= value <= MOST_WAIT_SECONDS:
+        raise UsageError(f"the dask-timeout limit is {value:,.0f} s; escalab waits at most {MOST_WAIT_SECONDS:,} s "
+                         "(an hour) for a Dask scheduler to answer; give --limit dask-timeout=N with N up to "
+                         f"{MOST_WAIT_SECONDS}")
+    return value
+
+
+def check_scheduler(address: str, timeout: float | None = None) -> None:
+    """Everything about a scheduler that can be refused without connecting, checked before the work."""
+    parse_tcp_address(address)
+    wait_seconds(timeout)
+
+
 def probe(address: str, timeout: float | None = None) -> tuple[str, int]:
     """Check within ``timeout`` seconds that a Dask scheduler answers at ``address``; UsageError if not."""
     host, port = parse_tcp_address(address)
-    timeout = float(limits.DASK_TIMEOUT.value()) if timeout is None else timeout
+    timeout = wait_seconds(timeout)
     raise_how = limits.DASK_TIMEOUT.how_to_raise().replace(" if you trust this input", "")
     deadline = time.monotonic() + timeout
     try:
@@ -115,7 +137,7 @@ def probe(address: str, timeout: float | None = None) -> tuple[str, int]:
 
 def connect(address: str, timeout: float | None = None) -> Any:
     """A ``distributed.Client`` for the scheduler at ``address`` -- or a UsageError, never a traceback."""
-    timeout = float(limits.DASK_TIMEOUT.value()) if timeout is None else timeout
+    timeout = wait_seconds(timeout)
     host, port = probe(address, timeout)
     try:
         from distributed import Client

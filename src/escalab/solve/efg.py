@@ -23,7 +23,7 @@ from ..atomic import write_text_atomic
 from ..errors import UsageError
 from ..model import ExtensiveGame
 from ..scenario.source import read_bounded
-from ..scenario import Scenario, load, loads
+from ..scenario import Scenario, loads
 from .gambit_bridge import to_gambit
 
 _ID_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -266,5 +266,5 @@ def import_efg(source: str | Path, out: str | Path | None = None, scenario_id: s
         except OSError as exc:
             raise UsageError(f"cannot write the scenario to {given}: {exc.strerror or exc}") from None
         write_text_atomic(given, text)
-        return load(out)
+        return loads(text, name=str(given), base_dir=out.parent)   # as written: --out may be a device or FIFO
     return loads(text, name=str(source))

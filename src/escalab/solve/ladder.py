@@ -177,8 +177,10 @@ def ladder_arrays(game: LadderGame, accidents: bool = True) -> LadderArrays:
     t, b, kk = np.meshgrid(np.arange(T + 1), np.arange(lo, hi + 1), np.arange(R), indexing="ij")
     n_types = len(game.type_names[game.typed]) if game.typed >= 0 else 1
     # budget before allocating the payoff tables (every analysis of a ladder crisis builds them)
-    limits.STATE_SPACE.check(2 * n_types * len(endings) * (T + 1) * (hi - lo + 1) * R,
-                             where=f"{game.scenario.id}: the payoff tables (types x endings x turns x balances x rungs)")
+    cells = 2 * n_types * len(endings) * (T + 1) * (hi - lo + 1) * R
+    where = f"{game.scenario.id}: the payoff tables (types x endings x turns x balances x rungs)"
+    limits.STATE_SPACE.check(cells, where=where)
+    limits.check_memory(8 * cells, where)
     by_type = []
     for i in (0, 1):
         table = np.zeros((n_types, len(endings), T + 1, hi - lo + 1, R))
@@ -566,8 +568,10 @@ def _solve_equilibrium(arrays: LadderArrays, progress: Progress | None = None) -
     T, R, B = arrays.turn_limit, arrays.num_rungs, arrays.num_balances
     C0, C1 = len(arrays.class_legal[0]), len(arrays.class_legal[1])
     A0, A1 = len(arrays.allowed[0]), len(arrays.allowed[1])
-    limits.STATE_SPACE.check(2 * T * C0 * C1 * B * R * (A0 + A1) + 2 * T * R ** 3 * B,
-                             where="the equilibrium of the ladder crisis (strategies and values per turn)")
+    cells = 2 * T * C0 * C1 * B * R * (A0 + A1) + 2 * T * R ** 3 * B
+    where = "the equilibrium of the ladder crisis (strategies and values per turn)"
+    limits.STATE_SPACE.check(cells, where=where)
+    limits.check_memory(8 * cells, where)
     sig = [np.zeros((T, C0, C1, B, R, A)) for A in (A0, A1)]
     qv = [np.zeros((T, C0, C1, B, R, A)) for A in (A0, A1)]
     values = [np.zeros((T, R, R, B, R)) for _ in (0, 1)]

@@ -105,7 +105,7 @@ def export_games(store: EventStore, game_ids: Sequence[str], out: str | os.PathL
         games.append(game_row(store, gid, events))
         events_out += [json.dumps({"game": e.game_id, "seq": e.seq, "turn": e.turn, "kind": e.kind,
                                    "actor": e.actor, "payload": e.payload, "at": e.at}) for e in events]
-    with output_set(out) as outs:
+    with output_set(out, "export") as outs:
         written = [
             outs.write_text("transcript.jsonl", "".join(json.dumps(transcript_line(r)) + "\n" for r in turns)),
             outs.write_text("turns.csv", _csv(turns, TURN_COLUMNS)),

@@ -405,7 +405,7 @@ def summarise(plan: Plan, tasks: Sequence[Task], done: Mapping[str, dict[str, An
 def write_results(results: Results, out: str | Path, figure: bool = True) -> list[Path]:
     """results.json, results.csv and (optionally) summary.png, published together."""
     from ..atomic import output_set
-    with output_set(out) as outs:
+    with output_set(out, "tournament") as outs:
         outs.write_text("results.json", json.dumps(results.to_dict(), indent=2) + "\n")
         outs.write_text("results.csv", results.csv())
         if figure:
