@@ -46,3 +46,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _CACHE = pytest.StashKey[str]()
+
+
+@pytest.fixture(autouse=True)
+def _limits_of_its_own():
+    """A ``--limit`` given to an in-process command (CliRunner) sets this process's budgets; without
+    a reset it would carry over into every later test."""
+    from escalab import limits
+    saved = limits.overrides()
+    yield
+    limits.set_limits(saved, replace=True)
