@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import decimal
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -71,8 +72,7 @@ class Limit:
             try:
                 return _parse_count(raw)
             except ValueError:
-                raise UsageError(f"environment variable {self.env}={raw[:40]!r} is not a whole number "
-                                 f">= 0") from None
+                raise UsageError(f"environment variable {self.env}={raw[:40]!r}: expected {ACCEPTED}") from None
         return self.default
 
     def how_to_raise(self) -> str:
@@ -92,23 +92,23 @@ class Limit:
         return self.value()
 
 
+MAX_VALUE = 10**18                 # any budget above this is no budget, and 2^63 would overflow numpy and SQLite
+ACCEPTED = "a whole number from 0 to 10^18 (digits, or 1e6 style)"
+
+
 def _parse_count(raw: str) -> int:
+    """A budget written as digits (``1_000_000``, ``2e9``); ValueError unless a whole number in range."""
     text = raw.strip().replace("_", "").replace(",", "")
-    if text.lower().startswith("1e") or "e" in text.lower():
-        mant, _, exp = text.lower().partition("e")
-        if not exp.isdigit() or len(exp) > 3:
-            raise ValueError(raw)
-        value = float(mant) * 10 ** int(exp)
-        if not value.is_integer():
-            raise ValueError(raw)
-        n = int(value)
-    else:
-        if not text.isdigit() or len(text) > 30:
-            raise ValueError(raw)
-        n = int(text)
-    if n < 0:
+    if not text or len(text) > 40 or not set(text.lower()) <= set("0123456789.e+"):
         raise ValueError(raw)
-    return n
+    try:
+        value = decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        raise ValueError(raw) from None
+    # compared before int(): 1e999999 is refused without building a million-digit integer
+    if not value.is_finite() or value < 0 or value > MAX_VALUE or value != value.to_integral_value():
+        raise ValueError(raw)
+    return int(value)
 
 
 LIMITS: dict[str, Limit] = {}
@@ -123,6 +123,8 @@ def _define(name: str, default: int, what: str, flag: str | None = None, doc: st
 # --- reading input ------------------------------------------------------------------------------
 FILE_BYTES = _define("file-bytes", 2 * 1024 * 1024, "the file size in bytes",
                      doc="scenario, ladder, scale and .efg files (the largest built-in is 14 kB); read no further")
+RESULTS_BYTES = _define("results-bytes", 64 * 1024 * 1024, "the size of a results.json in bytes",
+                        doc="read by `run --from` (a built-in report's is under 1 MB); read no further")
 YAML_ALIASES = _define("yaml-aliases", 100, "the number of YAML aliases (*name and << merges)",
                        doc="aliases can multiply a small file into a huge document")
 YAML_NODES = _define("yaml-nodes", 200_000, "the number of YAML values after aliases and merges are expanded",
@@ -201,7 +203,7 @@ def parse_limit_option(text: str) -> tuple[str, int]:
     try:
         return lim.name, _parse_count(raw)
     except ValueError:
-        raise UsageError(f"--limit {name}: '{raw[:40]}' is not a whole number >= 0") from None
+        raise UsageError(f"--limit {name}: '{raw[:40]}' is not {ACCEPTED}") from None
 
 
 def set_limits(values: Mapping[str, int], *, replace: bool = False) -> None:
