@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import UsageError
+from ..scenario.source import special_kind
 
 DEFAULT_DB = "escalab-games.sqlite"
 ENV_DB = "ESCALAB_DB"
@@ -160,6 +161,7 @@ class SqliteStore:
 
     def __init__(self, path: str | os.PathLike[str], durable: bool = False, timeout: float = 60.0):
         self.path = Path(path)
+        _check_regular(self.path)
         try:
             self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -248,6 +250,19 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _check_regular(path: Path) -> None:
+    """A store is a regular file: SQLite given a FIFO or a device fails only after writing a journal
+    next to it (``/dev/zero-journal``), so anything else is refused before it is opened."""
+    try:
+        kind = special_kind(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UsageError(f"cannot use '{path}' as a game store: {exc.strerror}") from None
+    if kind is not None:
+        raise UsageError(f"cannot use '{path}' as a game store: it is {kind}; expected a SQLite file")
 
 
 def default_db_path() -> Path:
