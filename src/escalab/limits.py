@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from .errors import UsageError
 
-__all__ = ["LIMITS", "Limit", "LimitError", "applied", "get", "limit", "overrides", "parse_limit_option", "raised",
+__all__ = ["LIMITS", "Limit", "LimitError", "applied", "check_seed", "check_workers", "get", "limit", "overrides", "parse_limit_option", "raised",
            "set_limits"]
 
 
@@ -111,6 +111,23 @@ def _parse_count(raw: str) -> int:
     return int(value)
 
 
+MAX_SEED = 2**63 - 1                # a game's seed is stored in SQLite, whose integers are signed 64-bit
+
+
+def check_seed(seed: object, option: str = "--seed") -> None:
+    """A seed is a whole number from 0 to 2^63 - 1, for every command (UsageError otherwise)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        shown = f"{seed}"[:30] + ("..." if len(f"{seed}") > 30 else "") if isinstance(seed, int) else repr(seed)[:30]
+        raise UsageError(f"{option} must be a whole number from 0 to 2^63 - 1 ({MAX_SEED:,}), got {shown}")
+
+
+def check_workers(workers: int, option: str = "--workers") -> None:
+    """At least one worker, and no more than the ``workers`` limit, checked before any is started."""
+    if workers < 1:
+        raise UsageError(f"{option} must be at least 1, got {workers}")
+    WORKERS.check(workers, where=option)
+
+
 LIMITS: dict[str, Limit] = {}
 
 
@@ -176,6 +193,9 @@ FIGURE_NODES = _define("figure-nodes", 200, "the number of nodes drawn in a game
                        doc="a bigger tree is refused for drawing (solve and --efg still work)")
 FIGURE_INCHES = _define("figure-inches", 150, "the figure size in inches",
                         doc="matplotlib allocates width x height x dpi^2 pixels")
+WORKERS = _define("workers", 256, "the number of local worker processes (or threads)", flag="--workers",
+                  doc="each is a process (a tournament's --threads: a thread) with its own memory; beyond the "
+                      "machine's cores they only cost memory")
 DASK_TIMEOUT = _define("dask-timeout", 10, "the seconds to wait for a Dask scheduler",
                        doc="a silent or wrong endpoint exits 2 after this many seconds")
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .. import DEFAULT_SCENARIO
+from .. import DEFAULT_SCENARIO, limits
 from ..errors import UsageError
 from .errors import handled
 from .progress import console, progress_bar
@@ -49,8 +49,7 @@ def simulate(
     specs = parse_policy_options(policy)
     if runs < 1:
         raise UsageError(f"--runs must be at least 1, got {runs}")
-    if workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {workers}")
+    limits.check_workers(workers)
     pool = None
     if workers > 1 and not exact and scheduler is None:
         # started now, so the workers boot (and load the compiled kernel) while the equilibrium is solved

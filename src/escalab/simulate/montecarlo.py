@@ -460,10 +460,8 @@ def run_chunks(plan: Plan, runs: int, seed: int, workers: int = 1, scheduler: An
     if runs < 1:
         raise UsageError(f"--runs must be at least 1, got {runs}")
     limits.MC_RUNS.check(runs, where="--runs")     # before the list of chunk sizes is built
-    if workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {workers}")
-    if seed < 0:
-        raise UsageError(f"--seed must be a whole number >= 0, got {seed}")
+    limits.check_workers(workers)
+    limits.check_seed(seed)
     if chunk_runs < 1:
         raise UsageError(f"chunk_runs must be at least 1, got {chunk_runs}")
     if pool is not None and scheduler is not None:
