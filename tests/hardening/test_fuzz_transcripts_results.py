@@ -92,9 +92,14 @@ def folder():
         yield Path(d)
 
 
-def _expected_error(exc: BaseException) -> None:
-    assert isinstance(exc, EscalabError), f"internal error: {type(exc).__name__}: {exc}"
-    assert str(exc).strip()
+def _read_or_refused(path: Path, data: bytes, read) -> None:
+    """``read`` of a file holding ``data`` returns, or raises escalab's own error with a message."""
+    path.write_bytes(data)
+    try:
+        read(path)
+    except Exception as exc:  # noqa: BLE001 - the kind of exception is what is tested
+        assert isinstance(exc, EscalabError), f"internal error: {type(exc).__name__}: {exc}"
+        assert str(exc).strip()
 
 
 def test_the_unmutated_files_are_read(folder: Path) -> None:
@@ -109,12 +114,7 @@ def test_the_unmutated_files_are_read(folder: Path) -> None:
 @settings(max_examples=300, deadline=None)
 @given(mutated(TRANSCRIPT))
 def test_mutated_transcripts_are_read_or_refused(folder: Path, data: bytes) -> None:
-    path = folder / "t.jsonl"
-    path.write_bytes(data)
-    try:
-        read_transcript(path, LADDER)
-    except Exception as exc:  # noqa: BLE001 - the kind of exception is what is tested
-        _expected_error(exc)
+    _read_or_refused(folder / "t.jsonl", data, lambda path: read_transcript(path, LADDER))
 
 
 @settings(max_examples=300, deadline=None)
@@ -122,12 +122,7 @@ def test_mutated_transcripts_are_read_or_refused(folder: Path, data: bytes) -> N
 def test_mutated_results_files_are_read_or_refused(folder: Path, data: bytes) -> None:
     from escalab.cli.run_cmd import _stored
 
-    path = folder / "r.json"
-    path.write_bytes(data)
-    try:
-        _stored(path)
-    except Exception as exc:  # noqa: BLE001
-        _expected_error(exc)
+    _read_or_refused(folder / "r.json", data, _stored)
 
 
 @settings(max_examples=60, deadline=None)
