@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import decimal
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from .errors import UsageError
 
-__all__ = ["LIMITS", "Limit", "LimitError", "applied", "available_memory", "check_memory", "get", "limit",
-           "overrides", "parse_limit_option", "raised", "set_limits"]
+__all__ = ["LIMITS", "Limit", "LimitError", "applied", "available_memory", "check_memory", "check_seed",
+           "check_workers", "get", "limit", "overrides", "parse_limit_option", "raised", "set_limits"]
 
 
 class LimitError(UsageError):
@@ -71,8 +72,7 @@ class Limit:
             try:
                 return _parse_count(raw)
             except ValueError:
-                raise UsageError(f"environment variable {self.env}={raw[:40]!r} is not a whole number "
-                                 f">= 0") from None
+                raise UsageError(f"environment variable {self.env}={raw[:40]!r}: expected {ACCEPTED}") from None
         return self.default
 
     def how_to_raise(self) -> str:
@@ -92,23 +92,40 @@ class Limit:
         return self.value()
 
 
+MAX_VALUE = 10**18                 # any budget above this is no budget, and 2^63 would overflow numpy and SQLite
+ACCEPTED = "a whole number from 0 to 10^18 (digits, or 1e6 style)"
+
+
 def _parse_count(raw: str) -> int:
+    """A budget written as digits (``1_000_000``, ``2e9``); ValueError unless a whole number in range."""
     text = raw.strip().replace("_", "").replace(",", "")
-    if text.lower().startswith("1e") or "e" in text.lower():
-        mant, _, exp = text.lower().partition("e")
-        if not exp.isdigit() or len(exp) > 3:
-            raise ValueError(raw)
-        value = float(mant) * 10 ** int(exp)
-        if not value.is_integer():
-            raise ValueError(raw)
-        n = int(value)
-    else:
-        if not text.isdigit() or len(text) > 30:
-            raise ValueError(raw)
-        n = int(text)
-    if n < 0:
+    if not text or len(text) > 40 or not set(text.lower()) <= set("0123456789.e+"):
         raise ValueError(raw)
-    return n
+    try:
+        value = decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        raise ValueError(raw) from None
+    # compared before int(): 1e999999 is refused without building a million-digit integer
+    if not value.is_finite() or value < 0 or value > MAX_VALUE or value != value.to_integral_value():
+        raise ValueError(raw)
+    return int(value)
+
+
+MAX_SEED = 2**63 - 1                # a game's seed is stored in SQLite, whose integers are signed 64-bit
+
+
+def check_seed(seed: object, option: str = "--seed") -> None:
+    """A seed is a whole number from 0 to 2^63 - 1, for every command (UsageError otherwise)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        shown = f"{seed}"[:30] + ("..." if len(f"{seed}") > 30 else "") if isinstance(seed, int) else repr(seed)[:30]
+        raise UsageError(f"{option} must be a whole number from 0 to 2^63 - 1 ({MAX_SEED:,}), got {shown}")
+
+
+def check_workers(workers: int, option: str = "--workers") -> None:
+    """At least one worker, and no more than the ``workers`` limit, checked before any is started."""
+    if workers < 1:
+        raise UsageError(f"{option} must be at least 1, got {workers}")
+    WORKERS.check(workers, where=option)
 
 
 LIMITS: dict[str, Limit] = {}
@@ -123,6 +140,8 @@ def _define(name: str, default: int, what: str, flag: str | None = None, doc: st
 # --- reading input ------------------------------------------------------------------------------
 FILE_BYTES = _define("file-bytes", 2 * 1024 * 1024, "the file size in bytes",
                      doc="scenario, ladder, scale and .efg files (the largest built-in is 14 kB); read no further")
+RESULTS_BYTES = _define("results-bytes", 64 * 1024 * 1024, "the size of a results.json in bytes",
+                        doc="read by `run --from` (a built-in report's is under 1 MB); read no further")
 YAML_ALIASES = _define("yaml-aliases", 100, "the number of YAML aliases (*name and << merges)",
                        doc="aliases can multiply a small file into a huge document")
 YAML_NODES = _define("yaml-nodes", 200_000, "the number of YAML values after aliases and merges are expanded",
@@ -177,6 +196,9 @@ FIGURE_INCHES = _define("figure-inches", 150, "the figure size in inches",
 CACHE_BYTES = _define("cache-bytes", 2 * 1024 ** 3, "the bytes of solved ladder-crisis equilibria kept on disk",
                      doc="not a refusal: beyond it the entries used least recently are deleted (the default "
                          "scenario's takes 0.5 GB)")
+WORKERS = _define("workers", 256, "the number of local worker processes (or threads)", flag="--workers",
+                  doc="each is a process (a tournament's --threads: a thread) with its own memory; beyond the "
+                      "machine's cores they only cost memory")
 DASK_TIMEOUT = _define("dask-timeout", 10, "the seconds to wait for a Dask scheduler",
                        doc="a silent or wrong endpoint exits 2 after this many seconds; at most 3,600")
 
@@ -252,7 +274,7 @@ def parse_limit_option(text: str) -> tuple[str, int]:
     try:
         return lim.name, _parse_count(raw)
     except ValueError:
-        raise UsageError(f"--limit {name}: '{raw[:40]}' is not a whole number >= 0") from None
+        raise UsageError(f"--limit {name}: '{raw[:40]}' is not {ACCEPTED}") from None
 
 
 def set_limits(values: Mapping[str, int], *, replace: bool = False) -> None:

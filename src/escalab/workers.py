@@ -199,6 +199,7 @@ class WorkerPool:
 
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
+        limits.WORKERS.check(workers, where="workers")     # before a process is started
         if start not in ("auto", "fork", "spawn"):
             raise ValueError(f"start must be auto, fork or spawn, got {start!r}")
         self.workers = workers

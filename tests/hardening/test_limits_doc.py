@@ -27,7 +27,8 @@ def test_every_limit_documented_with_default_and_how_to_raise(name: str) -> None
 @pytest.mark.parametrize("name", sorted(limits.LIMITS))
 def test_every_limit_is_enforced_somewhere(name: str) -> None:
     const = CONSTANT[name]
-    assert re.search(rf"\b{const}\.(check|value|refusal)\(|limit\(\"{name}\"\)|get\(\"{name}\"\)", SOURCE), \
+    assert re.search(rf"\b{const}\.(check|value|refusal)\(|limit\(\"{name}\"\)|get\(\"{name}\"\)"
+                     rf"|read_(text|bounded)\([^)]*\blimits\.{const}\b", SOURCE), \
         f"limit {name} ({const}) is defined but nothing checks it"
 
 

@@ -106,7 +106,7 @@ def test_solve_qre(invoke):
     (("sweep", "--grid", "p_resolute=0:1"), "three parts"),
     (("sweep", "--grid", "nope=0:1:3"), "has no parameter 'nope'"),
     (("sweep", "--grid", "p_resolute=0:1:3", "--workers", "0"), "--workers must be at least 1"),
-    (("solve", "deterrence-game", "--method", "qre", "--lambda", "inf"), "finite number >= 0"),
+    (("solve", "deterrence-game", "--method", "qre", "--lambda", "inf"), "a number from 0 to 1e+06"),
     (("sweep", "--grid", "p_resolute=0:1:3", "--scheduler", "garbage"), "expected a Dask scheduler address"),
 ])
 def test_bad_input_exits_2_with_a_message(args, message, invoke):

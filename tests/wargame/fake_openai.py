@@ -9,6 +9,10 @@ over real HTTP. Steps:
 - ``Status(code, body, retry_after)``: an error status;
 - ``Slow(seconds, step)``: wait, then do ``step`` (default: a valid reply; the client may have timed out);
 - ``Drop()``: close the connection without a response;
+- ``Drip(every, headers_too)``: a valid reply sent one byte every ``every`` seconds (its headers too, with
+  ``headers_too``), for as long as the client reads: each read is quick, the whole never ends in time;
+- ``Flood(total)``: a 200 whose chunked body is ``total`` bytes of spaces, as fast as the client takes them
+  (``sent`` counts what went out before the client hung up);
 - a callable ``f(request_json) -> step``: decide from the request.
 """
 
@@ -50,7 +54,18 @@ class Drop:
     pass
 
 
-Step = Reply | Status | Slow | Drop | Callable[[dict[str, Any]], Any]
+@dataclass
+class Drip:
+    every: float
+    headers_too: bool = False
+
+
+@dataclass
+class Flood:
+    total: int
+
+
+Step = Reply | Status | Slow | Drop | Drip | Flood | Callable[[dict[str, Any]], Any]
 
 LEGAL = re.compile(r"^Your legal actions now: (.+)$", re.MULTILINE)
 
@@ -83,6 +98,7 @@ class FakeOpenAI:
     default: Step = play_highest
     requests: list[dict[str, Any]] = field(default_factory=list)
     max_in_flight: int = 0
+    sent: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -139,7 +155,7 @@ class FakeOpenAI:
                 self._in_flight -= 1
 
     def _do(self, h: BaseHTTPRequestHandler, step: Step, request: dict[str, Any]) -> None:
-        while callable(step) and not isinstance(step, (Reply, Status, Slow, Drop)):
+        while callable(step) and not isinstance(step, (Reply, Status, Slow, Drop, Drip, Flood)):
             step = step(request)
         if isinstance(step, Slow):
             time.sleep(step.seconds)
@@ -147,6 +163,10 @@ class FakeOpenAI:
         if isinstance(step, Drop):
             h.close_connection = True
             return None
+        if isinstance(step, Drip):
+            return self._drip(h, step, request)
+        if isinstance(step, Flood):
+            return self._flood(h, step)
         if isinstance(step, Status):
             headers = {"Retry-After": step.retry_after} if step.retry_after is not None else {}
             return self._send(h, step.code, step.body, headers)
@@ -157,6 +177,31 @@ class FakeOpenAI:
                  "usage": {"prompt_tokens": step.prompt_tokens, "completion_tokens": step.completion_tokens,
                            "total_tokens": step.prompt_tokens + step.completion_tokens}}
         return self._send(h, 200, json.dumps(reply))
+
+    def _flood(self, h: BaseHTTPRequestHandler, step: Flood) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        chunk = b" " * 65536
+        while self.sent < step.total:             # ends with BrokenPipe once the client has hung up
+            h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.sent += len(chunk)
+        h.wfile.write(b"0\r\n\r\n")
+
+    @staticmethod
+    def _drip(h: BaseHTTPRequestHandler, step: Drip, request: dict[str, Any]) -> None:
+        body = json.dumps({"choices": [{"index": 0, "finish_reason": "stop", "message": {
+            "role": "assistant", "content": json.dumps(play_highest(request).content) + " " * 100_000}}]}).encode()
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        data = head + body if step.headers_too else body
+        if not step.headers_too:
+            h.wfile.write(head)
+            h.wfile.flush()
+        for i in range(len(data)):                # ends with BrokenPipe once the client has hung up
+            h.wfile.write(data[i:i + 1])
+            h.wfile.flush()
+            time.sleep(step.every)
 
     @staticmethod
     def _send(h: BaseHTTPRequestHandler, code: int, body: str, headers: dict[str, str] | None = None) -> None:

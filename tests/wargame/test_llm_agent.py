@@ -10,7 +10,7 @@ import json
 import threading
 
 import pytest
-from fake_openai import Drop, FakeOpenAI, Reply, Slow, Status, legal_actions
+from fake_openai import Drip, Drop, FakeOpenAI, Flood, Reply, Slow, Status, legal_actions
 from llm_helpers import agent, first_view
 
 from escalab.wargame.llm_transport import ReplayMismatch, ReplayTransport
@@ -124,9 +124,45 @@ def test_a_slow_reply_times_out_and_is_retried() -> None:
         move = agent(fake.base_url, "timeout=0.2").act(VIEW)
     slow, ok = move.calls
     assert slow["status"] is None and slow["reply"] is None
-    assert slow["error"] == "timeout: ReadTimeout after 0.2 s"
+    assert slow["error"] == "timeout: no complete reply within 0.2 s"
     assert IDS[move.action] == "return_to_start_line" and ok["attempt"] == 2
     assert len(fake.chat_requests) == 2
+
+
+@pytest.mark.timeout(60)      # before the deadline, a dripped reply held the request for hours
+@pytest.mark.parametrize("headers_too", [False, True])
+def test_a_reply_that_drips_is_cut_at_the_whole_request_deadline(headers_too: bool) -> None:
+    """Each byte arrives well within the 0.5 s read timeout, so only a deadline on the whole request ends it."""
+    with FakeOpenAI([Drip(0.02, headers_too), valid("return_to_start_line")]) as fake:
+        move = agent(fake.base_url, "timeout=0.5").act(VIEW)
+    dripped, ok = move.calls
+    assert dripped["status"] is None and dripped["reply"] is None
+    assert dripped["error"] == "timeout: no complete reply within 0.5 s"
+    assert IDS[move.action] == "return_to_start_line" and ok["attempt"] == 2
+
+
+@pytest.mark.timeout(60)
+def test_a_runaway_reply_is_read_no_further_than_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The body is read up to the bound and the connection dropped: not all 200 MB, then cut."""
+    from escalab.wargame import llm_transport
+    monkeypatch.setattr(llm_transport, "MAX_BODY", 1000)
+    with FakeOpenAI([Flood(200_000_000), valid("return_to_start_line")]) as fake:
+        move = agent(fake.base_url).act(VIEW)
+    flood, ok = move.calls
+    assert flood["status"] == 200 and flood["reply"] == " " * 1000 and "malformed response" in flood["error"]
+    assert fake.sent < 50_000_000 and IDS[move.action] == "return_to_start_line"
+
+
+def test_replies_nested_without_end_are_malformed_not_a_crash() -> None:
+    """JSON 100,000 levels deep from a server, as the response or as the model's content: json.loads
+    raised RecursionError, which no handler took."""
+    deep = "[" * 100_000 + "]" * 100_000
+    script = [Status(200, '{"choices": ' + deep + "}"), Reply('{"action": ' + deep + "}"),
+              valid("return_to_start_line")]
+    with FakeOpenAI(script) as fake:
+        move = agent(fake.base_url).act(VIEW)
+    assert move.calls[0]["error"] == "malformed response: not a chat completion (no choices[0].message)"
+    assert IDS[move.action] == "return_to_start_line" and len(fake.chat_requests) == 3
 
 
 def test_persistent_failure_gives_up_after_the_retries() -> None:

@@ -74,7 +74,7 @@ def test_bad_specs_say_what_is_wrong(spec: str, message: str) -> None:
 @pytest.mark.parametrize("name, text, message", [
     ("bad.toml", "temperature = [", "LLM config bad.toml: not valid TOML"),
     ("bad.yaml", "a: [", "LLM config bad.yaml: not valid YAML"),
-    ("list.yaml", "- 1\n- 2\n", "LLM config list.yaml: expected a table of settings, got list"),
+    ("list.yaml", "- 1\n- 2\n", "LLM config list.yaml: expected a table of settings, got a list"),
     ("typo.toml", "timout = 3\n", "LLM config typo.toml: unknown setting 'timout'"),
     ("neg.toml", "timeout = -3\n", "LLM config neg.toml: timeout: input should be greater than 0, got -3"),
     ("cfg.json", "{}", "LLM config cfg.json: expected a .toml, .yaml or .yml file"),

@@ -148,7 +148,7 @@ def test_export_round_trip(invoke, played: Path, tmp_path: Path):
     (("play", SCENARIO, "--agent", "usa=uniform", "--agent", "state_b=uniform"), "unknown actor 'usa'"),
     (("play", SCENARIO, "--agent", "state_a", "--agent", "state_b=uniform"), "expects ACTOR=SPEC"),
     (("play", SCENARIO, *AGENTS, "--fallback", "human"), "--fallback must be a simulation policy"),
-    (("play", SCENARIO, *AGENTS, "--pace", "-1"), "--pace must be >= 0"),
+    (("play", SCENARIO, *AGENTS, "--pace", "-1"), "--pace must be between 0 and 3600 seconds"),
     (("play", "chicken", "--agent", "a=uniform"), "has no ladder crisis"),
     (("play", SCENARIO, "--agent", "state_a=script:moon", "--agent", "state_b=uniform"), "'moon' is not a rung"),
     (("replay", "nope"), "unknown game 'nope'"),

@@ -87,7 +87,10 @@ def score(
     from ..wargame.transcript import read_transcript
 
     results = []
-    files = [t for t in targets if Path(t).suffix in (".jsonl", ".json", ".ndjson", ".txt") or Path(t).is_file()]
+    # a path (a suffix, a folder separator, an existing file) is read as a transcript, so a folder or a device
+    # named here is refused as one rather than looked up as a game id
+    files = [t for t in targets if Path(t).suffix in (".jsonl", ".json", ".ndjson", ".txt") or "/" in t
+             or os.sep in t or Path(t).is_file()]
     ids = [t for t in targets if t not in files]
     if files:
         game = None

@@ -66,7 +66,7 @@ def planned_pool(argv: Sequence[str]) -> PoolPlan | None:
             workers = rest[i + 1]
         elif a.startswith("--workers="):
             workers = a.partition("=")[2]
-    if workers is None or not workers.isdigit() or int(workers) < 2 or "--scheduler" in rest or \
+    if workers is None or not workers.isdigit() or len(workers) > 6 or int(workers) < 2 or "--scheduler" in rest or \
             any(a.startswith("--scheduler=") for a in rest) or "--exact" in rest or "--help" in rest:
         return None
     if command == "simulate":
@@ -85,6 +85,7 @@ def sweep_modules(drawn: bool) -> tuple[str, ...]:
 def main() -> None:
     plan = planned_pool(sys.argv[1:])
     if plan is not None:
+        from ..errors import EscalabError
         from ..workers import fork_is_safe, launch_pool
         if plan.inherited and fork_is_safe():
             # Both processes need the solver: imported once here and inherited by a forked worker,
@@ -94,7 +95,10 @@ def main() -> None:
             for name in plan.inherited:
                 importlib.import_module(name)
             gc.freeze()
-        launch_pool(plan.workers, plan.warm, plan.inherited + plan.first)
+        try:
+            launch_pool(plan.workers, plan.warm, plan.inherited + plan.first)
+        except EscalabError:
+            pass                     # over the workers limit: the command refuses it, with its message
     from .app import main as run
     try:
         run()

@@ -45,6 +45,15 @@ def _fresh_seed() -> int:
     return int(np.random.SeedSequence().entropy % (2 ** 32))
 
 
+MAX_PACE = 3600.0
+
+
+def _check_pace(pace: float) -> None:
+    """Checked before the game is touched: time.sleep takes neither NaN nor 1e308 (nor a negative time)."""
+    if not 0 <= pace <= MAX_PACE:           # False for NaN too
+        raise UsageError(f"--pace must be between 0 and {MAX_PACE:g} seconds, got {pace:g}")
+
+
 def _has_human(agents: dict[str, str]) -> bool:
     return any(s.strip() == "human" for s in agents.values())
 
@@ -140,8 +149,7 @@ def play(
         raise UsageError(f"scenario '{scenario.id}' has no ladder crisis to play "
                          f"(it has: {', '.join(scenario.forms) or 'nothing'})")
     agents = parse_agent_options(agent, scenario.spec.ladder_crisis.actors)
-    if pace < 0:
-        raise UsageError(f"--pace must be >= 0 seconds, got {pace:g}")
+    _check_pace(pace)
     if game_id is not None and not (game_id.replace("-", "").replace("_", "").isalnum() and len(game_id) <= 64):
         raise UsageError(f"--id must be letters, digits, '-' or '_' (at most 64), got '{game_id}'")
     options: dict[str, Any] = {}
@@ -199,6 +207,7 @@ def resume(game: GameArg, db: DbOpt = None,
     endpoint named by the store is called only once you trust it (--trust-endpoint, or asked)."""
     from ..wargame.engine import read_game
     from ..wargame.store import held_elsewhere
+    _check_pace(pace)
     store = _store(db)
     log = read_game(store, game)
     if not take_over:
@@ -263,6 +272,7 @@ def fork(game: GameArg,
     allowed; with the same ones the fork replays the original)."""
     from ..wargame.agents import parse_agent_options
     from ..wargame.engine import fork_game, read_game
+    _check_pace(pace)
     store = _store(db)
     parent = read_game(store, game)
     given = parse_agent_options(agent, parent.game.actors, require_all=False)

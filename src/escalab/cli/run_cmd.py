@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .. import DEFAULT_SCENARIO
+from .. import DEFAULT_SCENARIO, limits
 from ..errors import UsageError
 from ..terminal import safe_console
 from .errors import handled
@@ -23,12 +22,10 @@ FromOpt = Annotated[Path | None, typer.Option(
 def _stored(path: Path) -> dict:
     from ..report import run as run_report      # here, not at the top: see docs/scale.md, "A command line that starts at once"
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read '{path}': {getattr(exc, 'strerror', None) or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"'{path}' is not JSON ({exc.msg} at line {exc.lineno})") from None
+    from ..scenario import json_text
+    from ..scenario.source import read_text
+
+    data = json_text.loads(read_text(path, limits.RESULTS_BYTES), str(path))
     if not isinstance(data, dict) or data.get("format") != run_report.FORMAT:     # each key: stored_scenario
         raise UsageError(f"'{path}' is not the results.json of an escalab report (expected \"format\": "
                          f"\"{run_report.FORMAT}\")")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from .. import DEFAULT_SCENARIO
+from .. import DEFAULT_SCENARIO, limits
 from ..errors import UsageError
 from .errors import handled
 from .progress import console, progress_bar
@@ -50,8 +50,7 @@ def simulate(
     specs = parse_policy_options(policy)
     # every size and the scheduler before any worker starts or anything is solved (issue 23)
     if exact:
-        if workers < 1:
-            raise UsageError(f"--workers must be at least 1, got {workers}")
+        limits.check_workers(workers)
     else:
         from ..simulate.montecarlo import check_request
         check_request(runs, seed, workers)

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from .. import DEFAULT_SCENARIO
+from .. import DEFAULT_SCENARIO, limits
 from ..errors import UsageError
 from .errors import handled
 from .launch import PLOT_MODULE, sweep_modules
@@ -104,8 +104,8 @@ def register(app: typer.Typer) -> None:
             raise UsageError("give at least one --grid name=start:stop:num (e.g. --grid p_resolute=0:1:101)")
         if chunk is not None and chunk < 1:
             raise UsageError(f"--chunk must be at least 1, got {chunk}")
-        if workers is not None and workers < 1:
-            raise UsageError(f"--workers must be at least 1, got {workers}")
+        if workers is not None:
+            limits.check_workers(workers)
         if workers is not None and scheduler is not None:
             raise UsageError("give either --workers or --scheduler, not both")
         # The `escalab` script started the workers before the command line was parsed, the solver

@@ -459,10 +459,8 @@ def check_request(runs: int, seed: int, workers: int = 1, chunk_runs: int = CHUN
     if runs < 1:
         raise UsageError(f"--runs must be at least 1, got {runs}")
     limits.MC_RUNS.check(runs, where="--runs")
-    if workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {workers}")
-    if seed < 0:
-        raise UsageError(f"--seed must be a whole number >= 0, got {seed}")
+    limits.check_workers(workers)
+    limits.check_seed(seed)
     if chunk_runs < 1:
         raise UsageError(f"chunk_runs must be at least 1, got {chunk_runs}")
 

@@ -65,8 +65,9 @@ def parse_tcp_address(address: str) -> tuple[str, int]:
         raise UsageError(f"--scheduler '{address}': unknown scheme '{scheme[:20]}://'; {_HINT}")
     host, colon, port_text = rest.rpartition(":")
     host = host.strip("[]")
-    if not colon or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise UsageError(f"--scheduler '{address}': expected a host and a port between 1 and 65535; {_HINT}")
+    if not colon or not host or not port_text.isdigit() or len(port_text) > 5 or not 0 < int(port_text) < 65536:
+        raise UsageError(f"--scheduler '{address[:100]}': expected a host and a port between 1 and 65535; {_HINT}")
+    _check_host(host, address)
     return host, int(port_text)
 
 
@@ -90,6 +91,19 @@ def check_scheduler(address: str, timeout: float | None = None) -> None:
     """Everything about a scheduler that can be refused without connecting, checked before the work."""
     parse_tcp_address(address)
     wait_seconds(timeout)
+
+
+def _check_host(host: str, address: str) -> None:
+    """A host name the resolver can be asked for: the IDNA limits (RFC 1035, RFC 5890), checked here
+    because the socket layer raises a bare UnicodeError for a longer one."""
+    try:
+        ascii_form = host.encode("idna")        # each label 1 to 63 characters once encoded
+    except UnicodeError:
+        ascii_form = b""
+    if not ascii_form or len(ascii_form.rstrip(b".")) > 253:
+        raise UsageError(f"--scheduler '{address[:100]}': the host name is not one a resolver takes (expected "
+                         f"labels of 1 to 63 characters separated by dots, at most 253 characters in all, or an "
+                         f"IP address); {_HINT}")
 
 
 def probe(address: str, timeout: float | None = None) -> tuple[str, int]:

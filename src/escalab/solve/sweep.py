@@ -418,8 +418,8 @@ def sweep(scenario: Scenario, axes: Sequence[Axis], *, workers: int | None = Non
         if on_range is not None:
             on_range(0, result.codes.reshape(-1), list(zip(result.labels, result.paths)))
         return result
-    if workers is not None and workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {workers}")
+    if workers is not None:
+        limits.check_workers(workers)
     if chunk is not None and chunk < 1:
         raise UsageError(f"--chunk must be at least 1, got {chunk}")
     if (workers is not None or pool is not None) and scheduler is not None:

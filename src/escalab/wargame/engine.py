@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import limits
 from ..errors import ModelError, UsageError
 from ..model.ladder import JointAction, LadderGame, LadderState
 from ..scenario import Scenario
@@ -372,8 +373,7 @@ def create_game(store: EventStore, scenario: Scenario, agents: Mapping[str, str]
     if scenario.spec.ladder_crisis is None:
         raise UsageError(f"scenario '{scenario.id}' has no ladder crisis to play "
                          f"(it has: {', '.join(scenario.forms) or 'nothing'})")
-    if not isinstance(seed, int) or seed < 0:
-        raise UsageError(f"--seed must be a whole number >= 0, got {seed!r}")
+    limits.check_seed(seed)
     text = dump_scenario(scenario)
     game = compiled(text)[1]           # the game as it will be read back (and a check that it can be)
     specs = _validate_agents(game, agents)
@@ -417,6 +417,7 @@ def fork_game(store: EventStore, parent_id: str, turn: int, *, agents: Mapping[s
                          f"turn(s){', then ended' if log.state.terminal else ''})")
     specs = _validate_agents(log.game, {**log.agents, **(agents or {})})
     seed = log.record.seed if seed is None else seed
+    limits.check_seed(seed)
     params = {**log.params, "parent_game": parent_id, "parent_turn": turn, "first_turn": turn}
     if fallback is not None:
         params["fallback"] = fallback

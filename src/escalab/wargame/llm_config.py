@@ -21,6 +21,7 @@ resuming or forking one admits each endpoint it names through :class:`EndpointTr
 
 from __future__ import annotations
 
+import re
 import tomllib
 import urllib.parse
 from collections.abc import Callable, Iterable
@@ -28,10 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import UsageError
+from ..errors import ScenarioError, UsageError
+from ..scenario.source import parse_text, read_text
 from ..terminal import hide_url_credentials
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -53,7 +54,7 @@ class LLMConfig(BaseModel):
                          description="The environment variable holding the API key (unset: no key is sent).")
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     max_tokens: int = Field(default=700, ge=16, le=100_000)
-    timeout: float = Field(default=60.0, gt=0.0, le=3600.0, description="Seconds per phase of one request.")
+    timeout: float = Field(default=60.0, gt=0.0, le=3600.0, description="Seconds for the whole of one request, connecting to the last byte.")
     retries: int = Field(default=4, ge=0, le=20, description="Further attempts after a failed request.")
     backoff: float = Field(default=1.0, ge=0.0, le=600.0, description="First backoff in seconds (doubles).")
     max_backoff: float = Field(default=30.0, ge=0.0, le=3600.0)
@@ -125,19 +126,12 @@ def load_file(path: Path) -> dict[str, Any]:
     """Settings from a TOML or YAML file; ``system_file``/``persona_file`` are read relative to it."""
     where = f"LLM config {path.name}"
     text = _read_text(path, where)
-    try:
-        if path.suffix == ".toml":
-            data = tomllib.loads(text)
-        elif path.suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
-        else:
-            raise UsageError(f"{where}: expected a .toml, .yaml or .yml file")
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise UsageError(f"{where}: not valid {path.suffix[1:].upper()}: {exc}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise UsageError(f"{where}: expected a table of settings, got {type(data).__name__}")
+    if path.suffix == ".toml":
+        data = _toml(text, where)
+    elif path.suffix in (".yaml", ".yml"):
+        data = _yaml(text, path, where)
+    else:
+        raise UsageError(f"{where}: expected a .toml, .yaml or .yml file")
     out = dict(data)
     for key in FILE_ONLY:
         if key in out:
@@ -168,9 +162,10 @@ def _validate(settings: dict[str, Any], where: str) -> LLMConfig:
 
 def _read_text(path: Path, where: str) -> str:
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{where}: cannot read '{path.name}' ({exc.strerror or exc})") from None
+        return read_text(path)
+    except ScenarioError as exc:
+        raise UsageError(f"{where}: cannot read '{path.name}' ({exc.problems[0].message.removeprefix('cannot read: ')})"
+                         ) from None
 
 
 def _confined(folder: Path, name: str, where: str, what: str) -> Path:
@@ -239,3 +234,32 @@ class EndpointTrust:
                                  f"{shown_url} (or run the command at a terminal to be asked)")
             self.trusted.add(url)
         return cfg.model_copy(update={"key_env": key_env})
+
+
+def _yaml(text: str, path: Path, where: str) -> dict[str, Any]:
+    """The settings of a YAML file, read as scenarios are (duplicate keys and tags refused, bounded)."""
+    try:
+        return parse_text(text, path.name, path.parent).data
+    except ScenarioError as exc:
+        if [p.message for p in exc.problems] == ["the document is empty"]:
+            return {}
+        problems = [p.message.replace("expected a mapping (key: value lines) at the top of the document",
+                                      "expected a table of settings")
+                    + (f" (line {p.line}" + (f", key '{p.path}')" if p.path else ")") if p.line else "")
+                    for p in exc.problems]
+        raise UsageError(f"{where}: " + "; ".join(problems)) from None
+
+
+def _toml(text: str, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib refuses a repeated key ("Cannot overwrite a value (at line 2, column 12)") without naming it
+        line = re.search(r"at line (\d+)", str(exc))
+        shown = text.split("\n")[int(line.group(1)) - 1] if line and "overwrite" in str(exc) else ""
+        key = f" (key '{shown.partition('=')[0].strip()[:60]}')" if "=" in shown else ""
+        raise UsageError(f"{where}: not valid TOML: {exc}{key}") from None
+    except RecursionError:
+        raise UsageError(f"{where}: not valid TOML: nested too deeply") from None
+    except ValueError as exc:       # Python refuses integers over 4,300 digits
+        raise UsageError(f"{where}: not valid TOML: {str(exc)[:120]}") from None

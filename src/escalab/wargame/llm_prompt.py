@@ -179,7 +179,7 @@ def _json_object(text: str) -> Any:
     for candidate in [text.strip()] + [m.group(1).strip() for m in _FENCE.finditer(text)]:
         try:
             data = json.loads(candidate)
-        except ValueError:
+        except (ValueError, RecursionError):   # a server's reply may nest without end
             continue
         if isinstance(data, dict):
             return data
@@ -189,7 +189,7 @@ def _json_object(text: str) -> Any:
             break
         try:
             data, _ = decoder.raw_decode(text, m.start())
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(data, dict):
             if "action" in data:

@@ -15,6 +15,7 @@ import email.utils
 import json
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -67,13 +68,67 @@ _clients_lock = threading.Lock()
 
 
 def _client(base_url: str, timeout: float) -> httpx.Client:
-    # One pooled client per process, endpoint and timeout: httpx clients are thread-safe and keep connections
-    # alive, but a client's sockets must not be shared with a forked worker.
+    # One client per process, endpoint and timeout: httpx clients are thread-safe, but a client's sockets must
+    # not be shared with a forked worker. No connection is kept alive: each request's deadline watches the
+    # socket it connected (a reused one is never seen), and a new connection costs milliseconds next to a
+    # completion's seconds.
     with _clients_lock:
         key = (os.getpid(), base_url, timeout)
         if key not in _clients:
-            _clients[key] = httpx.Client(base_url=base_url.rstrip("/") + "/", timeout=httpx.Timeout(timeout))
+            _clients[key] = httpx.Client(base_url=base_url.rstrip("/") + "/", timeout=httpx.Timeout(timeout),
+                                         limits=httpx.Limits(max_keepalive_connections=0))
         return _clients[key]
+
+
+class _Deadline:
+    """The whole of one request -- connecting, sending, the status line, headers and body -- within
+    ``seconds``. httpx's timeouts bound each read, so a server that sends a byte every few seconds held a
+    game for minutes; at the deadline the request's socket is shut down, which ends a read blocked on it."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self.expired = False
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace extension: keep the socket each new connection returns."""
+        if event in ("connection.connect_tcp.complete", "connection.connect_unix_socket.complete"):
+            stream = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if sock is not None:
+                with self._lock:
+                    self._sockets.append(sock)
+                    if self.expired:
+                        self._shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        try:
+            # the plain socket's shutdown, also under TLS (SSLSocket.shutdown would change TLS state a
+            # reading thread uses): the blocked read sees the connection end
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass                                  # already closed
+
+    def passed(self) -> bool:
+        return self.expired or time.monotonic() >= self.at
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._timer.cancel()
 
 
 class HttpTransport:
@@ -89,18 +144,23 @@ class HttpTransport:
     def post(self, payload: dict[str, Any]) -> Exchange:
         client = _client(self.base_url, self.timeout)
         t0 = time.perf_counter()
-        try:
-            r = client.post("chat/completions", json=payload, headers=self._headers)
-        except httpx.TimeoutException as exc:
-            return Exchange(error=f"timeout: {type(exc).__name__} after {self.timeout:g} s",
+        with _Deadline(self.timeout) as deadline:
+            try:
+                with client.stream("POST", "chat/completions", json=payload, headers=self._headers,
+                                   extensions={"trace": deadline.trace}) as r:
+                    # a completion is kept whole, so that replaying it parses exactly as it did live
+                    body = _read_body(r, MAX_BODY if r.status_code == 200 else MAX_ERROR_BODY, deadline)
+                    status, retry_after = r.status_code, parse_retry_after(r.headers.get("retry-after"))
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                if deadline.passed() or isinstance(exc, httpx.TimeoutException):
+                    return Exchange(error=f"timeout: no complete reply within {self.timeout:g} s",
+                                    latency_s=time.perf_counter() - t0)
+                return Exchange(error=self.scrub(f"connection: {type(exc).__name__}: {exc}"),
+                                latency_s=time.perf_counter() - t0)
+        if body is None:
+            return Exchange(error=f"timeout: no complete reply within {self.timeout:g} s",
                             latency_s=time.perf_counter() - t0)
-        except httpx.TransportError as exc:
-            return Exchange(error=self.scrub(f"connection: {type(exc).__name__}: {exc}"),
-                            latency_s=time.perf_counter() - t0)
-        # a completion is kept whole, so that replaying it parses exactly as it did live
-        body = r.text[:MAX_BODY if r.status_code == 200 else MAX_ERROR_BODY]
-        return Exchange(status=r.status_code, body=self.scrub(body),
-                        retry_after=parse_retry_after(r.headers.get("retry-after")),
+        return Exchange(status=status, body=self.scrub(body), retry_after=retry_after,
                         latency_s=time.perf_counter() - t0)
 
     def scrub(self, text: str) -> str:
@@ -124,6 +184,20 @@ def key_pattern(key: str) -> re.Pattern[str]:
         forms.append(rf"&#(?:0*{code}|(?i:x0*{code:x}));")
         return r"\\*(?:" + "|".join(forms) + ")"
     return re.compile("".join(one(ch) for ch in key))
+
+
+def _read_body(r: httpx.Response, limit: int, deadline: _Deadline) -> str | None:
+    """At most ``limit`` characters of the body (a runaway or compressed-bomb reply is not read past
+    them), or None when the deadline passes first."""
+    parts, size = [], 0
+    for chunk in r.iter_text():
+        if deadline.passed():
+            return None
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return "".join(parts)[:limit]
 
 
 class ReplayTransport:
@@ -258,7 +332,7 @@ def _content(body: str) -> tuple[str, dict[str, int | None], str | None]:
         data = json.loads(body)
         choice = data["choices"][0]
         message = choice["message"]
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError, RecursionError):    # RecursionError: nested without end
         raise ValueError("not a chat completion (no choices[0].message)") from None
     usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
     tokens = {"prompt": _int(usage.get("prompt_tokens")), "completion": _int(usage.get("completion_tokens"))}

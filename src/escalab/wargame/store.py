@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import UsageError
+from ..scenario.source import special_kind
 
 DEFAULT_DB = "escalab-games.sqlite"
 ENV_DB = "ESCALAB_DB"
@@ -260,6 +261,7 @@ class SqliteStore:
         self.path = Path(path)
         self.read_only = read_only
         name = self.path.name
+        _check_regular(self.path)
         try:
             if read_only:
                 uri = "file:" + urllib.parse.quote(os.fspath(self.path.resolve())) + "?mode=ro"
@@ -543,6 +545,19 @@ def held_elsewhere(store: EventStore, game_id: str) -> None:
     lease = store.lease(game_id)
     if lease is not None and lease.pid != os.getpid() and lease.alive() is not False:
         raise _taken(game_id, lease)
+
+
+def _check_regular(path: Path) -> None:
+    """A store is a regular file: SQLite given a FIFO or a device fails only after writing a journal
+    next to it (``/dev/zero-journal``), so anything else is refused before it is opened."""
+    try:
+        kind = special_kind(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UsageError(f"cannot use '{path}' as a game store: {exc.strerror}") from None
+    if kind is not None:
+        raise UsageError(f"cannot use '{path}' as a game store: it is {kind}; expected a SQLite file")
 
 
 def default_db_path() -> Path:

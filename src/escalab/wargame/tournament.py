@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UsageError
+from .. import limits
 from ..limits import TOURNAMENT_GAMES
 from ..scenario import Scenario
 from .scenario_record import dump_scenario, restore_scenario
@@ -87,8 +88,7 @@ def make_plan(scenario: Scenario, agents: Mapping[str, str], games: int, seed: i
         raise UsageError("name the agents: --agent NAME=SPEC (at least one)")
     if games < 1:
         raise UsageError(f"--games must be at least 1, got {games}")
-    if seed < 0:
-        raise UsageError(f"--seed must be a whole number >= 0, got {seed}")
+    limits.check_seed(seed)
     from .agents import spec_kind
     for name, spec in agents.items():
         if spec_kind(spec) == "human":
@@ -198,10 +198,8 @@ def run_tournament(plan: Plan, store: EventStore, db: str | None = None, workers
     ``threads`` at a time in threads of this process (for agents that wait on an endpoint: language
     models; each game keeps its own seeds, so the table does not depend on it).
     """
-    if workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {workers}")
-    if threads < 1:
-        raise UsageError(f"--threads must be at least 1, got {threads}")
+    limits.check_workers(workers)
+    limits.check_workers(threads, "--threads")
     if threads > 1 and (workers > 1 or scheduler is not None):
         raise UsageError("--threads plays games in threads of one process: use it with --workers 1 and no "
                          "--scheduler (a Dask worker has its own threads)")

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError, Problem, ScenarioError
-from ..limits import FILE_BYTES
+from ..scenario import json_text
 from ..scenario.schema import LadderSpec
+from ..scenario.source import read_text
 from .scores import Play, SidePlay
 
 FIELDS = ("game", "turn", "side", "signal", "action", "statement", "accident", "executed", "type", "reasoning")
@@ -64,12 +65,7 @@ def read_transcript(path: str | os.PathLike[str], ladder: LadderSpec,
                     sides: Sequence[str] | None = None) -> Transcript:
     """Read and check a JSONL transcript (``sides``: the crisis actors, in order, when scored
     against a scenario)."""
-    p = Path(path)
-    name = os.fspath(path)
-    size = p.stat().st_size
-    FILE_BYTES.check(size, name)
-    with open(p, encoding="utf-8", errors="replace") as fh:
-        return parse_transcript(fh.read(), ladder, name, sides)
+    return parse_transcript(read_text(Path(path)), ladder, os.fspath(path), sides)
 
 
 def parse_transcript(text: str, ladder: LadderSpec, name: str = "<transcript>",
@@ -92,13 +88,18 @@ def parse_transcript(text: str, ladder: LadderSpec, name: str = "<transcript>",
         return None
 
     lines: list[Line] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.split("\n"), start=1):   # not splitlines: U+2028 may stand in a string
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            bad(number, "", f"expected one JSON object per line: {exc.msg} (column {exc.colno})")
+            obj = json_text.loads(raw, name, number)
+        except ScenarioError as exc:
+            (p,) = exc.problems
+            if p.message.startswith("not valid JSON: "):
+                bad(number, "", f"expected one JSON object per line: {p.message.removeprefix('not valid JSON: ')} "
+                                f"(column {p.column})")
+            else:
+                problems.append(p)
             continue
         if not isinstance(obj, dict):
             bad(number, "", f"expected a JSON object, got {type(obj).__name__}")
