@@ -1,4 +1,5 @@
-"""Shared test settings: hypothesis runs derandomised so CI is reproducible run to run."""
+"""Shared test settings: hypothesis runs derandomised so CI is reproducible run to run; one default
+report, made once through the CLI as a user makes it, shared by every test that reads one."""
 
 from hypothesis import HealthCheck, settings
 
@@ -6,6 +7,10 @@ settings.register_profile("escalab", derandomize=True, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("escalab")
 
+
+import json  # noqa: E402
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 from typer.testing import CliRunner, Result  # noqa: E402
@@ -24,3 +29,31 @@ def invoke():
         assert "Traceback" not in result.stderr
         return result
     return run
+
+
+@pytest.fixture(scope="session")
+def fast_simulation() -> None:
+    """Fewer Monte Carlo runs: the tests check the report's plumbing, tests/simulate the rates."""
+    from escalab.report import simulate_section
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(simulate_section, "RUNS", 2_000)
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+def default_report(tmp_path_factory: pytest.TempPathFactory, fast_simulation: None) -> tuple[Path, dict, str]:
+    """(output folder, results.json, terminal output) of ``escalab run --out report`` in a fresh folder."""
+    from escalab.cli.app import app
+
+    work = tmp_path_factory.mktemp("work")
+    old = os.getcwd()
+    os.chdir(work)            # relative --out as a user types it; no game store here
+    try:
+        result = CliRunner().invoke(app, ["run", "--out", "report"], terminal_width=120)
+    finally:
+        os.chdir(old)
+    assert result.exit_code == 0, result.output + result.stderr
+    out = work / "report"
+    return out, json.loads((out / "results.json").read_text(encoding="utf-8")), result.output
