@@ -35,7 +35,9 @@ def scenario_files() -> list[Path]:
     return out
 
 
-CASES = [pytest.param(name, id=name) for name in library.builtin_names("scenario")] + \
+# the default and its variant take most of this file's time
+CASES = [pytest.param(name, id=name, marks=[pytest.mark.slow] if name.startswith(escalab.DEFAULT_SCENARIO) else [])
+         for name in library.builtin_names("scenario")] + \
     [pytest.param(str(p), id=str(p.relative_to(ROOT))) for p in scenario_files()]
 
 

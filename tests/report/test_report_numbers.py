@@ -22,6 +22,7 @@ def exact_solution(s):
     return game, solve_sequential(game)
 
 
+@pytest.mark.slow
 def test_from_reproduces_every_number_bit_for_bit(default_report, invoke, monkeypatch) -> None:
     out, results, _ = default_report
     monkeypatch.chdir(out.parent)          # where it was made: the same (absent) game store
@@ -30,6 +31,7 @@ def test_from_reproduces_every_number_bit_for_bit(default_report, invoke, monkey
     assert "Reproduced: all" in r.output and "agree bit for bit" in r.output
 
 
+@pytest.mark.slow
 def test_from_says_which_number_differs(default_report, invoke, tmp_path: Path) -> None:
     out, results, _ = default_report
     bad = json.loads(json.dumps(results))

@@ -140,9 +140,7 @@ def test_import_efg_command(tmp_path, invoke):
     assert invoke("import-efg", str(tmp_path / "missing.efg")).exit_code == 2
 
 
-def test_run_includes_the_solve_section(tmp_path, invoke):
-    r = invoke("run", "--out", str(tmp_path))
-    assert r.exit_code == 0, r.stderr
-    results = json.loads((tmp_path / "results.json").read_text())
+def test_run_includes_the_solve_section(default_report):
+    out, results, _ = default_report          # `escalab run --out DIR`, made once for the suite
     assert results["solve"]["on_path"][0]["action"] == "limited_use"
-    assert (tmp_path / "phase.png").exists()
+    assert (out / "phase.png").exists()

@@ -16,6 +16,7 @@ import itertools
 from fractions import Fraction
 
 import numpy as np
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_solve_consistency import TIED, cycle      # hand-derived games: refutations always exercised
@@ -118,6 +119,7 @@ def _prod(xs) -> Fraction:
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=120)
 @given(overlapping_games())
 @example(TIED)

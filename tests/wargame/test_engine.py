@@ -119,6 +119,7 @@ def test_views_show_misreadings_not_the_truth(foggy):
     assert misread > 0 and own_accident > 0          # the checks above met both cases
 
 
+@pytest.mark.slow
 def test_illegal_moves_fall_back_and_are_logged():
     """escalate-to-deescalate allows steps of at most 3 rungs: from maximum conventional effort (4),
     a script that orders complete surrender (0) is refused and its fallback plays, logged; a legal

@@ -6,7 +6,6 @@ import contextlib
 import csv
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -45,8 +44,9 @@ def moves_in(db: Path, game: str) -> list[tuple[int, str, str]]:
 
 
 def escalab_cmd() -> list[str]:
-    exe = shutil.which("escalab")
-    return [exe] if exe else [sys.executable, "-c", "from escalab.cli.app import main; main()"]
+    """The installed script of the interpreter running the tests (a venv's own, not one on PATH)."""
+    exe = Path(sys.executable).with_name("escalab")
+    return [str(exe)] if exe.is_file() else [sys.executable, "-c", "from escalab.cli.app import main; main()"]
 
 
 def test_kill_9_mid_game_then_resume_loses_no_move_and_ends_as_the_uninterrupted_game(tmp_path: Path):

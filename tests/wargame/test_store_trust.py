@@ -85,6 +85,9 @@ EDITS = {
                                       seq_of(db, "move")), "unknown actor 'mallory'"),
     "payload not JSON": (lambda db: edit(db, "UPDATE events SET payload='{\"actor\": ' WHERE game_id='g1' AND seq=?",
                                          seq_of(db, "move")), "the payload is not valid JSON"),
+    "payload nested too deeply": (lambda db: edit(db, "UPDATE events SET payload=? WHERE game_id='g1' AND seq=?",
+                                                  "[" * 100_000 + "]" * 100_000, seq_of(db, "move")),
+                                  "the payload is not valid JSON"),
     "payload not an object": (lambda db: edit(db, "UPDATE events SET payload='[1, 2]' WHERE game_id='g1' AND seq=?",
                                               seq_of(db, "move")), "not a JSON object"),
     "move without action": (lambda db: edit(db, "UPDATE events SET payload=json_remove(payload, '$.action') "

@@ -518,7 +518,7 @@ def _event(where: str, g: Any, s: Any, t: Any, k: Any, a: Any, p: Any, at: Any) 
     what = f"game '{g}', event {s} ({k})"
     try:
         payload = json.loads(p)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:      # RecursionError: a payload nested too deeply
         raise StoreDamaged(f"{what} in '{where}': the payload is not valid JSON ({exc}); the store was damaged "
                            "or edited") from None
     if not isinstance(payload, dict):
