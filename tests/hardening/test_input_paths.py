@@ -43,13 +43,14 @@ def test_special_files_as_a_transcript_or_a_results_file(invoke, fifo: Path, tmp
     assert r.exit_code == 2 and said in r.stderr, r.stderr
 
 
-def test_a_fifo_as_llm_config_or_persona_file(invoke, tmp_path: Path) -> None:
+def test_a_fifo_as_llm_config_or_persona_file(invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)        # a command-line spec's files must lie in the working folder
     config = _fifo_named(tmp_path, "llm.toml")
     r = invoke("play", "kahn-game-compact", "-a", "state_a=llm:m@http://127.0.0.1:9/v1", "-a", "state_b=uniform",
                "--llm-config", str(config), "--db", str(tmp_path / "g.sqlite"))
     assert r.exit_code == 2 and "LLM config llm.toml: cannot read 'llm.toml' (is a FIFO (named pipe)" in r.stderr
     persona = _fifo_named(tmp_path, "persona.txt")
-    r = invoke("play", "kahn-game-compact", "-a", f"state_a=llm:m@http://127.0.0.1:9/v1,persona_file={persona}",
+    r = invoke("play", "kahn-game-compact", "-a", f"state_a=llm:m@http://127.0.0.1:9/v1,persona_file={persona.name}",
                "-a", "state_b=uniform", "--db", str(tmp_path / "g.sqlite"))
     assert r.exit_code == 2 and "persona_file: cannot read 'persona.txt' (is a FIFO" in r.stderr
 

@@ -18,7 +18,9 @@ def dump_scenario(scenario: Scenario) -> str:
     for name, value in scenario.values.items():
         v = float(value)
         spec["parameters"][name]["default"] = int(v) if v.is_integer() and isinstance(value, int) else v
-    return json.dumps(spec, sort_keys=True)
+    # in the scenario's own order: sorted keys would reorder a tree's moves and an actor's types, and
+    # the stored game would be a different (if equivalent) crisis with an equilibrium of its own
+    return json.dumps(spec)
 
 
 def restore_scenario(text: str) -> Scenario:

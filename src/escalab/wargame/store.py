@@ -574,6 +574,5 @@ def open_store(path: str | os.PathLike[str] | None = None, must_exist: bool = Fa
         raise UsageError(f"no game store at '{p}' (play a game first, or pass --db / set {ENV_DB})")
     if p.exists() and p.is_dir():
         raise UsageError(f"--db '{p}' is a folder; expected a SQLite file")
-    if p.exists() and not p.is_file():
-        raise UsageError(f"--db '{p}' is not a regular file; expected a SQLite file")
+    _check_regular(p)                   # a FIFO or device: said what it is, before SQLite opens it
     return SqliteStore(p, read_only=read_only)
