@@ -248,7 +248,8 @@ def test_ladder_crisis_caveats_and_methods_are_the_solvers(default_report) -> No
     _, text = parse(out / "index.html")
     section = html.unescape(_section(text, "crisis", "readiness"))
     grid = crisis.game.belief_grid
-    assert f"rounds it to the nearest 1/{grid}" in section
+    assert (f"on a grid of 1/{grid}: a belief between two grid points is a mean-preserving lottery over them"
+            in section)
     assert (f"It is approximate: {eq.unsettled:,} of its stage games" in section
             and f"the largest such gain is {eq.epsilon:.3g} in payoff units" in section
             and f"{eq.mixed_stage_games:,} stage games" in section)
