@@ -376,12 +376,18 @@ class SqliteStore:
         self._next[game_id] = (seq + len(rows), chain)
         return [Event(g, s, t, k, a, json.loads(p), at) for g, s, t, k, a, p, at in rows]
 
-    def set_status(self, game_id: str, status: str) -> None:
+    def _sql(self, game_id: str | None, sql: str, args: tuple[Any, ...] = (), fetch: str | None = None) -> Any:
+        """One statement under the lock, its rows fetched (``fetch``: "one" or "all") inside the same
+        guard, so a damaged page or a read-only file becomes the store's message naming the game."""
         with self._lock:
             try:
-                self._db.execute("UPDATE games SET status=? WHERE game_id=?", (status, game_id))
+                cur = self._db.execute(sql, args)
+                return cur.fetchone() if fetch == "one" else cur.fetchall() if fetch == "all" else None
             except DB_ERRORS as exc:
                 raise self._fail(exc, game_id) from None
+
+    def set_status(self, game_id: str, status: str) -> None:
+        self._sql(game_id, "UPDATE games SET status=? WHERE game_id=?", (status, game_id))
 
     def claim(self, game_id: str, take_over: bool = False) -> str:
         """Claim the game for this process, in one transaction; a live claim of another process refuses.
@@ -406,11 +412,7 @@ class SqliteStore:
         return lease.holder
 
     def release(self, game_id: str, holder: str) -> None:
-        with self._lock:
-            try:
-                self._db.execute("DELETE FROM leases WHERE game_id=? AND holder=?", (game_id, holder))
-            except DB_ERRORS as exc:
-                raise self._fail(exc, game_id) from None
+        self._sql(game_id, "DELETE FROM leases WHERE game_id=? AND holder=?", (game_id, holder))
 
     def _lease_row(self, game_id: str) -> Lease | None:
         try:
@@ -447,37 +449,24 @@ class SqliteStore:
                                f"({exc})") from None
 
     def game(self, game_id: str) -> GameRecord:
-        with self._lock:
-            try:
-                row = self._db.execute("SELECT * FROM games WHERE game_id=?", (game_id,)).fetchone()
-            except DB_ERRORS as exc:
-                raise self._fail(exc, game_id) from None
+        row = self._sql(game_id, "SELECT * FROM games WHERE game_id=?", (game_id,), "one")
         if row is None:
             raise _unknown(game_id, [g.game_id for g in self.games()])
         return self._record(row)
 
     def games(self, status: str | None = None) -> list[GameRecord]:
-        with self._lock:
-            try:
-                if status is None:
-                    rows = self._db.execute("SELECT * FROM games ORDER BY created_at, game_id").fetchall()
-                else:
-                    rows = self._db.execute("SELECT * FROM games WHERE status=? ORDER BY created_at, game_id",
-                                            (status,)).fetchall()
-            except DB_ERRORS as exc:
-                raise self._fail(exc) from None
+        if status is None:
+            rows = self._sql(None, "SELECT * FROM games ORDER BY created_at, game_id", fetch="all")
+        else:
+            rows = self._sql(None, "SELECT * FROM games WHERE status=? ORDER BY created_at, game_id", (status,), "all")
         return [self._record(r) for r in rows]
 
     def events(self, game_id: str, kinds: tuple[str, ...] | None = None, check: bool = True) -> list[Event]:
         """The game's events in order; ``check`` (the default) verifies their hash chain first."""
         self.game(game_id)
-        with self._lock:
-            try:
-                rows = self._db.execute("SELECT game_id, seq, turn, kind, actor, payload, at, "
-                                        f"{'chain' if self._chained else 'NULL'} FROM events "
-                                        "WHERE game_id=? ORDER BY seq", (game_id,)).fetchall()
-            except DB_ERRORS as exc:
-                raise self._fail(exc, game_id) from None
+        rows = self._sql(game_id, "SELECT game_id, seq, turn, kind, actor, payload, at, "
+                                  f"{'chain' if self._chained else 'NULL'} FROM events WHERE game_id=? ORDER BY seq",
+                         (game_id,), "all")
         if check:
             check_chain(self.path.name, rows)
         out = [_event(self.path.name, *r[:7]) for r in rows]
